@@ -1,0 +1,43 @@
+# AutoML Advisor — the two commands of the README's quickstart, and their parts.
+#   make demo   create .venv, install the package, run the tour on the embedded defaults
+#   make test   create .venv, install with the dev tools, lint, type-check and run the tests
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-dev
+
+.PHONY: demo test lint typecheck pytest install docs-figures bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/advisor demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/pytest -n auto
+
+test: lint typecheck pytest
+
+# Regenerates the pictures and class-count table of docs/DATASETS.md.
+docs-figures: $(STAMP)
+	$(BIN)/python bench/datasets_doc.py
+
+# Rendering and loading speed of the data layer (figures in docs/BENCHMARKS.md).
+bench: $(STAMP)
+	$(BIN)/python bench/data_layer.py
+
+clean:
+	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,34 @@
+"""The ``advisor`` command line (also ``python -m advisor``).
+
+Commands are grouped by subject; ``advisor --help`` and ``advisor COMMAND --help`` explain each.
+"""
+
+from __future__ import annotations
+
+import click
+
+from advisor import __version__
+from advisor.cli.datasets import datasets
+from advisor.cli.demo import demo
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="advisor")
+def cli() -> None:
+    r"""AutoML Advisor: transfer, meta, hybrid or scratch learning for your small dataset?
+
+    \b
+    Start with:
+      advisor demo                       a tour on the built-in data
+      advisor datasets list              the built-in benchmark domains
+      advisor datasets inspect FILE      check a file of yours and see what the advisor sees
+    """
+
+
+cli.add_command(datasets)
+cli.add_command(demo)
+
+
+def main() -> None:
+    """Entry point of the ``advisor`` console script."""
+    cli(prog_name="advisor")

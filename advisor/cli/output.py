@@ -1,0 +1,91 @@
+"""Printing for the command line: tables, dataset summaries, errors."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Sequence
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+
+from advisor.datasets import Dataset
+from advisor.errors import AdvisorError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A plain left-aligned text table."""
+    cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def print_json(document: Any) -> None:
+    """Pretty JSON on standard output."""
+    click.echo(json.dumps(document, indent=2, ensure_ascii=False, default=str))
+
+
+def describe(dataset: Dataset) -> str:
+    """A human summary of a dataset and its validation."""
+    info = dataset.info
+    shape = "x".join(str(s) for s in info.input_shape)
+    if info.modality == "image":
+        channels = "RGB" if len(info.input_shape) == 3 else "grayscale"
+        kind = f"{info.n_rows} images, {shape} {channels}"
+    else:
+        kind = f"{info.n_rows} rows, {info.n_features} features after encoding"
+    size = f", {info.size_bytes:,} bytes" if info.size_bytes is not None else ""
+    digest = f", sha256 {info.sha256[:12]}…" if info.sha256 else ""
+    lines = [
+        f"Dataset    {info.name}  ({info.format}{size}{digest})",
+        "Verdict    VALID",
+        f"Examples   {kind}",
+        f"Classes    {info.n_classes}  (examples per class: min {info.shots.min}, "
+        f"median {info.shots.median:g}, max {info.shots.max})",
+    ]
+    if info.text_encoding:
+        delimiter = {"\t": "TAB", None: "-"}.get(info.delimiter, info.delimiter)
+        lines.append(f"Text       encoding {info.text_encoding}, delimiter {delimiter!r}")
+    if info.label_column:
+        lines.append(f"Label      {info.label_column}")
+    if info.tabular is not None:
+        lines.append(f"Missing    {info.n_missing} values ({info.tabular.missing_policy})")
+        rows = [
+            (c.name, c.dtype, c.kind, c.role, c.n_missing, c.n_unique) for c in info.tabular.columns
+        ]
+        shown = rows[:30]
+        lines += ["", table(("column", "dtype", "kind", "role", "missing", "distinct"), shown)]
+        if len(rows) > len(shown):
+            lines.append(f"… and {len(rows) - len(shown)} more columns")
+    largest = sorted(info.class_counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    preview = ", ".join(f"{label} ({n})" for label, n in largest[:8])
+    lines += ["", f"Classes    {preview}{' …' if len(largest) > 8 else ''}"]
+    lines += [f"Warning    {w}" for w in info.warnings]
+    return "\n".join(lines)
+
+
+def fail(error: AdvisorError) -> None:
+    """Print an error with its code on standard error and exit with status 1."""
+    click.secho(f"error [{error.code}]: {error.message}", fg="red", err=True)
+    sys.exit(1)
+
+
+def reports_errors(function: F) -> F:
+    """Decorator: turn the project's errors into a one-line message and exit status 1."""
+
+    @wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except AdvisorError as error:
+            fail(error)
+            return None
+
+    return wrapper  # type: ignore[return-value]

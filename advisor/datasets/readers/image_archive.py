@@ -1,0 +1,198 @@
+"""Image datasets laid out as one sub-folder per class, in a folder or a zip archive.
+
+Layout::
+
+    letters/            (an optional single wrapper folder is looked through)
+        alpha/001.png
+        alpha/002.png
+        beta/001.jpg
+        ...
+
+The class of an image is the name of the first-level folder it lies in (deeper folders are
+allowed and belong to that class). Operating-system litter — ``__MACOSX/``, ``.DS_Store``,
+``Thumbs.db``, ``desktop.ini`` and other dot-files — is skipped. Image files at the top level are
+refused (their class is unknown); other top-level files (a README, a LICENSE) are ignored with a
+warning. Every other file must decode as an image. Zip archives are read in memory through
+:mod:`advisor.datasets.safezip`; nothing is extracted to disk. Files are read in sorted path
+order, so the same archive gives the same arrays.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zipfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+import numpy as np
+
+from advisor import errors
+from advisor.datasets.dataset import Dataset, Provenance, make_dataset
+from advisor.datasets.images import decode_image
+from advisor.datasets.options import LoadOptions
+from advisor.datasets.safezip import open_zip, read_entry
+from advisor.datasets.sources import RawInput
+from advisor.errors import DatasetError, LimitExceededError
+from advisor.settings import DataLimits
+
+IGNORED_NAMES = frozenset({"__MACOSX", ".DS_Store", "Thumbs.db", "desktop.ini"})
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"})
+
+
+@dataclass(frozen=True)
+class _Entry:
+    path: PurePosixPath
+    read: Callable[[], bytes]
+
+
+def read_image_zip(raw: RawInput, options: LoadOptions, limits: DataLimits) -> Dataset:
+    """Read a zip archive of class sub-folders of images."""
+    archive, members = open_zip(raw.data or b"", limits)
+    entries = [
+        _Entry(PurePosixPath(m.filename.replace("\\", "/")), _reader(archive, m)) for m in members
+    ]
+    provenance = Provenance(
+        name=raw.name, format="image_zip", sha256=raw.sha256, size_bytes=raw.size_bytes
+    )
+    with archive:
+        return _build(entries, options, limits, provenance)
+
+
+def _reader(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> Callable[[], bytes]:
+    return lambda: read_entry(archive, member)
+
+
+def read_image_folder(raw: RawInput, options: LoadOptions, limits: DataLimits) -> Dataset:
+    """Read a folder of class sub-folders of images (symbolic links are refused)."""
+    root = raw.directory
+    if root is None:  # pragma: no cover - the loader only routes folders here
+        raise DatasetError("Not a folder.", code=errors.BAD_OPTION)
+    entries: list[_Entry] = []
+    total = 0
+    for path in sorted(root.rglob("*")):
+        relative = PurePosixPath(path.relative_to(root).as_posix())
+        if path.is_symlink():
+            raise DatasetError(
+                f"{str(relative)!r} is a symbolic link; links are refused.",
+                code=errors.UNSAFE_PATH,
+                entry=str(relative),
+            )
+        if not path.is_file():
+            continue
+        total += path.stat().st_size
+        if total > limits.max_upload_bytes:
+            raise LimitExceededError(
+                f"The folder holds more than {limits.max_upload_bytes} bytes "
+                "(setting ADVISOR_MAX_UPLOAD_BYTES).",
+                code=errors.DATASET_TOO_LARGE,
+                limit=limits.max_upload_bytes,
+            )
+        entries.append(_Entry(relative, path.read_bytes))
+    provenance = Provenance(name=raw.name, format="image_folder", size_bytes=total)
+    return _build(entries, options, limits, provenance)
+
+
+def _build(
+    entries: Iterable[_Entry], options: LoadOptions, limits: DataLimits, provenance: Provenance
+) -> Dataset:
+    kept = sorted((e for e in entries if not _ignored(e.path)), key=lambda e: e.path.parts)
+    kept, warnings = _strip_wrappers(kept)
+    images: list[np.ndarray] = []
+    labels: list[str] = []
+    digest = hashlib.sha256()
+    for entry in kept:
+        if len(entry.path.parts) == 1:
+            if _is_image_name(entry.path):
+                raise DatasetError(
+                    f"The image {str(entry.path)!r} lies at the top level; put each image in "
+                    "the sub-folder named after its class.",
+                    code=errors.BAD_LAYOUT,
+                    file=str(entry.path),
+                )
+            warnings.append(_ignored_note(entry.path))
+            continue
+        if len(images) >= limits.max_image_count:
+            raise LimitExceededError(
+                f"More than {limits.max_image_count} images (setting ADVISOR_MAX_IMAGE_COUNT).",
+                code=errors.TOO_MANY_ROWS,
+                limit=limits.max_image_count,
+            )
+        data = entry.read()
+        digest.update(str(entry.path).encode() + b"\0" + hashlib.sha256(data).digest())
+        images.append(
+            decode_image(
+                data,
+                name=str(entry.path),
+                size=options.image_size,
+                color=options.color,
+                max_pixels=limits.max_image_pixels,
+            )
+        )
+        labels.append(entry.path.parts[0])
+    if not images:
+        raise DatasetError(
+            "No images found; expected one sub-folder of PNG/JPEG images per class.",
+            code=errors.BAD_LAYOUT,
+        )
+    stacked = _stack(images, kept)
+    if provenance.sha256 is None:
+        provenance = provenance.model_copy(update={"sha256": digest.hexdigest()})
+    return make_dataset(
+        stacked,
+        np.array(labels, dtype=str),
+        modality="image",
+        provenance=provenance,
+        warnings=warnings,
+        limits=limits,
+    )
+
+
+def _ignored(path: PurePosixPath) -> bool:
+    return any(part in IGNORED_NAMES or part.startswith(".") for part in path.parts)
+
+
+def _strip_wrappers(entries: list[_Entry]) -> tuple[list[_Entry], list[str]]:
+    """Look through single wrapper folders (``data.zip → data/<class>/<image>``).
+
+    A level is a wrapper when all its sub-folders are one folder holding sub-folders of its
+    own and no image lies beside it; other files beside it (a README) are ignored, with a
+    warning.
+    """
+    warnings: list[str] = []
+    while True:
+        loose = [e for e in entries if len(e.path.parts) == 1]
+        nested = [e for e in entries if len(e.path.parts) > 1]
+        wrapper = (
+            len({e.path.parts[0] for e in nested}) == 1
+            and any(len(e.path.parts) >= 3 for e in nested)
+            and not any(_is_image_name(e.path) for e in loose)
+        )
+        if not wrapper:
+            return entries, warnings
+        warnings += [_ignored_note(e.path) for e in loose]
+        entries = [_Entry(PurePosixPath(*e.path.parts[1:]), e.read) for e in nested]
+
+
+def _is_image_name(path: PurePosixPath) -> bool:
+    return path.suffix.lower() in IMAGE_SUFFIXES
+
+
+def _ignored_note(path: PurePosixPath) -> str:
+    return f"File {str(path)!r} is not in a class folder; ignored."
+
+
+def _stack(images: list[np.ndarray], entries: list[_Entry]) -> np.ndarray:
+    shapes = {image.shape for image in images}
+    if len(shapes) > 1:
+        first = images[0].shape
+        odd = next(i for i, image in enumerate(images) if image.shape != first)
+        files = [str(e.path) for e in entries if len(e.path.parts) > 1]
+        raise DatasetError(
+            f"Images differ in size ({files[0]!r} is {first[1]}x{first[0]}, {files[odd]!r} is "
+            f"{images[odd].shape[1]}x{images[odd].shape[0]}) and resizing is off; pass "
+            "image_size=(height, width) to resize them.",
+            code=errors.MIXED_IMAGE_SIZES,
+            sizes=sorted(f"{s[1]}x{s[0]}" for s in shapes)[:10],
+        )
+    return np.stack(images)

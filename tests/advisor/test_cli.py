@@ -1,0 +1,132 @@
+"""The advisor command line, driven through click's runner (and once as a real process)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from advisor import __version__
+from advisor.cli import cli
+from advisor.datasets import load_dataset
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def test_version_and_help(runner: CliRunner) -> None:
+    assert __version__ in runner.invoke(cli, ["--version"]).output
+    result = runner.invoke(cli, ["datasets", "inspect", "--help"])
+    assert result.exit_code == 0
+    assert "--label" in result.output and "Examples:" in result.output
+
+
+def test_datasets_list_table_and_json(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["datasets", "list"])
+    assert result.exit_code == 0, result.output
+    assert "latin_upper" in result.output and "handwritten" in result.output
+    listing = json.loads(runner.invoke(cli, ["datasets", "list", "--json"]).output)
+    greek = next(c for c in listing if c["domain"] == "greek")
+    assert greek["family"] == "glyphs" and greek["n_classes"] > 20
+
+
+def test_inspect_valid_csv(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "animals.csv"
+    path.write_text("weight;legs;species\n1.5;4;cat\n2.0;4;cat\n;2;bird\n0.3;2;bird\n")
+    result = runner.invoke(cli, ["datasets", "inspect", str(path), "--label", "species"])
+    assert result.exit_code == 0, result.output
+    assert "VALID" in result.output and "delimiter ';'" in result.output
+    assert "1 values" in result.output or "Missing    1" in result.output
+    as_json = json.loads(
+        runner.invoke(cli, ["datasets", "inspect", str(path), "--label", "-1", "--json"]).output
+    )
+    assert as_json["valid"] is True
+    assert as_json["info"]["n_classes"] == 2 and as_json["info"]["n_missing"] == 1
+
+
+def test_inspect_invalid_file_exits_1_with_code(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "one.csv"
+    path.write_text("x,label\n1,a\n2,a\n")
+    result = runner.invoke(cli, ["datasets", "inspect", str(path)])
+    assert result.exit_code == 1
+    assert "INVALID" in result.output and "dataset.single_class" in result.output
+    result = runner.invoke(cli, ["datasets", "inspect", str(path), "--json"])
+    assert result.exit_code == 1
+    assert json.loads(result.output)["error"]["code"] == "dataset.single_class"
+    missing = runner.invoke(cli, ["datasets", "inspect", str(tmp_path / "nope.csv")])
+    assert missing.exit_code == 1 and "dataset.not_found" in missing.output
+
+
+def test_export_then_inspect_round_trip(runner: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "iris.parquet"
+    result = runner.invoke(cli, ["datasets", "export", "tabular", "iris", str(out)])
+    assert result.exit_code == 0, result.output
+    assert load_dataset(out, label="label").info.n_rows == 150
+    zipped = tmp_path / "digits.zip"
+    result = runner.invoke(
+        cli, ["datasets", "export", "glyphs", "numerals", str(zipped), "-o", "examples_per_class=3"]
+    )
+    assert result.exit_code == 0, result.output
+    loaded = load_dataset(zipped)
+    assert loaded.n_classes == 10 and len(loaded) == 30
+
+
+def test_export_bad_option_and_unknown_domain(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(
+        cli, ["datasets", "export", "glyphs", "greek", str(tmp_path / "g.zip"), "-o", "bogus=1"]
+    )
+    assert result.exit_code == 1 and "builtin.bad_option" in result.output
+    result = runner.invoke(cli, ["datasets", "export", "glyphs", "elvish", str(tmp_path / "g.zip")])
+    assert result.exit_code == 1 and "builtin.unknown_domain" in result.output
+
+
+def test_preview_writes_a_png_grid(runner: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "hebrew.png"
+    result = runner.invoke(
+        cli,
+        [
+            "datasets",
+            "preview",
+            "glyphs",
+            "hebrew",
+            str(out),
+            "--classes",
+            "3",
+            "--examples",
+            "4",
+            "-o",
+            "examples_per_class=4",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    image = np.asarray(Image.open(out))
+    assert image.shape == (2 + 3 * 58, 2 + 4 * 58)
+    assert image.max() > 200  # glyph ink is there
+    refused = runner.invoke(cli, ["datasets", "preview", "tabular", "iris", str(out)])
+    assert refused.exit_code == 1 and "dataset.bad_option" in refused.output
+
+
+def test_task_command(runner: CliRunner) -> None:
+    result = runner.invoke(
+        cli, ["datasets", "task", "glyphs", "greek", "--ways", "3", "--shots", "2"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "support (6, 28, 28)" in result.output and "query (45, 28, 28)" in result.output
+    too_many = runner.invoke(cli, ["datasets", "task", "tabular", "iris", "--ways", "5"])
+    assert too_many.exit_code == 1 and "task.too_many_ways" in too_many.output
+
+
+@pytest.mark.slow  # the whole tour: renders greek and loads files, ~5 s
+def test_demo_runs_end_to_end(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(cli, ["demo", "--out", str(tmp_path / "demo")])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("VALID") == 2
+    assert (tmp_path / "demo" / "greek.zip").is_file()
+    assert (tmp_path / "demo" / "greek.png").is_file()
+    assert (tmp_path / "demo" / "wine.csv").is_file()

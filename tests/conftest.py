@@ -1,0 +1,26 @@
+"""Test-wide fixtures: every test session gets its own empty ADVISOR_HOME."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from advisor.settings import reset_settings
+
+
+@pytest.fixture(scope="session", autouse=True)
+def advisor_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Point ADVISOR_HOME at a fresh directory, so tests never touch the user's home."""
+    home = tmp_path_factory.mktemp("advisor-home")
+    previous = os.environ.get("ADVISOR_HOME")
+    os.environ["ADVISOR_HOME"] = str(home)
+    reset_settings()
+    yield home
+    if previous is None:
+        os.environ.pop("ADVISOR_HOME", None)
+    else:
+        os.environ["ADVISOR_HOME"] = previous
+    reset_settings()
