@@ -13,6 +13,7 @@ import argparse
 import datetime
 import os
 import platform
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -48,7 +49,7 @@ def main() -> None:
         dataset = load_builtin("glyphs", domain)
         seconds = best_of(args.repeat, lambda d=domain: load_builtin("glyphs", d))
         per_image = seconds / len(dataset) * 1e6
-        print(domain, seconds, flush=True)
+        print(f"rendered {domain}: {seconds:.2f} s", file=sys.stderr, flush=True)
         rows.append(
             (
                 f"render glyphs/{domain} ({len(dataset)} images)",

@@ -66,6 +66,9 @@ def list_domains(*, as_json: bool) -> None:
 )
 @click.option("--modality", type=click.Choice(["image", "vector"]), help="Override detection.")
 @click.option(
+    "--encoding", help="Text encoding of CSV/TSV/JSON (e.g. cp1250); detected if omitted."
+)
+@click.option(
     "--categorical",
     type=click.Choice(["onehot", "ordinal"]),
     default="onehot",

@@ -50,6 +50,14 @@ def test_inspect_valid_csv(runner: CliRunner, tmp_path: Path) -> None:
     assert as_json["info"]["n_classes"] == 2 and as_json["info"]["n_missing"] == 1
 
 
+def test_inspect_with_explicit_encoding(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "pl.csv"
+    path.write_bytes("nazwa,label\nżółw,a\nłódź,a\nświat,b\ngęś,b\n".encode("cp1250"))
+    result = runner.invoke(cli, ["datasets", "inspect", str(path), "--encoding", "cp1250"])
+    assert result.exit_code == 0, result.output
+    assert "encoding cp1250" in result.output and "Warning" not in result.output
+
+
 def test_inspect_invalid_file_exits_1_with_code(runner: CliRunner, tmp_path: Path) -> None:
     path = tmp_path / "one.csv"
     path.write_text("x,label\n1,a\n2,a\n")
