@@ -9,11 +9,8 @@ import numpy as np
 import pytest
 import sklearn.datasets
 
-from advisor.datasets.builtin.tabular import (
-    TabularFamily,
-    sample_synthetic,
-    synthetic_world,
-)
+from advisor.datasets.builtin.synthetic import sample_synthetic, synthetic_world
+from advisor.datasets.builtin.tabular import TabularFamily
 from advisor.errors import ConfigurationError, LimitExceededError, NotFoundError
 from advisor.settings import reset_settings
 
