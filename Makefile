@@ -35,9 +35,10 @@ test: lint typecheck pytest
 docs-figures: $(STAMP)
 	$(BIN)/python bench/datasets_doc.py
 
-# Rendering and loading speed of the data layer (figures in docs/BENCHMARKS.md).
+# The figures of docs/BENCHMARKS.md: data layer, then meta-features against PyMFE (~20 min).
 bench: $(STAMP)
 	$(BIN)/python bench/data_layer.py
+	$(BIN)/python bench/meta_features.py
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache

@@ -99,3 +99,20 @@ class ConfigurationError(AdvisorError, ValueError):
 
     default_code = CONFIGURATION
     status = 400
+
+
+# -- codes of the meta-feature functions -----------------------------------------------------
+BAD_SHAPE = define_code(
+    "meta_features.bad_shape",
+    "Arrays passed to a meta-feature function have the wrong shape or inconsistent lengths.",
+)
+NON_FINITE = define_code(
+    "meta_features.non_finite", "Arrays passed to a meta-feature function hold NaN or infinity."
+)
+TOO_FEW_EXAMPLES = define_code(
+    "meta_features.too_few_examples",
+    "Too few examples or classes for the requested meta-feature function.",
+)
+BAD_OPTION = define_code(
+    "meta_features.bad_option", "An option of a meta-feature function or the extractor is invalid."
+)

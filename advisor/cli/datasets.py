@@ -9,7 +9,15 @@ from typing import Any
 import click
 import numpy as np
 
-from advisor.cli.output import describe, fail, print_json, reports_errors, table
+from advisor.cli.output import (
+    classic_meta_features,
+    describe,
+    describe_meta_features,
+    fail,
+    print_json,
+    reports_errors,
+    table,
+)
 from advisor.datasets import domain_cards, load_builtin, load_dataset, sample_task
 from advisor.datasets.preview import save_preview
 from advisor.datasets.writers import write_dataset
@@ -95,8 +103,15 @@ def list_domains(*, as_json: bool) -> None:
     show_default=True,
     help="Image colour mode.",
 )
+@click.option(
+    "--meta-features",
+    "with_features",
+    is_flag=True,
+    help="Also compute the classic meta-features (general, statistical, info-theory, "
+    "landmarking) the advisor will see.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the verdict and summary as JSON.")
-def inspect(*, path: Path, as_json: bool, **option_values: Any) -> None:
+def inspect(*, path: Path, as_json: bool, with_features: bool, **option_values: Any) -> None:
     r"""Load PATH as the advisor would and print its summary and validation verdict.
 
     PATH may be a CSV/TSV, Parquet, NPZ, JSON or JSON Lines file, or a folder or zip with one
@@ -106,6 +121,7 @@ def inspect(*, path: Path, as_json: bool, **option_values: Any) -> None:
     Examples:
       advisor datasets inspect penguins.csv --label species
       advisor datasets inspect letters.zip --image-size 32x32 --json
+      advisor datasets inspect penguins.csv --label species --meta-features
     """
     options = {k: v for k, v in option_values.items() if v is not None}
     label = options.get("label")
@@ -121,10 +137,16 @@ def inspect(*, path: Path, as_json: bool, **option_values: Any) -> None:
         click.echo(f"Dataset    {path}\nVerdict    INVALID")
         fail(error)
         return
+    features = classic_meta_features(dataset) if with_features else None
     if as_json:
-        print_json({"valid": True, "info": dataset.info.model_dump(mode="json")})
-    else:
-        click.echo(describe(dataset))
+        document: dict[str, Any] = {"valid": True, "info": dataset.info.model_dump(mode="json")}
+        if features is not None:
+            document["meta_features"] = features.to_dict()
+        print_json(document)
+        return
+    click.echo(describe(dataset))
+    if features is not None:
+        click.echo("\n" + describe_meta_features(features))
 
 
 def _parse_options(pairs: tuple[str, ...]) -> dict[str, Any]:

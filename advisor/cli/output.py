@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Callable, Sequence
 from functools import wraps
@@ -10,6 +11,7 @@ from typing import Any, TypeVar
 
 import click
 
+import meta_features as mf
 from advisor.datasets import Dataset
 from advisor.errors import AdvisorError
 
@@ -69,6 +71,27 @@ def describe(dataset: Dataset) -> str:
     lines += ["", f"Classes    {preview}{' …' if len(largest) > 8 else ''}"]
     lines += [f"Warning    {w}" for w in info.warnings]
     return "\n".join(lines)
+
+
+CLASSIC_GROUPS = ("general", "statistical", "info-theory", "landmarking")
+
+
+def classic_meta_features(dataset: Dataset) -> mf.MetaFeatures:
+    """The source-free meta-features of a dataset."""
+    return mf.extract(
+        dataset.X, dataset.y, groups=CLASSIC_GROUPS, categorical=dataset.categorical_mask
+    )
+
+
+def describe_meta_features(features: mf.MetaFeatures) -> str:
+    """Meta-features as a table: name, value, and the reason where a value is undefined."""
+    rows = [
+        (name, "—" if math.isnan(value) else f"{value:.4g}", features.reasons.get(name, ""))
+        for name, value in features.items()
+    ]
+    total = sum(features.timings.values())
+    header = f"Meta-features  ({len(rows)} in {total * 1000:.0f} ms; view: {features.view})"
+    return header + "\n\n" + table(("name", "value", "note"), rows)
 
 
 def fail(error: AdvisorError) -> None:

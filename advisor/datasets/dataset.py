@@ -142,6 +142,14 @@ class Dataset:
         """Number of distinct labels."""
         return int(self.classes.shape[0])
 
+    @property
+    def categorical_mask(self) -> np.ndarray:
+        """Which columns of ``X`` encode categorical attributes (all False for images)."""
+        if self.encoder is not None and self.modality == "vector":
+            return self.encoder.categorical_mask_
+        width = self.X.shape[1] if self.modality == "vector" else 0
+        return np.zeros(width, dtype=bool)
+
     def take(self, indices: Sequence[int] | np.ndarray, *, name: str | None = None) -> Dataset:
         """The rows at ``indices`` as a new dataset (labels re-encoded, info recomputed).
 

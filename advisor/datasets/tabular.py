@@ -146,6 +146,16 @@ class TabularEncoder:
         """Names of the encoded columns (``city_Paris`` for one-hot columns)."""
         return [str(n) for n in self._fitted().get_feature_names_out()]
 
+    @property
+    def categorical_mask_(self) -> np.ndarray:
+        """Which encoded columns come from categorical input columns (one-hot or ordinal)."""
+        transformer = self._fitted()
+        mask = np.zeros(len(self.feature_names_out_), dtype=bool)
+        for branch in ("onehot", "ordinal"):
+            if branch in transformer.output_indices_:
+                mask[transformer.output_indices_[branch]] = True
+        return mask
+
     def transform(self, frame: pd.DataFrame) -> np.ndarray:
         """Encode ``frame`` into a float64 matrix ``(rows, len(feature_names_out_))``.
 

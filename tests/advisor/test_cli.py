@@ -50,6 +50,19 @@ def test_inspect_valid_csv(runner: CliRunner, tmp_path: Path) -> None:
     assert as_json["info"]["n_classes"] == 2 and as_json["info"]["n_missing"] == 1
 
 
+def test_inspect_with_meta_features(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "iris.csv"
+    assert runner.invoke(cli, ["datasets", "export", "tabular", "iris", str(path)]).exit_code == 0
+    result = runner.invoke(cli, ["datasets", "inspect", str(path), "--meta-features"])
+    assert result.exit_code == 0, result.output
+    assert "Meta-features" in result.output and "one_nn.mean" in result.output
+    assert "there is no categorical attribute" in result.output  # the reason for num_to_cat
+    document = json.loads(
+        runner.invoke(cli, ["datasets", "inspect", str(path), "--meta-features", "--json"]).output
+    )
+    assert document["meta_features"]["values"]["nr_class"] == 3
+
+
 def test_inspect_with_explicit_encoding(runner: CliRunner, tmp_path: Path) -> None:
     path = tmp_path / "pl.csv"
     path.write_bytes("nazwa,label\nżółw,a\nłódź,a\nświat,b\ngęś,b\n".encode("cp1250"))

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import advisor.datasets
 import advisor.datasets.builtin  # noqa: F401  (declares the codes)
+import meta_features  # noqa: F401
 from advisor.errors import known_codes
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "ERRORS.md"

@@ -1132,3 +1132,15 @@ def test_table_export_keeps_groups() -> None:
     ds = make_dataset(np.arange(8.0).reshape(4, 2), ["a", "a", "b", "b"], groups=[1, 2, 1, 2])
     back = load_dataset(to_bytes(ds, "csv"), name="g.csv", groups="group")
     assert back.groups is not None and back.groups.tolist() == [1, 2, 1, 2]
+
+
+def test_categorical_mask_marks_encoded_categorical_columns() -> None:
+    data = (
+        b"size,colour,shape,label\n1,red,round,a\n2,blue,square,a\n3,red,oval,b\n4,green,round,b\n"
+    )
+    ds = load_dataset(data, name="t.csv")
+    mask = dict(zip(ds.feature_names, ds.categorical_mask.tolist(), strict=True))
+    assert mask["size"] is False
+    assert mask["colour_red"] is True and mask["shape_oval"] is True
+    ordinal = load_dataset(data, name="t.csv", categorical="ordinal")
+    assert ordinal.categorical_mask.tolist() == [False, True, True]

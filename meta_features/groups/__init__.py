@@ -1,0 +1,1 @@
+"""The meta-feature groups; each module's ``compute(ctx)`` returns its declared features."""
