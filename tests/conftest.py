@@ -7,8 +7,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import torch
 
 from advisor.settings import reset_settings
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_torch_thread() -> Iterator[None]:
+    """One torch thread per test process: pytest-xdist runs a process per core, and two
+    processes of two threads each on two cores make torch's thread pools wait on each other
+    (operations slow down tenfold)."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import advisor.datasets
 import advisor.datasets.builtin  # noqa: F401  (declares the codes)
+import learners  # noqa: F401
 import meta_features  # noqa: F401
 from advisor.errors import known_codes
 

@@ -1,0 +1,221 @@
+"""The one interface of every learner: a scikit-learn estimator that saves without pickle.
+
+Each learner is a :class:`Learner`: ``fit(X, y)`` on raw inputs (images or vectors) and any
+labels, ``predict`` and ``predict_proba`` (columns in the order of ``classes_``),
+``get_params`` / ``set_params`` from scikit-learn's :class:`~sklearn.base.BaseEstimator`, and
+``save`` / ``load``: a folder with ``model.json`` (family, variant, hyper-parameters, classes,
+input spec, the source's name), ``model.safetensors`` (tensors) and ``model.npz`` (arrays,
+read back with ``allow_pickle=False``).
+
+Subclasses implement ``_fit(X, codes, spec)``, ``_predict_proba(X)``, and the pair
+``_state()`` / ``_restore(tensors, arrays)`` that :meth:`save` and :meth:`load` use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, ClassVar, Self
+
+import numpy as np
+import safetensors.torch
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+from learners.errors import (
+    BAD_TRAINING_DATA,
+    CORRUPT_FILE,
+    NEEDS_SOURCE,
+    NOT_FITTED,
+    ConfigurationError,
+    InvalidInputError,
+)
+from learners.source import Source
+from learners.store import load_source
+from learners.tensors import InputSpec
+
+MODEL_FORMAT = "automl-advisor/model"
+MODEL_VERSION = 1
+State = tuple[dict[str, torch.Tensor], dict[str, np.ndarray]]
+
+
+class Learner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
+    """Base class of the learner families (see the module docstring)."""
+
+    family: ClassVar[str] = ""
+    variant: ClassVar[str] = ""
+    needs_source: ClassVar[bool] = True
+    source: Source | None
+    random_state: int
+
+    # -- scikit-learn API ---------------------------------------------------------------------
+
+    def fit(self, X: Any, y: Any) -> Self:
+        """Fit on inputs ``X`` (``(N, D)`` or ``(N, H, W[, C])``) and ``N`` labels of any kind.
+
+        Raises:
+            InvalidInputError: ``learners.bad_training_data`` for fewer than two classes or
+                mismatched lengths; ``learners.input_mismatch`` for inputs the source cannot
+                take; ``learners.needs_source`` when the family needs a source.
+        """
+        inputs = np.asarray(X)
+        labels = np.asarray(y)
+        if labels.ndim != 1 or labels.shape[0] != inputs.shape[0]:
+            raise InvalidInputError(
+                f"{inputs.shape[0]} inputs but labels of shape {labels.shape}.",
+                code=BAD_TRAINING_DATA,
+            )
+        classes, codes = np.unique(labels, return_inverse=True)
+        if classes.size < 2:
+            raise InvalidInputError("Fitting needs at least two classes.", code=BAD_TRAINING_DATA)
+        spec = self._input_spec(inputs)
+        self.classes_ = classes
+        self.spec_ = spec
+        with seeded(self.random_state):
+            self._fit(inputs, codes.reshape(-1).astype(np.int64), spec)
+        return self
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities ``(N, K)``, columns in the order of ``classes_``."""
+        self._check_fitted()
+        with torch.inference_mode():
+            return np.asarray(self._predict_proba(np.asarray(X)), dtype=np.float64)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The most probable class of each input (original labels)."""
+        probabilities = self.predict_proba(X)
+        return np.asarray(self.classes_[np.argmax(probabilities, axis=1)])
+
+    # -- what subclasses implement --------------------------------------------------------------
+
+    def _fit(self, X: np.ndarray, codes: np.ndarray, spec: InputSpec) -> None:
+        raise NotImplementedError
+
+    def _predict_proba(self, X: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _state(self) -> State:
+        raise NotImplementedError
+
+    def _restore(self, tensors: dict[str, torch.Tensor], arrays: dict[str, np.ndarray]) -> None:
+        raise NotImplementedError
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _input_spec(self, X: np.ndarray) -> InputSpec:
+        if self.source is not None:
+            return self.source.spec
+        if self.needs_source:
+            raise ConfigurationError(
+                f"The {self.family}/{self.variant} learner starts from a source; pass source=…",
+                code=NEEDS_SOURCE,
+            )
+        return InputSpec.from_data(X)
+
+    def _require_source(self) -> Source:
+        if self.source is None:
+            raise ConfigurationError(
+                f"The {self.family}/{self.variant} learner needs a source.", code=NEEDS_SOURCE
+            )
+        return self.source
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "classes_"):
+            raise InvalidInputError(
+                f"This {type(self).__name__} is not fitted yet; call fit(X, y) first.",
+                code=NOT_FITTED,
+            )
+
+    def hyper_parameters(self) -> dict[str, Any]:
+        """The constructor's parameters except the source (JSON-ready)."""
+        return {k: v for k, v in self.get_params(deep=False).items() if k != "source"}
+
+    # -- persistence --------------------------------------------------------------------------
+
+    def save(self, path: str | Path) -> Path:
+        """Write the fitted learner to the folder ``path``; return the folder."""
+        self._check_fitted()
+        folder = Path(path)
+        folder.mkdir(parents=True, exist_ok=True)
+        tensors, arrays = self._state()
+        weights = safetensors.torch.save({k: v.contiguous() for k, v in tensors.items()})
+        buffer = io.BytesIO()
+        np.savez(buffer, allow_pickle=False, classes=np.asarray(self.classes_), **_loose(arrays))
+        (folder / "model.safetensors").write_bytes(weights)
+        (folder / "model.npz").write_bytes(buffer.getvalue())
+        document = {
+            "format": MODEL_FORMAT,
+            "version": MODEL_VERSION,
+            "family": self.family,
+            "variant": self.variant,
+            "params": self.hyper_parameters(),
+            "spec": self.spec_.to_json(),
+            "source": None if self.source is None else self.source.name,
+            "sha256": {
+                "model.safetensors": hashlib.sha256(weights).hexdigest(),
+                "model.npz": hashlib.sha256(buffer.getvalue()).hexdigest(),
+            },
+        }
+        (folder / "model.json").write_text(json.dumps(document, indent=2, default=str))
+        return folder
+
+    @classmethod
+    def load(cls, path: str | Path, *, source: Source | str | None = None) -> Learner:
+        """Read a learner saved by :meth:`save` (the source by object, name or path).
+
+        Raises:
+            InvalidInputError: ``learners.corrupt_file`` for a damaged or foreign folder.
+        """
+        # The registry imports every family module, which import this one: import it late.
+        from learners.registry import learner_class  # noqa: PLC0415
+
+        folder = Path(path)
+        document = _manifest(folder)
+        files = {name: (folder / name).read_bytes() for name in document["sha256"]}
+        for name, payload in files.items():
+            if hashlib.sha256(payload).hexdigest() != document["sha256"][name]:
+                raise InvalidInputError(
+                    f"{name} in {str(folder)!r} does not match its checksum.", code=CORRUPT_FILE
+                )
+        learner_type = learner_class(document["family"], document["variant"])
+        chosen = source if source is not None else document["source"]
+        learner = learner_type(
+            source=None if chosen is None else load_source(chosen), **document["params"]
+        )
+        with np.load(io.BytesIO(files["model.npz"]), allow_pickle=False) as stored:
+            arrays = {k: stored[k] for k in stored.files}
+        learner.classes_ = arrays.pop("classes")
+        learner.spec_ = InputSpec.from_json(document["spec"])
+        with seeded(learner.random_state):
+            learner._restore(safetensors.torch.load(files["model.safetensors"]), arrays)
+        return learner
+
+
+def _manifest(folder: Path) -> dict[str, Any]:
+    try:
+        document = json.loads((folder / "model.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise InvalidInputError(
+            f"No readable saved model in {str(folder)!r}: {error}.", code=CORRUPT_FILE
+        ) from None
+    if document.get("format") != MODEL_FORMAT or document.get("version", 99) > MODEL_VERSION:
+        raise InvalidInputError(
+            f"{str(folder)!r} is not a model this version can read.", code=CORRUPT_FILE
+        )
+    return dict(document)
+
+
+def _loose(arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+    """The arrays typed loosely (numpy's stubs mistake ``**arrays`` for ``allow_pickle``)."""
+    return dict(arrays)
+
+
+@contextmanager
+def seeded(seed: int) -> Any:
+    """Seed torch's global generator inside the block only (the caller's state is restored)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(seed))
+        yield

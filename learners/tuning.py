@@ -1,0 +1,298 @@
+"""Optuna tuning of a learner family on the support data only.
+
+**Search spaces.** Each family declares one (:data:`SPACES`); the variant is a categorical
+parameter and each variant's hyper-parameters are conditional on it (define-by-run), named
+``variant.parameter`` so that TPE models each branch apart. Ranges follow common practice for
+each algorithm (log scales for learning rates and regularisation strengths).
+
+**Validation, on the support set only** (a test set is never seen):
+
+* every class has at least 2 examples → stratified ``k``-fold cross-validation,
+  ``k = min(folds, smallest class)``, seeded shuffle;
+* some class has a single example (a 1-shot task) → nothing can be held out without removing
+  that class from training, so each fold trains on *all* support examples and validates on
+  *augmented copies* of them (affine jitter for images, Gaussian noise of 0.3 standard
+  deviations for vectors), a fresh augmentation seed per fold. This measures robustness to the
+  kind of variation the queries will show rather than true generalisation — an optimistic
+  proxy, and the only one a 1-shot task allows.
+
+The score of a trial is the mean accuracy over the folds; after each fold the running mean is
+reported to Optuna so a pruner (median, or Hyperband with the folds as resource) can stop a
+poor trial early. A trial that raises is recorded as failed with its reason (the exception's
+message, in the trial's ``fail_reason`` user attribute) and the study goes on.
+
+**Storage** is any Optuna storage URL; the default is a SQLite file under ``ADVISOR_HOME``
+(the same variable the service's settings read). Sampling is seeded (TPE); budgets are a number
+of trials and/or seconds.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import optuna
+import torch
+from sklearn.model_selection import StratifiedKFold
+
+from learners.errors import BAD_PARAMETER, ConfigurationError
+from learners.families.base import Learner
+from learners.registry import learner_class, variants
+from learners.source import Source
+from learners.tensors import InputSpec, to_tensor
+from learners.training import augment_images, generator
+
+Suggest = Callable[[optuna.Trial, str], dict[str, Any]]
+PrunerName = Literal["median", "hyperband", "none"]
+
+
+def _finetune(trial: optuna.Trial, prefix: str) -> dict[str, Any]:
+    return {
+        "lr": trial.suggest_float(f"{prefix}.lr", 1e-4, 1e-2, log=True),
+        "epochs": trial.suggest_int(f"{prefix}.epochs", 10, 80, step=10),
+        "frozen_blocks": trial.suggest_int(f"{prefix}.frozen_blocks", 0, 3),
+        "weight_decay": trial.suggest_float(f"{prefix}.weight_decay", 1e-6, 1e-2, log=True),
+        "augment": trial.suggest_float(f"{prefix}.augment", 0.0, 1.0),
+    }
+
+
+def _adaptation(trial: optuna.Trial, prefix: str) -> dict[str, Any]:
+    return {
+        "steps": trial.suggest_int(f"{prefix}.steps", 1, 20),
+        "inner_lr": trial.suggest_float(f"{prefix}.inner_lr", 1e-3, 1.0, log=True),
+    }
+
+
+def _inverse_regularisation(trial: optuna.Trial, prefix: str) -> dict[str, Any]:
+    return {"C": trial.suggest_float(f"{prefix}.C", 1e-4, 1e3, log=True)}
+
+
+SPACES: dict[str, dict[str, Suggest]] = {
+    "transfer": {
+        "finetune": _finetune,
+        "linear_probe": _inverse_regularisation,
+        "baseline_pp": lambda t, p: {
+            "lr": t.suggest_float(f"{p}.lr", 1e-3, 1e-1, log=True),
+            "epochs": t.suggest_int(f"{p}.epochs", 20, 200, step=20),
+            "scale": t.suggest_float(f"{p}.scale", 2.0, 30.0, log=True),
+        },
+    },
+    "meta": {
+        "protonet": lambda t, p: {
+            "distance": t.suggest_categorical(f"{p}.distance", ["euclidean", "cosine"]),
+            "temperature": t.suggest_float(f"{p}.temperature", 0.1, 10.0, log=True),
+        },
+        "maml": _adaptation,
+        "fomaml": _adaptation,
+        "anil": _adaptation,
+    },
+    "hybrid": {
+        "protomaml": lambda t, p: {
+            **_finetune(t, p),
+            "lr": t.suggest_float(f"{p}.lr", 1e-5, 5e-3, log=True),
+            "epochs": t.suggest_int(f"{p}.epochs", 5, 60, step=5),
+        },
+    },
+    "scratch": {
+        "logreg": _inverse_regularisation,
+        "gbm": lambda t, p: {
+            "learning_rate": t.suggest_float(f"{p}.learning_rate", 0.01, 0.5, log=True),
+            "n_estimators": t.suggest_int(f"{p}.n_estimators", 20, 300, log=True),
+            "max_depth": t.suggest_int(f"{p}.max_depth", 1, 6),
+            "min_samples_leaf": t.suggest_int(f"{p}.min_samples_leaf", 1, 20, log=True),
+            "subsample": t.suggest_float(f"{p}.subsample", 0.5, 1.0),
+        },
+        "cnn": lambda t, p: {
+            "lr": t.suggest_float(f"{p}.lr", 1e-4, 1e-2, log=True),
+            "epochs": t.suggest_int(f"{p}.epochs", 20, 200, step=20),
+            "weight_decay": t.suggest_float(f"{p}.weight_decay", 1e-6, 1e-2, log=True),
+            "augment": t.suggest_float(f"{p}.augment", 0.0, 1.0),
+        },
+    },
+}
+
+
+def suggest(
+    trial: optuna.Trial, family: str, choices: Sequence[str] | None = None
+) -> tuple[str, dict[str, Any]]:
+    """The variant and hyper-parameters a trial proposes for ``family``."""
+    names = list(choices) if choices else variants(family)
+    variant = str(trial.suggest_categorical("variant", names)) if len(names) > 1 else names[0]
+    return variant, SPACES[family][variant](trial, variant)
+
+
+@dataclass(frozen=True, eq=False)
+class Split:
+    """One validation fold on the support set: train rows, and validation inputs and codes."""
+
+    train: np.ndarray
+    X_val: np.ndarray
+    y_val: np.ndarray
+
+
+def validation_splits(
+    X: np.ndarray, codes: np.ndarray, spec: InputSpec, *, folds: int = 5, seed: int = 0
+) -> list[Split]:
+    """The folds of the rule in the module docstring (stratified, or augmented copies)."""
+    counts = np.bincount(codes)
+    smallest = int(counts[counts > 0].min())
+    if smallest >= 2:
+        splitter = StratifiedKFold(n_splits=min(folds, smallest), shuffle=True, random_state=seed)
+        return [Split(train, X[val], codes[val]) for train, val in splitter.split(X, codes)]
+    everything = np.arange(codes.size)
+    return [
+        Split(everything, _augmented_copy(X, spec, seed + fold), codes) for fold in range(folds)
+    ]
+
+
+def _augmented_copy(X: np.ndarray, spec: InputSpec, seed: int) -> np.ndarray:
+    rng = generator(seed)
+    if spec.modality == "image":
+        images = augment_images(to_tensor(X, spec), rng, strength=1.0).permute(0, 2, 3, 1)
+        return images[..., 0].numpy() if spec.channels == 1 else images.numpy()
+    scale = np.asarray(spec.scale if spec.scale is not None else np.ones(X.shape[1]))
+    noise = torch.randn(X.shape, generator=rng, dtype=torch.float64).numpy()
+    return np.asarray(np.asarray(X, dtype=np.float64) + 0.3 * scale * noise)
+
+
+def default_storage_url() -> str:
+    """``sqlite:///$ADVISOR_HOME/optuna.sqlite3`` (``~/.automl-advisor`` by default)."""
+    home = Path(os.environ.get("ADVISOR_HOME", Path.home() / ".automl-advisor"))
+    home.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{home / 'optuna.sqlite3'}"
+
+
+def make_pruner(name: PrunerName, n_folds: int) -> optuna.pruners.BasePruner:
+    """The median pruner, Hyperband over the folds, or none."""
+    if name == "median":
+        return optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=0)
+    if name == "hyperband":
+        return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=max(n_folds, 1))
+    if name == "none":
+        return optuna.pruners.NopPruner()
+    raise ConfigurationError(f"Unknown pruner {name!r}.", code=BAD_PARAMETER)
+
+
+@dataclass(frozen=True, eq=False)
+class TuningResult:
+    """The outcome of :func:`tune`."""
+
+    family: str
+    variant: str
+    params: dict[str, Any]
+    cv_score: float
+    study: optuna.Study
+    seconds: float
+
+    def make(self, source: Source | None) -> Learner:
+        """A fresh (unfitted) learner with the best variant and hyper-parameters."""
+        return learner_class(self.family, self.variant)(source=source, **self.params)
+
+
+def tune(
+    family: str,
+    X: Any,
+    y: Any,
+    *,
+    source: Source | None = None,
+    choices: Sequence[str] | None = None,
+    n_trials: int | None = 20,
+    timeout: float | None = None,
+    storage: str | optuna.storages.BaseStorage | None = None,
+    study_name: str | None = None,
+    pruner: PrunerName = "median",
+    folds: int = 5,
+    seed: int = 0,
+) -> TuningResult:
+    """Tune ``family`` on ``(X, y)`` — the support data — with Optuna.
+
+    Args:
+        family: ``transfer``, ``meta``, ``hybrid`` or ``scratch``.
+        X: the training (support) inputs.
+        y: their labels, of any kind.
+        source: the source (not needed by ``scratch``).
+        choices: the variants to search among (all of the family's by default).
+        n_trials: trial budget (``None``: only the time budget counts).
+        timeout: time budget in seconds.
+        storage: an Optuna storage or URL; :func:`default_storage_url` when ``None``.
+        study_name: the study's name (a fresh unique one when ``None``).
+        pruner: ``"median"``, ``"hyperband"`` or ``"none"``.
+        folds: the most validation folds (see the module docstring).
+        seed: seeds the sampler, the folds and every learner.
+
+    Raises:
+        ConfigurationError: ``learners.bad_parameter`` for no budget at all, or a bad pruner;
+            ``learners.unknown_family`` / ``unknown_variant`` for bad names.
+    """
+    if n_trials is None and timeout is None:
+        raise ConfigurationError("Give a trial budget, a time budget, or both.", code=BAD_PARAMETER)
+    inputs = np.asarray(X)
+    codes = np.unique(np.asarray(y), return_inverse=True)[1].reshape(-1).astype(np.int64)
+    for name in choices or variants(family):
+        learner_class(family, name)
+    spec = source.spec if source is not None else InputSpec.from_data(inputs)
+    splits = validation_splits(inputs, codes, spec, folds=folds, seed=seed)
+    study = optuna.create_study(
+        study_name=study_name or f"{family}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{seed}",
+        storage=storage if storage is not None else default_storage_url(),
+        direction="maximize",
+        sampler=optuna.samplers.TPESampler(seed=seed),
+        pruner=make_pruner(pruner, len(splits)),
+        load_if_exists=study_name is not None,
+    )
+    study.set_user_attr("family", family)
+    objective = _objective(
+        family, inputs, codes, splits=splits, source=source, choices=choices, seed=seed
+    )
+    start = time.perf_counter()
+    study.optimize(objective, n_trials=n_trials, timeout=timeout, catch=(Exception,))
+    seconds = time.perf_counter() - start
+    completed = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    if not completed:
+        reasons = {t.number: t.user_attrs.get("fail_reason") for t in study.trials}
+        raise ConfigurationError(
+            f"No trial of the {family} study completed: {reasons}.", code=BAD_PARAMETER
+        )
+    best = study.best_trial
+    variant, params = best.user_attrs["variant"], dict(best.user_attrs["params"])
+    return TuningResult(family, variant, params, float(best.value or math.nan), study, seconds)
+
+
+def _objective(
+    family: str,
+    X: np.ndarray,
+    codes: np.ndarray,
+    *,
+    splits: list[Split],
+    source: Source | None,
+    choices: Sequence[str] | None,
+    seed: int,
+) -> Callable[[optuna.Trial], float]:
+    def objective(trial: optuna.Trial) -> float:
+        variant, params = suggest(trial, family, choices)
+        params["random_state"] = seed
+        trial.set_user_attr("variant", variant)
+        trial.set_user_attr("params", params)
+        scores: list[float] = []
+        try:
+            for step, split in enumerate(splits):
+                model = learner_class(family, variant)(source=source, **params)
+                model.fit(X[split.train], codes[split.train])
+                scores.append(float(np.mean(model.predict(split.X_val) == split.y_val)))
+                trial.report(float(np.mean(scores)), step)
+                if trial.should_prune():
+                    raise optuna.TrialPruned
+        except optuna.TrialPruned:
+            raise
+        except Exception as error:
+            trial.set_user_attr("fail_reason", f"{type(error).__name__}: {error}")
+            raise
+        return float(np.mean(scores))
+
+    return objective

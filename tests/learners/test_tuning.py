@@ -1,0 +1,88 @@
+"""Optuna tuning on the support set: folds, pruning, failures, storage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import optuna
+import pytest
+
+from learners.errors import ConfigurationError
+from learners.families import scratch
+from learners.tensors import InputSpec
+from learners.tuning import tune, validation_splits
+
+from .synthetic import blob_classes, pattern_images
+
+
+def test_folds_are_stratified_when_every_class_has_two_examples() -> None:
+    X, y = blob_classes(4, 3, 5, seed=0)
+    splits = validation_splits(X, y, InputSpec.from_data(X), folds=5, seed=0)
+    assert len(splits) == 3  # k = min(folds, smallest class)
+    seen = []
+    for split in splits:
+        assert set(y[split.train]) == set(range(4))  # every class keeps a training example
+        seen.extend(split.X_val[:, 0].tolist())
+    assert sorted(seen) == sorted(X[:, 0].tolist())  # each example validated exactly once
+
+
+def test_one_shot_validates_on_augmented_copies() -> None:
+    X, y = pattern_images(5, 1, seed=0)
+    splits = validation_splits(X, y, InputSpec.from_data(X), folds=3, seed=0)
+    assert len(splits) == 3
+    for split in splits:
+        assert split.train.tolist() == list(range(5))
+        assert split.X_val.shape == X.shape and not np.allclose(split.X_val, X)
+        assert split.y_val.tolist() == y.tolist()
+    assert not np.allclose(splits[0].X_val, splits[1].X_val)
+
+
+def test_tuning_end_to_end_with_pruning_and_sqlite(tmp_path: Path) -> None:
+    X, y = blob_classes(4, 6, 6, seed=1, spread=2.0)
+    url = f"sqlite:///{tmp_path / 'studies.sqlite3'}"
+    result = tune(
+        "scratch", X, y, choices=["logreg"], n_trials=12, storage=url, seed=0, study_name="demo"
+    )
+    assert result.variant == "logreg" and "C" in result.params
+    assert 0.0 <= result.cv_score <= 1.0
+    reloaded = optuna.load_study(study_name="demo", storage=url)
+    assert len(reloaded.trials) == 12
+    states = {t.state for t in reloaded.trials}
+    assert optuna.trial.TrialState.PRUNED in states  # poor C values are stopped early
+    assert all(t.intermediate_values for t in reloaded.trials)
+    model = result.make(None).fit(X, y)
+    assert np.mean(model.predict(X) == y) > 0.5
+
+
+def test_failed_trials_are_recorded_and_do_not_stop_the_study(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    original = scratch.LogisticRegressionLearner._fit
+
+    def sometimes_fails(self, X, codes, spec):
+        if self.C > 1.0:
+            raise FloatingPointError("diverged")
+        return original(self, X, codes, spec)
+
+    monkeypatch.setattr(scratch.LogisticRegressionLearner, "_fit", sometimes_fails)
+    X, y = blob_classes(3, 6, 4, seed=2)
+    result = tune(
+        "scratch",
+        X,
+        y,
+        choices=["logreg"],
+        n_trials=8,
+        pruner="none",
+        storage=f"sqlite:///{tmp_path / 's.sqlite3'}",
+        seed=3,
+    )
+    failed = [t for t in result.study.trials if t.state == optuna.trial.TrialState.FAIL]
+    assert failed and all("diverged" in t.user_attrs["fail_reason"] for t in failed)
+    assert result.params["C"] <= 1.0
+
+
+def test_tuning_needs_a_budget() -> None:
+    X, y = blob_classes(3, 4, 4, seed=0)
+    with pytest.raises(ConfigurationError):
+        tune("scratch", X, y, n_trials=None, timeout=None)
