@@ -7,7 +7,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 
-.PHONY: demo test lint typecheck pytest install docs-figures bench clean
+.PHONY: demo test lint typecheck pytest install docs-figures bench bench-learners clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,12 +33,16 @@ test: lint typecheck pytest
 
 # Regenerates the pictures and class-count table of docs/DATASETS.md.
 docs-figures: $(STAMP)
-	$(BIN)/python bench/datasets_doc.py
+	$(BIN)/python -m bench.datasets_doc
 
 # The figures of docs/BENCHMARKS.md: data layer, then meta-features against PyMFE (~20 min).
 bench: $(STAMP)
-	$(BIN)/python bench/data_layer.py
-	$(BIN)/python bench/meta_features.py
+	$(BIN)/python -m bench.data_layer
+	$(BIN)/python -m bench.meta_features
+
+# Few-shot accuracy of every learner (hours on 2 cores; see bench/learners.py for options).
+bench-learners: $(STAMP)
+	$(BIN)/python -m bench.learners
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache

@@ -1,6 +1,6 @@
 """Speed of the data layer: rendering built-in domains and loading files of each format.
 
-    make bench                   # or: .venv/bin/python bench/data_layer.py [--repeat 3]
+    make bench                   # or: .venv/bin/python -m bench.data_layer [--repeat 3]
 
 Prints a Markdown table for docs/BENCHMARKS.md with the machine and the date. Rendering is
 timed with the built-in cache off (the cost a first user pays once); loading is timed on
@@ -85,7 +85,7 @@ def main() -> None:
         )
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d")
     print(
-        f"`python bench/data_layer.py --repeat {args.repeat}` — {now}, {platform.machine()}, "
+        f"`python -m bench.data_layer --repeat {args.repeat}` — {now}, {platform.machine()}, "
         f"{os.cpu_count()} CPUs, Python {platform.python_version()}\n"
     )
     print("| what | step | time (best of runs) |\n| --- | --- | --- |")

@@ -1,7 +1,7 @@
 """Speed and memory of the meta-feature extractor, against PyMFE 0.4.4.
 
-    .venv/bin/python bench/meta_features.py                  # everything (PyMFE capped at 10 min)
-    .venv/bin/python bench/meta_features.py --skip-pymfe     # ours only
+    .venv/bin/python -m bench.meta_features                  # everything (PyMFE capped at 10 min)
+    .venv/bin/python -m bench.meta_features --skip-pymfe     # ours only
 
 1. The four classic groups (general, statistical, info-theory, landmarking; summaries mean and
    sd) on synthetic classification data of 1k×20, 10k×50 and 100k×100 (5 classes,
@@ -26,13 +26,8 @@ import subprocess
 import sys
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
-
-# This file is named like the package it measures; run as a script, its folder comes first on
-# sys.path and would shadow the package. Take it off.
-sys.path = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 CLASSIC = ["general", "statistical", "info-theory", "landmarking"]
 SIZES = ((1_000, 20), (10_000, 50), (100_000, 100))
@@ -74,7 +69,7 @@ def worker(tool: str, rows: int, cols: int) -> None:
 
 
 def run_worker(tool: str, rows: int, cols: int, timeout: int) -> str:
-    command = [sys.executable, __file__, "--worker", tool, str(rows), str(cols)]
+    command = [sys.executable, "-m", "bench.meta_features", "--worker", tool, str(rows), str(cols)]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=True)
     except subprocess.TimeoutExpired:
@@ -182,7 +177,7 @@ def main() -> None:
         return
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d")
     print(
-        f"`python bench/meta_features.py` — {now}, {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"`python -m bench.meta_features` — {now}, {platform.machine()}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}\n"
     )
     if args.only in (None, "classic"):

@@ -10,6 +10,7 @@ import click
 from advisor import __version__
 from advisor.cli.datasets import datasets
 from advisor.cli.demo import demo
+from advisor.cli.sources import sources
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -27,6 +28,7 @@ def cli() -> None:
 
 cli.add_command(datasets)
 cli.add_command(demo)
+cli.add_command(sources)
 
 
 def main() -> None:

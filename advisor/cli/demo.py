@@ -1,23 +1,28 @@
 """``advisor demo``: the main job on the embedded defaults, end to end, in a minute.
 
 Until the recommender lands (see the issues), the tour shows what exists: the built-in
-benchmark domains, a few-shot task drawn from one and the meta-features the advisor will see
-of it, and two files written and read back through the same loader users' files go through.
+benchmark domains, a few-shot task drawn from one, the meta-features the advisor will see of
+it, each learning family's default learner on it, and two files written and read back through
+the same loader users' files go through.
 """
 
 from __future__ import annotations
 
 import math
 import textwrap
+import time
 from pathlib import Path
 
 import click
+import numpy as np
 
 import meta_features as mf
-from advisor.cli.output import CLASSIC_GROUPS, describe, reports_errors
+from advisor.cli.output import describe, reports_errors
 from advisor.datasets import domain_cards, load_builtin, load_dataset, sample_task
 from advisor.datasets.preview import save_preview
 from advisor.datasets.writers import write_dataset
+from advisor.sources import get_source
+from learners import FAMILIES, make_learner
 
 
 def _step(number: int, total: int, title: str) -> None:
@@ -35,7 +40,7 @@ def _step(number: int, total: int, title: str) -> None:
 @reports_errors
 def demo(out: Path) -> None:
     """A tour of AutoML Advisor on its built-in data (no server, no download)."""
-    total = 5
+    total = 6
     _step(1, total, "Built-in benchmark domains")
     cards = domain_cards()
     by_family: dict[str, list[str]] = {}
@@ -59,22 +64,32 @@ def demo(out: Path) -> None:
         f"{' '.join(str(c) for c in task.classes)}"
     )
 
-    _step(3, total, "What the advisor sees: the meta-features of that task's support set")
-    features = mf.extract(task.X_support, task.y_support, groups=CLASSIC_GROUPS)
+    _step(3, total, "What the advisor sees: the meta-features of that task against the source")
+    source = get_source("glyphs")
+    features = mf.extract(task.X_support, task.y_support, source=source.profile())
     defined = sum(not math.isnan(v) for v in features.values())
     taken = sum(features.timings.values()) * 1000
     click.echo(f"{defined} of {len(features)} defined in {taken:.0f} ms (view: {features.view})")
-    for name in ("shots_min", "class_ent", "mut_inf.mean", "one_nn.mean", "naive_bayes.mean"):
+    for name in ("shots_min", "one_nn.mean", "mmd", "proxy_a_distance", "logme", "leep"):
         click.echo(f"  {name:18} {features[name]:.3f}")
-    click.echo("  (similarity and transferability need a source: they come with the learners)")
 
-    _step(4, total, "An image dataset written as a zip of class folders, then inspected")
+    _step(4, total, "Each family's default learner on that task (query accuracy)")
+    for family in FAMILIES:
+        start = time.perf_counter()
+        model = make_learner(family, source=None if family == "scratch" else source)
+        model.fit(task.X_support, task.y_support)
+        accuracy = float(np.mean(model.predict(task.X_query) == task.y_query))
+        seconds = time.perf_counter() - start
+        click.echo(f"  {family:9} {model.variant:13} {100 * accuracy:5.1f} %  ({seconds:.2f} s)")
+    click.echo("  (choosing among them for your data is the advisor's job: the next issue)")
+
+    _step(5, total, "An image dataset written as a zip of class folders, then inspected")
     archive = write_dataset(greek, out / "greek.zip")
     picture = save_preview(greek, out / "greek.png", n_classes=10, n_examples=10)
     click.echo(describe(load_dataset(archive)))
     click.echo(f"(sample images: {picture})")
 
-    _step(5, total, "A table written as CSV, then inspected")
+    _step(6, total, "A table written as CSV, then inspected")
     table_path = write_dataset(load_builtin("tabular", "wine", seed=0), out / "wine.csv")
     click.echo(describe(load_dataset(table_path, label="label")))
 

@@ -1,0 +1,96 @@
+"""``advisor sources …``: the sources transfer and meta learning start from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from advisor.cli.output import print_json, reports_errors, table
+from advisor.datasets import load_dataset
+from advisor.sources import build_glyphs_source, build_user_source, get_source, user_sources_dir
+from learners import builtin_sources
+
+
+@click.group()
+def sources() -> None:
+    """Sources: pretrained and meta-trained networks of a source domain."""
+
+
+@sources.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@reports_errors
+def list_sources(*, as_json: bool) -> None:
+    """List the built-in sources and those built under ADVISOR_HOME."""
+    user = sorted(p.name for p in user_sources_dir().glob("*") if (p / "source.json").is_file())
+    names = list(dict.fromkeys([*user, *builtin_sources()]))
+    rows: list[dict[str, Any]] = []
+    for name in names:
+        source = get_source(name)
+        rows.append(
+            {
+                "name": name,
+                "where": "user" if name in user else "built-in",
+                "backbone": source.backbone,
+                "input": f"{source.spec.modality} {'x'.join(map(str, source.spec.shape))}",
+                "classes": len(source.classes),
+                "starts": ", ".join(["pretrained", *source.meta]),
+            }
+        )
+    if as_json:
+        print_json(rows)
+        return
+    click.echo(
+        table(
+            ("name", "where", "backbone", "input", "classes", "starts"),
+            [tuple(r.values()) for r in rows],
+        )
+    )
+
+
+@sources.command("build")
+@click.argument("name", type=click.Choice(["glyphs"]))
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write (default: ADVISOR_HOME/sources/NAME, which then takes "
+    "precedence over the built-in copy).",
+)
+@reports_errors
+def build(*, name: str, out: Path | None) -> None:
+    """Rebuild a built-in source from the built-in domains (a few minutes on 2 cores)."""
+    target = out or user_sources_dir() / name
+    build_glyphs_source(target, progress=click.echo)
+    click.echo(f"Wrote {target}")
+
+
+@sources.command("build-from")
+@click.argument("path", type=click.Path(exists=False, path_type=Path))
+@click.option("--name", required=True, help="The new source's name.")
+@click.option("--label", help="Label column (name or position), or NPZ array name.")
+@click.option(
+    "--backbone",
+    type=click.Choice(["conv4", "resnet12", "mlp"]),
+    help="Default: conv4 for images, mlp for vectors.",
+)
+@click.option(
+    "--epochs", "pretrain_epochs", default=10, show_default=True, help="Pretraining epochs."
+)
+@click.option(
+    "--episodes",
+    "meta_episodes",
+    default=200,
+    show_default=True,
+    help="Meta-training episodes per algorithm.",
+)
+@reports_errors
+def build_from(*, path: Path, name: str, label: str | None, **settings: Any) -> None:
+    """Build a source from a labeled dataset file of yours (any format inspect reads)."""
+    options: dict[str, Any] = {}
+    if label is not None:
+        options["label"] = int(label) if label.lstrip("-").isdigit() else label
+    dataset = load_dataset(path, **options)
+    chosen = {k: v for k, v in settings.items() if v is not None}
+    folder = build_user_source(dataset, name, progress=click.echo, **chosen)
+    click.echo(f"Wrote {folder}; use it as source={name!r}.")

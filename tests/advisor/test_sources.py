@@ -1,0 +1,65 @@
+"""The advisor's sources: the glyph source split, the shipped source, user-built sources."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from advisor.cli import cli
+from advisor.datasets import builtin_domains
+from advisor.sources import GLYPH_SOURCE_DOMAINS, get_source, glyph_source_split
+from learners import builtin_sources, make_learner
+
+
+def test_source_scripts_are_glyph_domains_and_leave_targets() -> None:
+    glyphs = builtin_domains()["glyphs"]
+    assert set(GLYPH_SOURCE_DOMAINS) < set(glyphs)
+    assert len(set(glyphs) - set(GLYPH_SOURCE_DOMAINS)) >= 8  # cross-domain targets remain
+
+
+def test_glyph_split_is_seeded_and_disjoint() -> None:
+    first = glyph_source_split("latin_upper")
+    again = glyph_source_split("latin_upper")
+    assert first.source_classes.tolist() == again.source_classes.tolist()
+    assert not set(first.source_classes) & set(first.heldout_classes)
+    assert len(first.heldout_classes) == round(0.3 * 26)
+
+
+@pytest.mark.skipif("glyphs" not in builtin_sources(), reason="the glyphs source is not built")
+def test_the_shipped_glyphs_source_classifies_held_out_classes() -> None:
+    source = get_source("glyphs")
+    assert source.backbone == "conv4" and set(source.meta) == {"protonet", "maml", "fomaml", "anil"}
+    held = glyph_source_split("latin_upper")
+    task_classes = held.heldout_classes[:5]
+    data = held.heldout.select_classes(task_classes)
+    support = np.concatenate([np.flatnonzero(data.y == c)[:5] for c in task_classes])
+    query = np.setdiff1d(np.arange(len(data)), support)
+    model = make_learner("meta", source=source).fit(data.X[support], data.y[support])
+    assert np.mean(model.predict(data.X[query]) == data.y[query]) >= 0.9
+    assert source.profile().dim == 64
+
+
+def test_cli_builds_a_source_from_a_file_and_lists_it(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    rows = ["f0,f1,f2,label"]
+    for k in range(6):
+        for _ in range(8):
+            x = rng.normal(size=3) + 3 * np.eye(6)[k][:3] - 3 * np.eye(6)[k][3:]
+            rows.append(",".join(f"{v:.4f}" for v in x) + f",c{k}")
+    path = tmp_path / "tiny.csv"
+    path.write_text("\n".join(rows) + "\n")
+    runner = CliRunner()
+    result = runner.invoke(
+        cli,
+        ["sources", "build-from", str(path), "--name", "tiny", "--epochs", "2", "--episodes", "3"],
+    )
+    assert result.exit_code == 0, result.output
+    listing = json.loads(runner.invoke(cli, ["sources", "list", "--json"]).output)
+    tiny = next(row for row in listing if row["name"] == "tiny")
+    assert tiny["where"] == "user" and tiny["backbone"] == "mlp" and tiny["classes"] == 6
+    source = get_source("tiny")
+    assert source.spec.modality == "vector" and source.spec.shape == (3,)
