@@ -26,7 +26,7 @@ from torch import nn
 from learners.backbones import Backbone, BackboneName, Classifier, make_backbone
 from learners.errors import BAD_PARAMETER, ConfigurationError
 from learners.tensors import InputSpec, to_tensor
-from learners.training import apply_in_batches, infer
+from learners.training import infer
 from meta_features import SourceProfile
 
 META_ALGORITHMS = ("protonet", "maml", "fomaml", "anil")
@@ -59,6 +59,7 @@ class Source:
     profile_arrays: dict[str, np.ndarray]
     meta_ways: int = 5
     info: dict[str, Any] = field(default_factory=dict)
+    _frozen: dict[str, nn.Module] = field(default_factory=dict, init=False, repr=False)
 
     def new_backbone(self, start: str = "pretrained") -> Backbone:
         """A fresh backbone holding the weights of ``start`` (``pretrained`` or an algorithm).
@@ -96,36 +97,39 @@ class Source:
             )
         return self.meta[start]
 
+    def frozen(self, start: str = "pretrained") -> nn.Module:
+        """A shared, read-only network of ``start`` for inference (built once, in eval mode).
+
+        ``"classifier"`` is the pretrained network with its source-class head; other names
+        are backbones. Never train it: learners that fine-tune take :meth:`new_backbone`.
+        """
+        if start not in self._frozen:
+            model = (
+                self.pretrained_classifier() if start == "classifier" else self.new_backbone(start)
+            )
+            model.eval().requires_grad_(False)
+            self._frozen[start] = model
+        return self._frozen[start]
+
+    def embed_tensor(self, x: torch.Tensor, start: str = "pretrained") -> torch.Tensor:
+        """Embeddings by the ``start`` backbone of inputs already in tensor form."""
+        return infer(self.frozen(start), x)
+
     def embed(self, X: Any) -> np.ndarray:
         """Pretrained embeddings of raw inputs ``X``, ``(N, d)``."""
-        backbone = self.new_backbone("pretrained")
-        return infer(backbone, to_tensor(X, self.spec)).numpy().astype(np.float64)
+        return self.embed_tensor(to_tensor(X, self.spec)).numpy().astype(np.float64)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """The source classifier's class probabilities for raw inputs ``X``, ``(N, Z)``."""
-        model = self.pretrained_classifier()
-        logits = infer(model, to_tensor(X, self.spec))
+        logits = infer(self.frozen("classifier"), to_tensor(X, self.spec))
         return torch.softmax(logits, dim=1).numpy().astype(np.float64)
 
     def profile(self) -> SourceProfile:
         """The :class:`~meta_features.SourceProfile` of this source."""
-        backbone = self.new_backbone("pretrained").eval()
-        classifier = self.pretrained_classifier().eval()
-
-        def embed(X: np.ndarray) -> np.ndarray:
-            with torch.inference_mode():
-                x = to_tensor(X, self.spec)
-                return apply_in_batches(backbone, x).numpy().astype(np.float64)
-
-        def predict_proba(X: np.ndarray) -> np.ndarray:
-            with torch.inference_mode():
-                logits = apply_in_batches(classifier, to_tensor(X, self.spec))
-                return torch.softmax(logits, dim=1).numpy().astype(np.float64)
-
         arrays = self.profile_arrays
         return SourceProfile(
-            embed=embed,
-            predict_proba=predict_proba,
+            embed=self.embed,
+            predict_proba=self.predict_proba,
             embedding_mean=arrays["embedding_mean"],
             embedding_cov=arrays["embedding_cov"],
             embedding_sample=arrays["embedding_sample"],

@@ -32,7 +32,6 @@ from learners.maml import DEFAULT_INNER_LR, adapt, predict_adapted
 from learners.protonet import prototype_logits, prototypes
 from learners.source import Source
 from learners.tensors import InputSpec, to_tensor
-from learners.training import infer
 
 
 class ProtoNet(Learner):
@@ -55,8 +54,7 @@ class ProtoNet(Learner):
         self.random_state = random_state
 
     def _embed(self, X: np.ndarray) -> torch.Tensor:
-        backbone = self._require_source().new_backbone("protonet")
-        embeddings = infer(backbone, to_tensor(X, self.spec_))
+        embeddings = self._require_source().embed_tensor(to_tensor(X, self.spec_), "protonet")
         return F.normalize(embeddings, dim=1) if self.distance == "cosine" else embeddings
 
     def _fit(self, X: np.ndarray, codes: np.ndarray, spec: InputSpec) -> None:

@@ -108,8 +108,7 @@ class BaselinePlusPlus(Learner):
         self.random_state = random_state
 
     def _embeddings(self, X: np.ndarray) -> torch.Tensor:
-        backbone = self._require_source().new_backbone("pretrained")
-        return infer(backbone, to_tensor(X, self.spec_))
+        return self._require_source().embed_tensor(to_tensor(X, self.spec_))
 
     def _fit(self, X: np.ndarray, codes: np.ndarray, spec: InputSpec) -> None:
         check_positive(lr=self.lr, epochs=self.epochs, scale=self.scale)
