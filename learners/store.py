@@ -60,6 +60,7 @@ def save_source(source: Source, path: str | Path) -> Path:
         "weights_sha256": hashlib.sha256(payload).hexdigest(),
     }
     (folder / "source.json").write_text(json.dumps(document, indent=2, ensure_ascii=False))
+    source.info["weights_sha256"] = document["weights_sha256"]
     return folder
 
 
@@ -98,7 +99,7 @@ def read_source(path: str | Path) -> Source:
         meta=meta,
         profile_arrays={k: tensors[f"profile/{k}"].numpy() for k in PROFILE_KEYS},
         meta_ways=int(document["meta_ways"]),
-        info=dict(document.get("info", {})),
+        info={**document.get("info", {}), "weights_sha256": document["weights_sha256"]},
     )
 
 

@@ -96,7 +96,10 @@ def to_tensor(X: Any, spec: InputSpec) -> torch.Tensor:
         raise InvalidInputError(
             f"The source takes images; got an array of shape {array.shape}.", code=INPUT_MISMATCH
         )
-    images = torch.from_numpy(np.ascontiguousarray(array))
+    pixels = (
+        np.array(array, copy=True) if not array.flags.writeable else np.ascontiguousarray(array)
+    )
+    images = torch.from_numpy(pixels)
     images = images.float() / 255.0 if array.dtype == np.uint8 else images.float()
     images = images.unsqueeze(1) if images.ndim == 3 else images.permute(0, 3, 1, 2)
     if images.shape[1] != spec.channels:

@@ -127,6 +127,16 @@ def suggest(
     return variant, SPACES[family][variant](trial, variant)
 
 
+def trial_parameters(family: str, variant: str, params: dict[str, Any]) -> dict[str, Any]:
+    """A configuration in the study's parameter names (``variant``, ``variant.name``).
+
+    Names the variant's space does not suggest are ignored by Optuna when the trial runs.
+    """
+    fixed: dict[str, Any] = {"variant": variant} if len(variants(family)) > 1 else {}
+    fixed.update({f"{variant}.{k}": v for k, v in params.items() if k != "random_state"})
+    return fixed
+
+
 @dataclass(frozen=True, eq=False)
 class Split:
     """One validation fold on the support set: train rows, and validation inputs and codes."""
@@ -209,6 +219,8 @@ def tune(
     pruner: PrunerName = "median",
     folds: int = 5,
     seed: int = 0,
+    warm_start: Sequence[tuple[str, dict[str, Any]]] = (),
+    progress: bool = False,
 ) -> TuningResult:
     """Tune ``family`` on ``(X, y)`` — the support data — with Optuna.
 
@@ -225,6 +237,10 @@ def tune(
         pruner: ``"median"``, ``"hyperband"`` or ``"none"``.
         folds: the most validation folds (see the module docstring).
         seed: seeds the sampler, the folds and every learner.
+        warm_start: ``(variant, hyper-parameters)`` configurations tried first (Optuna's
+            ``enqueue_trial``), e.g. the best of similar tasks in the knowledge base;
+            parameters outside the search space are left to the sampler.
+        progress: show Optuna's progress bar.
 
     Raises:
         ConfigurationError: ``learners.bad_parameter`` for no budget at all, or a bad pruner;
@@ -251,7 +267,15 @@ def tune(
         family, inputs, codes, splits=splits, source=source, choices=choices, seed=seed
     )
     start = time.perf_counter()
-    study.optimize(objective, n_trials=n_trials, timeout=timeout, catch=(Exception,))
+    for variant, params in warm_start:
+        study.enqueue_trial(trial_parameters(family, variant, params), skip_if_exists=True)
+    study.optimize(
+        objective,
+        n_trials=n_trials,
+        timeout=timeout,
+        catch=(Exception,),
+        show_progress_bar=progress,
+    )
     seconds = time.perf_counter() - start
     completed = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     if not completed:

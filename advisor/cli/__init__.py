@@ -8,8 +8,10 @@ from __future__ import annotations
 import click
 
 from advisor import __version__
+from advisor.cli.advise import recommend, report, run
 from advisor.cli.datasets import datasets
 from advisor.cli.demo import demo
+from advisor.cli.kb import kb
 from advisor.cli.sources import sources
 
 
@@ -29,6 +31,10 @@ def cli() -> None:
 cli.add_command(datasets)
 cli.add_command(demo)
 cli.add_command(sources)
+cli.add_command(recommend)
+cli.add_command(run)
+cli.add_command(report)
+cli.add_command(kb)
 
 
 def main() -> None:

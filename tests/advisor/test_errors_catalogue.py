@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import advisor.core
 import advisor.datasets
-import advisor.datasets.builtin  # noqa: F401  (declares the codes)
+import advisor.datasets.builtin
+import advisor.reports  # noqa: F401
 import learners  # noqa: F401
 import meta_features  # noqa: F401
 from advisor.errors import known_codes

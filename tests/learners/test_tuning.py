@@ -86,3 +86,19 @@ def test_tuning_needs_a_budget() -> None:
     X, y = blob_classes(3, 4, 4, seed=0)
     with pytest.raises(ConfigurationError):
         tune("scratch", X, y, n_trials=None, timeout=None)
+
+
+def test_warm_start_configurations_are_tried_first(tmp_path: Path) -> None:
+    X, y = blob_classes(3, 6, 4, seed=4)
+    result = tune(
+        "scratch",
+        X,
+        y,
+        n_trials=3,
+        pruner="none",
+        seed=0,
+        storage=f"sqlite:///{tmp_path / 'w.sqlite3'}",
+        warm_start=[("logreg", {"C": 0.123, "random_state": 0})],
+    )
+    first = result.study.trials[0]
+    assert first.params["variant"] == "logreg" and first.params["logreg.C"] == 0.123

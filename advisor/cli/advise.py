@@ -1,0 +1,179 @@
+"""``advisor recommend``, ``advisor run``, ``advisor report``: the product's main commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from advisor.cli.output import print_json, reports_errors, table
+from advisor.datasets import Dataset, load_dataset
+from advisor.schemas import Recommendation
+
+_SOURCE = click.option(
+    "--source",
+    default="glyphs",
+    show_default=True,
+    help="Source name (see `advisor sources list`) or folder.",
+)
+_LABEL = click.option("--label", help="Label column (name or position), or NPZ array name.")
+
+
+def _load(path: Path, label: str | None) -> Dataset:
+    options: dict[str, Any] = {}
+    if label is not None:
+        options["label"] = int(label) if label.lstrip("-").isdigit() else label
+    return load_dataset(path, **options)
+
+
+def describe_recommendation(rec: Recommendation) -> str:
+    """The recommendation as text for a terminal."""
+    lines = [
+        f"Recommended  {rec.family} ({rec.variant})",
+        f"Why          {rec.explanation.summary}",
+        "",
+    ]
+    rows = [
+        (
+            f,
+            p.variant,
+            f"{100 * p.accuracy:.1f} %",
+            f"{100 * p.low:.1f}–{100 * p.high:.1f} %",
+            f"{100 * rec.p_best.get(f, 0):.0f} %",
+        )
+        for f, p in sorted(rec.predicted.items(), key=lambda kv: -kv[1].accuracy)
+    ]
+    lines.append(table(("family", "variant", "predicted", "80 % interval", "P(best)"), rows))
+    if rec.explanation.drivers:
+        lines += [
+            "",
+            "Drivers      "
+            + "; ".join(
+                f"{d.name} = {d.value if d.value is None else round(d.value, 3)} "
+                f"(typical {d.typical if d.typical is None else round(d.typical, 3)}, "
+                f"{d.effect:+.1f} points)"
+                for d in rec.explanation.drivers
+            ),
+        ]
+    lines += [f"Risk         {risk}" for risk in rec.explanation.risks]
+    lines.append(f"({rec.seconds:.2f} s; source {rec.source})")
+    return "\n".join(lines)
+
+
+@click.command()
+@click.argument("data", type=click.Path(exists=False, path_type=Path))
+@_SOURCE
+@_LABEL
+@click.option("--json", "as_json", is_flag=True, help="Print the recommendation as JSON.")
+@reports_errors
+def recommend(*, data: Path, source: str, label: str | None, as_json: bool) -> None:
+    """Recommend transfer, meta, hybrid or scratch learning for the labeled data in DATA."""
+    from advisor.core import Advisor  # noqa: PLC0415 - keep `advisor --help` fast
+
+    dataset = _load(data, label)
+    rec = Advisor(source).recommend(dataset.X, dataset.y, categorical=dataset.categorical_mask)
+    if as_json:
+        print_json(rec.model_dump(mode="json"))
+    else:
+        click.echo(describe_recommendation(rec))
+
+
+@click.command()
+@click.argument("data", type=click.Path(exists=False, path_type=Path))
+@_SOURCE
+@_LABEL
+@click.option(
+    "--family",
+    type=click.Choice(["transfer", "meta", "hybrid", "scratch"]),
+    help="Run this family instead of the recommended one.",
+)
+@click.option("--trials", default=20, show_default=True, help="Optuna trial budget.")
+@click.option("--timeout", type=float, help="Time budget in seconds.")
+@click.option(
+    "--test",
+    "test_path",
+    type=click.Path(exists=False, path_type=Path),
+    help="A test file (same format and label) to score the final model on.",
+)
+@click.option(
+    "--check-runner-up",
+    is_flag=True,
+    help="Also tune the runner-up family briefly and report the difference.",
+)
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write an HTML report of the run to this file.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
+@reports_errors
+def run(
+    *,
+    data: Path,
+    source: str,
+    label: str | None,
+    family: str | None,
+    trials: int,
+    timeout: float | None,
+    test_path: Path | None,
+    check_runner_up: bool,
+    report_path: Path | None,
+    as_json: bool,
+) -> None:
+    """Tune and fit the recommended (or given) family on DATA; save the model and the run."""
+    from advisor.core import Advisor  # noqa: PLC0415
+
+    dataset = _load(data, label)
+    test = _load(test_path, label) if test_path is not None else None
+    adv = Advisor(source)
+    result = adv.run(
+        dataset.X,
+        dataset.y,
+        family=family,
+        n_trials=trials,
+        timeout=timeout,
+        X_test=None if test is None else test.X,
+        y_test=None if test is None else test.y,
+        check_runner_up=check_runner_up,
+        progress=not as_json,
+    )
+    if report_path is not None:
+        adv.report(result, report_path)
+    if as_json:
+        print_json(result.summary())
+        return
+    if result.recommendation is not None:
+        click.echo(describe_recommendation(result.recommendation) + "\n")
+    click.echo(
+        f"Run {result.run_id}: {result.family} ({result.variant}), "
+        f"{len(result.study.trials)} trials in {result.seconds:.0f} s"
+    )
+    click.echo(f"CV accuracy  {100 * result.cv_score:.1f} %")
+    if result.test_score is not None:
+        click.echo(f"Test         {100 * result.test_score:.1f} %")
+    click.echo(f"Model        {result.model_path}")
+    if report_path is not None:
+        click.echo(f"Report       {report_path}")
+
+
+@click.command()
+@click.argument("run_id")
+@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["html", "md", "json"]),
+    help="Default: from the file's suffix, else html.",
+)
+@reports_errors
+def report(*, run_id: str, out: Path, fmt: str | None) -> None:
+    """Write the report of a saved run (its id, or its folder) to OUT."""
+    from advisor.core import Advisor, load_run  # noqa: PLC0415
+
+    result = load_run(run_id)
+    chosen = fmt or {".md": "md", ".json": "json"}.get(out.suffix.lower(), "html")
+    source = result.recommendation.source if result.recommendation else "glyphs"
+    Advisor(source).report(result, out, format=chosen)
+    click.echo(f"Wrote {out}")

@@ -1,0 +1,62 @@
+"""``advisor kb build|evaluate``: the knowledge base the recommender learns from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from advisor.cli.output import reports_errors
+
+
+@click.group()
+def kb() -> None:
+    """The knowledge base: measured runs of every learner on many tasks."""
+
+
+@kb.command()
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The KB file to write (Parquet; a JSON provenance record goes beside it).",
+)
+@click.option("--workers", default=1, show_default=True, help="Processes to measure with.")
+@click.option("--repeats", default=2, show_default=True, help="Seeds per grid point.")
+@click.option("--domain", "domains", multiple=True, help="Only these domains (repeatable).")
+@click.option("--limit", type=int, help="Only the first N tasks of the grid (for a trial run).")
+@reports_errors
+def build(
+    *, out: Path, workers: int, repeats: int, domains: tuple[str, ...], limit: int | None
+) -> None:
+    """Measure every learner on the task grid (resumable: rerun to continue)."""
+    from advisor.kb import build_kb, default_grid  # noqa: PLC0415
+    from advisor.kb.domains import DOMAIN_BY_NAME, KB_DOMAINS  # noqa: PLC0415
+
+    chosen = [DOMAIN_BY_NAME[d] for d in domains] if domains else list(KB_DOMAINS)
+    specs = default_grid(domains=chosen, repeats=repeats)
+    if limit is not None:
+        specs = specs[:limit]
+    table = build_kb(specs, out, workers=workers, note=click.echo)
+    click.echo(f"Wrote {out}: {table['task_id'].nunique()} tasks, {len(table)} rows")
+
+
+@kb.command()
+@click.option(
+    "--kb",
+    "path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The KB to evaluate (default: the shipped one).",
+)
+@click.option("--per-domain", is_flag=True, help="Also print the table per held-out domain.")
+@reports_errors
+def evaluate(*, path: Path | None, per_domain: bool) -> None:
+    """Leave-one-domain-out evaluation of the recommender against the baselines."""
+    from advisor.kb.evaluate import evaluate as run_evaluation  # noqa: PLC0415
+    from advisor.kb.evaluate import markdown  # noqa: PLC0415
+    from advisor.kb.store import read_kb  # noqa: PLC0415
+
+    by_domain, overall = run_evaluation(read_kb(path))
+    click.echo(markdown(overall))
+    if per_domain:
+        click.echo("\n" + markdown(by_domain))

@@ -1,0 +1,395 @@
+"""``Advisor``: recommend a learning family for a dataset, run it tuned, report.
+
+::
+
+    from advisor import Advisor
+    adv = Advisor(source="glyphs")
+    rec = adv.recommend(X, y)                       # Recommendation (pydantic)
+    res = adv.run(X, y, n_trials=20, X_test=Xt, y_test=yt)
+    adv.report(res, "report.html")
+
+The recommender is fitted on the knowledge base — the shipped one, plus the outcomes of this
+installation's own runs (``$ADVISOR_HOME/kb/local.parquet``, see :meth:`Advisor.run`'s
+``check_runner_up``) — once per process and knowledge base.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import optuna
+import pandas as pd
+
+import meta_features as mf
+from advisor.errors import NotFoundError, define_code
+from advisor.kb.runner import FEATURE_PREFIX
+from advisor.kb.store import read_kb
+from advisor.recommender import Recommender
+from advisor.schemas import Recommendation
+from advisor.settings import get_settings
+from advisor.sources import get_source
+from learners import Learner, Source, default_variant
+from learners.tuning import TuningResult, default_storage_url, tune
+
+LOCAL_KB = "local.parquet"
+RUN_NOT_FOUND = define_code("run.not_found", "There is no saved run of that id or folder.")
+
+
+@dataclass(eq=False)
+class RunResult:
+    """A tuned run: the chosen learner fitted on all the training data, and how it scored.
+
+    Attributes:
+        family, variant, best_params: what was run, with the study's best hyper-parameters.
+        cv_score: the study's best cross-validated accuracy on the training data.
+        test_score: accuracy on the test set, if one was given.
+        model: the fitted learner (``predict``, ``predict_proba``, ``save``).
+        study: the Optuna study.
+        recommendation: the recommendation the run followed (``None`` if the family was given).
+        model_path: where the fitted model was saved.
+        runner_up: the runner-up family's cross-validated score, if it was checked.
+    """
+
+    family: str
+    variant: str
+    best_params: dict[str, Any]
+    cv_score: float
+    test_score: float | None
+    model: Learner
+    study: optuna.Study
+    recommendation: Recommendation | None
+    model_path: Path
+    seconds: float
+    run_id: str
+    runner_up: dict[str, Any] | None = None
+    confusion: list[list[int]] | None = None
+    labels: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        """A JSON-ready summary of the run."""
+        return {
+            "run_id": self.run_id,
+            "family": self.family,
+            "variant": self.variant,
+            "best_params": self.best_params,
+            "cv_score": self.cv_score,
+            "test_score": self.test_score,
+            "trials": len(self.study.trials),
+            "study_name": self.study.study_name,
+            "seconds": self.seconds,
+            "model_path": str(self.model_path),
+            "runner_up": self.runner_up,
+            "confusion": self.confusion,
+            "labels": self.labels,
+            "recommendation": None
+            if self.recommendation is None
+            else self.recommendation.model_dump(mode="json"),
+        }
+
+
+@lru_cache(maxsize=4)
+def _recommender(kb_key: str, kb_path: str | None, local_path: str | None) -> Recommender:
+    del kb_key  # part of the cache key: the files' checksums
+    frames = [read_kb(kb_path)]
+    if local_path is not None and Path(local_path).is_file():
+        frames.append(pd.read_parquet(local_path))
+    return Recommender(pd.concat(frames, ignore_index=True))
+
+
+class Advisor:
+    """Recommends transfer, meta, hybrid or scratch learning for a dataset, and runs it.
+
+    Args:
+        source: the source to start from: a name (``"glyphs"``), a folder, or a
+            :class:`~learners.Source`.
+        kb: a knowledge-base file; the shipped one by default.
+        random_state: seed of every random step.
+    """
+
+    def __init__(
+        self,
+        source: str | Path | Source = "glyphs",
+        *,
+        kb: str | Path | None = None,
+        random_state: int = 0,
+    ) -> None:
+        self.source = get_source(source)
+        self.kb_path = None if kb is None else Path(kb)
+        self.random_state = random_state
+
+    # -- recommendation ---------------------------------------------------------------------
+
+    @property
+    def recommender(self) -> Recommender:
+        """The recommender, fitted once per process on the knowledge base(s)."""
+        local = self.local_kb_path()
+        key = _checksum(self.kb_path) + _checksum(local if local.is_file() else None)
+        return _recommender(key, None if self.kb_path is None else str(self.kb_path), str(local))
+
+    def local_kb_path(self) -> Path:
+        """This installation's own knowledge base of run outcomes."""
+        return get_settings().home / "kb" / LOCAL_KB
+
+    def meta_features(self, X: Any, y: Any, categorical: Any = None) -> mf.MetaFeatures:
+        """Every meta-feature of ``(X, y)`` against the source."""
+        return mf.extract(
+            X,
+            y,
+            source=self.source.profile(),
+            random_state=self.random_state,
+            categorical=categorical,
+        )
+
+    def recommend(self, X: Any, y: Any, *, categorical: Any = None) -> Recommendation:
+        """The recommended family and variant for training data ``(X, y)``, explained."""
+        start = time.perf_counter()
+        features = self.meta_features(X, y, categorical)
+        values = {name: float(value) for name, value in features.items()}
+        recommendation = self.recommender.recommend(values, source=self.source.name)
+        return recommendation.model_copy(update={"seconds": time.perf_counter() - start})
+
+    # -- the tuned run ----------------------------------------------------------------------
+
+    def run(  # noqa: PLR0917 - the public contract (DESIGN.md) names these positions
+        self,
+        X: Any,
+        y: Any,
+        family: str | None = None,
+        n_trials: int | None = 20,
+        timeout: float | None = None,
+        X_test: Any = None,
+        y_test: Any = None,
+        storage: str | optuna.storages.BaseStorage | None = None,
+        *,
+        check_runner_up: bool = False,
+        progress: bool = False,
+    ) -> RunResult:
+        """Run the recommended (or the given) family with Optuna on ``(X, y)``.
+
+        The study searches the family's variants and hyper-parameters on the training data
+        only (see :mod:`learners.tuning`), warm-started with the recommended variant's default
+        configuration and the best configurations of the nearest knowledge-base tasks. The
+        best learner is refitted on all of ``(X, y)``, scored on ``(X_test, y_test)`` if given,
+        and saved under ``$ADVISOR_HOME/runs/<run id>/model``.
+
+        With ``check_runner_up``, the runner-up family is tuned on a small budget (5 trials)
+        too, its cross-validated score is reported next to the chosen one's, and both
+        outcomes are appended to this installation's knowledge base, which the recommender
+        learns from as well.
+        """
+        start = time.perf_counter()
+        recommendation = self.recommend(X, y) if family is None else None
+        chosen = family or (recommendation.family if recommendation else "meta")
+        source = None if chosen == "scratch" else self.source
+        warm = self._warm_start(chosen, recommendation)
+        result = tune(
+            chosen,
+            X,
+            y,
+            source=source,
+            n_trials=n_trials,
+            timeout=timeout,
+            storage=storage,
+            seed=self.random_state,
+            warm_start=warm,
+            progress=progress,
+        )
+        model = result.make(source).set_params(random_state=self.random_state).fit(X, y)
+        run_id = uuid.uuid4().hex[:12]
+        folder = get_settings().home / "runs" / run_id
+        model_path = model.save(folder / "model")
+        test_score, confusion = self._test(model, X_test, y_test)
+        runner_up = None
+        if check_runner_up and recommendation is not None:
+            runner_up = self._check_runner_up(X, y, recommendation, result)
+        run = RunResult(
+            family=chosen,
+            variant=result.variant,
+            best_params=result.params,
+            cv_score=result.cv_score,
+            test_score=test_score,
+            model=model,
+            study=result.study,
+            recommendation=recommendation,
+            model_path=model_path,
+            seconds=time.perf_counter() - start,
+            run_id=run_id,
+            runner_up=runner_up,
+            confusion=confusion,
+            labels=[str(c) for c in model.classes_],
+        )
+        (folder / "run.json").write_text(json.dumps(run.summary(), indent=2, default=str))
+        return run
+
+    def _warm_start(
+        self, family: str, recommendation: Recommendation | None
+    ) -> list[tuple[str, dict[str, Any]]]:
+        variant = (
+            recommendation.predicted[family].variant
+            if recommendation is not None and family in recommendation.predicted
+            else default_variant(family)
+        )
+        configurations: list[tuple[str, dict[str, Any]]] = [(variant, {})]
+        if recommendation is not None:
+            configurations += self._neighbour_configurations(family, recommendation)
+        return configurations
+
+    def _neighbour_configurations(
+        self, family: str, recommendation: Recommendation
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """The family's best variant on each of the three nearest KB tasks."""
+        accuracy = self.recommender.accuracy
+        found: list[tuple[str, dict[str, Any]]] = []
+        for neighbour in recommendation.explanation.neighbours[:3]:
+            if neighbour.task_id not in accuracy.index:
+                continue
+            scores = accuracy.loc[neighbour.task_id]
+            scores = scores[scores.index.get_level_values(0) == family].dropna()
+            if not scores.empty:
+                variant = str(scores.index[int(np.argmax(scores.to_numpy()))][1])
+                if all(variant != v for v, _ in found):
+                    found.append((variant, {}))
+        return found
+
+    def _test(self, model: Learner, X_test: Any, y_test: Any) -> tuple[float | None, Any]:
+        if X_test is None or y_test is None:
+            return None, None
+        predicted = model.predict(X_test)
+        truth = np.asarray(y_test)
+        classes = list(model.classes_)
+        index = {c: i for i, c in enumerate(classes)}
+        confusion = np.zeros((len(classes), len(classes)), dtype=int)
+        for t, p in zip(truth, predicted, strict=True):
+            if t in index:
+                confusion[index[t], index[p]] += 1
+        return float(np.mean(predicted == truth)), confusion.tolist()
+
+    def _check_runner_up(
+        self, X: Any, y: Any, recommendation: Recommendation, chosen: TuningResult
+    ) -> dict[str, Any]:
+        ranked = sorted(
+            recommendation.predicted, key=lambda f: -recommendation.predicted[f].accuracy
+        )
+        runner = next(f for f in ranked if f != recommendation.family)
+        source = None if runner == "scratch" else self.source
+        other = tune(
+            runner,
+            X,
+            y,
+            source=source,
+            n_trials=5,
+            seed=self.random_state,
+            storage=optuna.storages.InMemoryStorage(),
+        )
+        self._remember(recommendation, [(recommendation.family, chosen), (runner, other)])
+        return {
+            "family": runner,
+            "variant": other.variant,
+            "cv_score": other.cv_score,
+            "difference": chosen.cv_score - other.cv_score,
+        }
+
+    def _remember(
+        self, recommendation: Recommendation, results: list[tuple[str, TuningResult]]
+    ) -> None:
+        """Append measured outcomes to the local knowledge base."""
+        path = self.local_kb_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        values = recommendation.meta_features
+        task_id = (
+            "local/" + hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
+        )
+        base = {
+            "task_id": task_id,
+            "domain": "local",
+            "source": recommendation.source,
+            "kind": "local",
+            "ways": int(values.get("nr_class") or 0),
+            "shots": int(values.get("shots_min") or 0),
+            "queries": 0,
+            "seed": self.random_state,
+            **{FEATURE_PREFIX + k: (np.nan if v is None else v) for k, v in values.items()},
+        }
+        rows = [
+            {
+                **base,
+                "family": family,
+                "variant": result.variant,
+                "tuned": True,
+                "accuracy": result.cv_score,
+            }
+            for family, result in results
+        ]
+        frame = pd.DataFrame(rows)
+        if path.is_file():
+            frame = pd.concat([pd.read_parquet(path), frame], ignore_index=True)
+        frame.to_parquet(path, index=False)
+
+    # -- reports ----------------------------------------------------------------------------
+
+    def report(
+        self, result: RunResult | Recommendation, path: str | Path, format: str = "html"
+    ) -> Path:
+        """Write a report of a recommendation or a run (``html``, ``md`` or ``json``)."""
+        from advisor.reports import write_report  # noqa: PLC0415 - matplotlib loads lazily
+
+        return write_report(result, Path(path), format=format, advisor=self)
+
+
+def _checksum(path: Path | None) -> str:
+    if path is None or not path.is_file():
+        return "-"
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def load_run(run: str | Path) -> RunResult:
+    """A saved run, by id (under ``$ADVISOR_HOME/runs``) or folder, with its model and study.
+
+    The study is reloaded from the default Optuna storage when it was kept there; a study kept
+    in memory is gone, and an empty one stands in for it.
+
+    Raises:
+        NotFoundError: ``run.not_found``.
+    """
+    folder = Path(run)
+    if not folder.is_dir():
+        folder = get_settings().home / "runs" / str(run)
+    summary_path = folder / "run.json"
+    if not summary_path.is_file():
+        raise NotFoundError(f"No run {str(run)!r}.", code=RUN_NOT_FOUND)
+    summary = json.loads(summary_path.read_text())
+    recommendation = (
+        None
+        if summary.get("recommendation") is None
+        else Recommendation.model_validate(summary["recommendation"])
+    )
+    advisor_source = recommendation.source if recommendation else None
+    model = Learner.load(folder / "model", source=advisor_source)
+    try:
+        study = optuna.load_study(study_name=summary["study_name"], storage=default_storage_url())
+    except (KeyError, ValueError):
+        study = optuna.create_study(storage=optuna.storages.InMemoryStorage())
+    return RunResult(
+        family=summary["family"],
+        variant=summary["variant"],
+        best_params=summary["best_params"],
+        cv_score=summary["cv_score"],
+        test_score=summary["test_score"],
+        model=model,
+        study=study,
+        recommendation=recommendation,
+        model_path=Path(summary["model_path"]),
+        seconds=summary["seconds"],
+        run_id=summary["run_id"],
+        runner_up=summary.get("runner_up"),
+        confusion=summary.get("confusion"),
+        labels=summary.get("labels", []),
+    )

@@ -1,0 +1,83 @@
+"""``build_kb``: measure every task of a grid, in parallel, resumably, with progress."""
+
+from __future__ import annotations
+
+import datetime
+import platform
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import sklearn
+import torch
+from tqdm import tqdm
+
+from advisor import __version__
+from advisor.kb import store
+from advisor.kb.domains import kb_source
+from advisor.kb.grid import TaskSpec
+from advisor.kb.runner import ALL_VARIANTS, run_task
+
+
+def _one_thread() -> None:
+    torch.set_num_threads(1)
+
+
+def _measure(specs: list[TaskSpec]) -> list[dict[str, Any]]:
+    return [row for spec in specs for row in run_task(spec)]
+
+
+def _batches(specs: Sequence[TaskSpec], size: int) -> Iterator[list[TaskSpec]]:
+    for start in range(0, len(specs), size):
+        yield list(specs[start : start + size])
+
+
+def build_kb(
+    specs: Sequence[TaskSpec],
+    out: str | Path,
+    *,
+    workers: int = 1,
+    batch: int = 4,
+    progress: bool = True,
+    note: Callable[[str], None] | None = None,
+) -> pd.DataFrame:
+    """Measure every task of ``specs`` and write the knowledge base to ``out``.
+
+    Tasks already measured by an interrupted build of ``out`` are skipped (resumable). Work
+    is spread over ``workers`` processes with one torch thread each, ``batch`` tasks at a
+    time; results do not depend on the number of workers (every task is seeded by its spec).
+    """
+    path = Path(out)
+    done = store.done_task_ids(path)
+    todo = [spec for spec in specs if spec.task_id not in done]
+    say = note or (lambda _message: None)
+    say(f"{len(specs)} tasks, {len(done)} already measured, {len(todo)} to go")
+    sources = sorted({spec.source for spec in specs})
+    checksums = {name: kb_source(name).info for name in sources}  # builds missing ones first
+    offset = len(list(store.parts_dir(path).glob("*.parquet"))) if done else 0
+    bar = tqdm(total=len(todo), disable=not progress, unit="task")
+    batches = list(_batches(todo, batch))
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=workers, initializer=_one_thread) as pool:
+            for index, rows in enumerate(pool.map(_measure, batches)):
+                store.write_part(path, rows, offset + index)
+                bar.update(len(batches[index]))
+    else:
+        for index, chunk in enumerate(batches):
+            store.write_part(path, _measure(chunk), offset + index)
+            bar.update(len(chunk))
+    bar.close()
+    provenance = {
+        "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "advisor": __version__,
+        "torch": torch.__version__,
+        "scikit_learn": sklearn.__version__,
+        "python": platform.python_version(),
+        "machine": f"{platform.machine()}, {platform.system()}",
+        "variants": [f"{f}/{v}" for f, v in ALL_VARIANTS],
+        "sources": {name: info.get("weights_sha256") for name, info in checksums.items()},
+        "grid": sorted({s.domain for s in specs}),
+    }
+    return store.finish(path, provenance)

@@ -1,0 +1,134 @@
+"""The domains knowledge-base tasks are drawn from, and the sources they are measured against.
+
+======================  =========================================  ==================  ======
+domain name             data                                       source              kind
+======================  =========================================  ==================  ======
+``glyphs:<script>+``    held-out classes of a source script         ``glyphs``          in
+``glyphs:<script>``     a glyph script the source never saw         ``glyphs``          cross
+``digits``              real handwritten digits                     ``glyphs``          cross
+``tabular:<w>:<shift>`` a shifted target of synthetic world ``w``    ``synthetic-<w>``   cross
+======================  =========================================  ==================  ======
+
+Glyph domains are rendered with 70 examples per class so that 50-shot tasks with 15 queries
+fit. A synthetic world's source is built on its unshifted data by :func:`tabular_source`
+(seconds; cached under ``ADVISOR_HOME/sources``); its targets are the covariate-shifted
+(``s = 1``), concept-shifted (``c = 0.5``) and doubly shifted presets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from advisor.datasets import Dataset, builtin_domains, load_builtin
+from advisor.datasets.tasks import Task, sample_task
+from advisor.sources import (
+    GLYPH_SOURCE_DOMAINS,
+    get_source,
+    glyph_source_split,
+    user_sources_dir,
+)
+from learners import Source, build_source, save_source
+from meta_features.errors import InvalidInputError, NotFoundError
+
+GLYPH_EXAMPLES = 70
+TABULAR_WORLDS: dict[int, dict[str, int]] = {
+    0: {"n_features": 20, "n_classes": 10},
+    1: {"n_features": 10, "n_classes": 20},
+}
+TABULAR_SHIFTS = ("synthetic_covariate", "synthetic_concept", "synthetic_both")
+
+
+@dataclass(frozen=True)
+class DomainRef:
+    """A knowledge-base domain: its name, its source, in- or cross-domain."""
+
+    name: str
+    source: str
+    kind: str
+
+
+def _all_domains() -> tuple[DomainRef, ...]:
+    refs = [DomainRef(f"glyphs:{d}+", "glyphs", "in") for d in GLYPH_SOURCE_DOMAINS]
+    refs += [
+        DomainRef(f"glyphs:{d}", "glyphs", "cross")
+        for d in builtin_domains()["glyphs"]
+        if d not in GLYPH_SOURCE_DOMAINS
+    ]
+    refs.append(DomainRef("digits", "glyphs", "cross"))
+    refs += [
+        DomainRef(f"tabular:{world}:{shift}", f"synthetic-{world}", "cross")
+        for world in TABULAR_WORLDS
+        for shift in TABULAR_SHIFTS
+    ]
+    return tuple(refs)
+
+
+KB_DOMAINS = _all_domains()
+DOMAIN_BY_NAME = {ref.name: ref for ref in KB_DOMAINS}
+
+
+@lru_cache(maxsize=32)
+def load_domain(name: str) -> Dataset:
+    """The dataset of a knowledge-base domain (see the module docstring)."""
+    if name == "digits":
+        return load_builtin("digits", "handwritten", seed=0)
+    if name.startswith("tabular:"):
+        _, world, shift = name.split(":")
+        return load_builtin(
+            "tabular",
+            shift,
+            seed=1,
+            family_seed=int(world),
+            examples_per_class=GLYPH_EXAMPLES,
+            **TABULAR_WORLDS[int(world)],
+        )
+    script = name.removeprefix("glyphs:")
+    if script.endswith("+"):
+        split = glyph_source_split(script[:-1])
+        rendered = load_builtin("glyphs", script[:-1], seed=0, examples_per_class=GLYPH_EXAMPLES)
+        return rendered.select_classes(split.heldout_classes, name=f"{name} held-out classes")
+    return load_builtin("glyphs", script, seed=1, examples_per_class=GLYPH_EXAMPLES)
+
+
+def domain_capacity(domain: DomainRef) -> tuple[int, int]:
+    """``(classes, smallest class size)`` of a domain."""
+    data = load_domain(domain.name)
+    return data.n_classes, int(np.bincount(data.y_encoded).min())
+
+
+def draw_task(domain: str, *, ways: int, shots: int, queries: int, seed: int) -> Task:
+    """The task a :class:`~advisor.kb.grid.TaskSpec` names."""
+    return sample_task(load_domain(domain), ways=ways, shots=shots, queries=queries, seed=seed)
+
+
+@lru_cache(maxsize=8)
+def kb_source(name: str) -> Source:
+    """A knowledge-base source by name: ``glyphs``, or a synthetic world's ``synthetic-<w>``."""
+    if name.startswith("synthetic-"):
+        return tabular_source(int(name.split("-")[1]))
+    return get_source(name)
+
+
+def tabular_source(world: int) -> Source:
+    """The source of synthetic world ``world``, built once and kept under ADVISOR_HOME."""
+    name = f"synthetic-{world}"
+    try:
+        return get_source(name)
+    except (NotFoundError, InvalidInputError):
+        pass  # not built yet, or damaged: build it (again) below
+    data = load_builtin(
+        "tabular",
+        "synthetic_source",
+        seed=0,
+        family_seed=world,
+        examples_per_class=100,
+        **TABULAR_WORLDS[world],
+    )
+    settings: dict[str, Any] = {"pretrain_epochs": 30, "meta_episodes": 200, "seed": 0}
+    source = build_source(data, name=name, **settings)
+    save_source(source, user_sources_dir() / name)
+    return source

@@ -1,0 +1,161 @@
+"""Leave-one-domain-out evaluation of the recommender against the usual baselines.
+
+For each domain of the knowledge base, the recommender is fitted on every *other* domain and
+asked about every task of the held-out one — so it is judged on data it has never seen, the
+user's situation. Per held-out domain and overall:
+
+* **selection accuracy** — the recommended family is the best family (a family's accuracy on a
+  task is its best variant's), over all tasks, and over the *clear* tasks where the best and the
+  second-best family differ by more than 2 points;
+* **regret** — accuracy points lost against the best learner of the task (the recommended
+  variant's accuracy against the best accuracy of any variant): mean and 90th percentile;
+* **Spearman** correlation between predicted and measured accuracy over every (task, learner);
+* **coverage** of the 80 % intervals.
+
+Baselines, each judged on the same tasks: *always transfer* (fine-tuning), *always meta*
+(ProtoNet), the *single best* learner on the training domains, the *rule of thumb* of the usual
+guidance (at most 5 shots → meta/ProtoNet; more → transfer/fine-tuning), and *random* — the
+expected regret of a family drawn at random with its default variant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.stats import spearmanr
+
+from advisor.kb.runner import FEATURE_PREFIX
+from advisor.recommender import Recommender, task_table
+from learners import FAMILIES, default_variant
+
+CLEAR_GAP = 0.02
+Key = tuple[str, str]
+METHODS = ("advisor", "always transfer", "always meta", "single best", "rule of thumb", "random")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a method chose on one task, and what it cost."""
+
+    domain: str
+    method: str
+    correct: bool
+    clear: bool
+    regret: float
+
+
+def _family_accuracy(row: pd.Series) -> pd.Series:
+    return row.groupby(level=0).max()
+
+
+def _choices(train: pd.DataFrame) -> dict[str, Callable[[pd.Series], Key]]:
+    _, accuracy = task_table(train)
+    means = accuracy.mean()
+    best = means.index[int(np.argmax(means.to_numpy()))]
+    best_key: Key = (str(best[0]), str(best[1]))
+    return {
+        "always transfer": lambda _task: ("transfer", default_variant("transfer")),
+        "always meta": lambda _task: ("meta", default_variant("meta")),
+        "single best": lambda _task: best_key,
+        "rule of thumb": lambda task: (
+            ("meta", "protonet") if task["shots"] <= 5 else ("transfer", "finetune")
+        ),
+    }
+
+
+def evaluate(kb: pd.DataFrame, *, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(per_domain, overall)`` tables of the metrics in the module docstring."""
+    outcomes: list[Outcome] = []
+    predictions: list[tuple[str, float, float, bool]] = []
+    for held in sorted(kb["domain"].unique()):
+        train, test = kb[kb["domain"] != held], kb[kb["domain"] == held]
+        recommender = Recommender(train, seed=seed)
+        choices = _choices(train)
+        tasks, accuracy = task_table(test)
+        features = tasks[[c for c in tasks.columns if c.startswith(FEATURE_PREFIX)]]
+        for position in range(len(tasks)):
+            task = tasks.iloc[position]
+            measured = accuracy.iloc[position]
+            families = _family_accuracy(measured).sort_values(ascending=False)
+            best, clear = (
+                float(measured.max()),
+                bool(families.iloc[0] - families.iloc[1] > CLEAR_GAP),
+            )
+            values = {str(k): float(v) for k, v in features.iloc[position].items()}
+            rec = recommender.recommend(values, source=str(task["source"]))
+            chosen: dict[str, Key] = {"advisor": (str(rec.family), rec.variant)}
+            chosen.update({name: choose(task) for name, choose in choices.items()})
+            for method, key in chosen.items():
+                realised = float(measured.get(key, np.nan))
+                outcomes.append(
+                    Outcome(held, method, key[0] == families.index[0], clear, best - realised)
+                )
+            defaults = [float(measured.get((f, default_variant(f)), np.nan)) for f in FAMILIES]
+            outcomes.append(
+                Outcome(held, "random", False, clear, best - float(np.nanmean(defaults)))
+            )
+            predicted = recommender.model.predict(recommender.model.features(values))[0]
+            low, high = (b[0] for b in recommender.model.intervals(predicted[None, :]))
+            for j, learner in enumerate(recommender.model.keys):
+                truth = float(measured.get(learner, np.nan))
+                if np.isfinite(truth):
+                    predictions.append((held, predicted[j], truth, low[j] <= truth <= high[j]))
+    table = pd.DataFrame([o.__dict__ for o in outcomes])
+    scored = pd.DataFrame(predictions, columns=["domain", "predicted", "measured", "covered"])
+    per_domain = _summarise(table, scored, by_domain=True)
+    overall = _summarise(table, scored, by_domain=False)
+    return per_domain, overall
+
+
+def _summarise(table: pd.DataFrame, scored: pd.DataFrame, *, by_domain: bool) -> pd.DataFrame:
+    rows = []
+    groups = table.groupby("domain") if by_domain else [("all", table)]
+    for domain, part in groups:
+        advisor_scores = scored if domain == "all" else scored[scored["domain"] == domain]
+        for method in METHODS:
+            mine = part[part["method"] == method]
+            clear = mine[mine["clear"]]
+            row = {
+                "domain": domain,
+                "method": method,
+                "tasks": len(mine),
+                "selection": np.nan if method == "random" else mine["correct"].mean(),
+                "selection (clear)": np.nan
+                if method == "random" or clear.empty
+                else clear["correct"].mean(),
+                "mean regret": 100 * mine["regret"].mean(),
+                "p90 regret": 100 * mine["regret"].quantile(0.9),
+            }
+            if method == "advisor" and len(advisor_scores) > 2:
+                row["spearman"] = float(
+                    spearmanr(advisor_scores["predicted"], advisor_scores["measured"]).statistic
+                )
+                row["coverage"] = float(advisor_scores["covered"].mean())
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def markdown(table: pd.DataFrame) -> str:
+    """A Markdown table of an evaluation table (percentages and points rounded)."""
+    columns = list(table.columns)
+    lines = ["| " + " | ".join(columns) + " |", "| " + " | ".join("---" for _ in columns) + " |"]
+    for _, row in table.iterrows():
+        cells = []
+        for column in columns:
+            value = row[column]
+            if isinstance(value, float):
+                percent = column in ("selection", "selection (clear)", "coverage")
+                cells.append(
+                    "—"
+                    if np.isnan(value)
+                    else f"{100 * value:.0f} %"
+                    if percent
+                    else f"{value:.2f}"
+                )
+            else:
+                cells.append(str(value))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)

@@ -1,0 +1,86 @@
+"""The tasks of the knowledge base: which few-shot problems the advisor learns from.
+
+A :class:`TaskSpec` names a task completely — its source, the domain its classes come from,
+ways, shots, queries and seed — so that anyone can draw the same task again
+(:func:`~advisor.kb.domains.draw_task`).
+
+:func:`default_grid` is the grid the shipped KB is built on:
+
+* **domains** — the held-out classes of each of the ``glyphs`` source's scripts (in-domain),
+  every other glyph script and the real handwritten digits (cross-domain, against the
+  ``glyphs`` source), and the covariate-, concept- and both-shifted targets of two synthetic
+  tabular worlds (against a source built on each world's unshifted data);
+* **ways** 2, 3, 5, 10, 20 and **shots** 1, 2, 5, 10, 20, 50, every combination a domain can
+  supply (enough classes, and ``shots + queries`` examples per class) with at most
+  ``max_support`` support examples (larger tasks add cost, not information, to a
+  *few*-shot knowledge base);
+* **queries** 15 per class; **seeds** ``0 … repeats − 1`` for every combination.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from pydantic import BaseModel, ConfigDict
+
+from advisor.kb.domains import KB_DOMAINS, DomainRef, domain_capacity
+
+WAYS = (2, 3, 5, 10, 20)
+SHOTS = (1, 2, 5, 10, 20, 50)
+QUERIES = 15
+
+
+class TaskSpec(BaseModel):
+    """One knowledge-base task, fully determined by its fields."""
+
+    model_config = ConfigDict(frozen=True)
+
+    domain: str
+    source: str
+    kind: str
+    ways: int
+    shots: int
+    queries: int
+    seed: int
+
+    @property
+    def task_id(self) -> str:
+        """A stable identifier, e.g. ``glyphs:greek/5w1s15q/s0``."""
+        return f"{self.domain}/{self.ways}w{self.shots}s{self.queries}q/s{self.seed}"
+
+
+def default_grid(
+    *,
+    domains: Iterable[DomainRef] = KB_DOMAINS,
+    ways: Iterable[int] = WAYS,
+    shots: Iterable[int] = SHOTS,
+    queries: int = QUERIES,
+    repeats: int = 2,
+    max_support: int = 250,
+) -> list[TaskSpec]:
+    """Every feasible task of the grid (module docstring), in a stable order."""
+    specs = []
+    for domain in domains:
+        n_classes, per_class = domain_capacity(domain)
+        for n_ways in ways:
+            for n_shots in shots:
+                feasible = (
+                    n_ways <= n_classes
+                    and n_shots + queries <= per_class
+                    and n_ways * n_shots <= max_support
+                )
+                if not feasible:
+                    continue
+                specs += [
+                    TaskSpec(
+                        domain=domain.name,
+                        source=domain.source,
+                        kind=domain.kind,
+                        ways=n_ways,
+                        shots=n_shots,
+                        queries=queries,
+                        seed=seed,
+                    )
+                    for seed in range(repeats)
+                ]
+    return specs

@@ -1,0 +1,152 @@
+"""The meta-model: each learner's accuracy predicted from a task's meta-features.
+
+For every (family, variant) of the knowledge base, a gradient-boosted regression forest
+(scikit-learn's :class:`~sklearn.ensemble.HistGradientBoostingRegressor`, which handles
+undefined meta-features natively) predicts the query accuracy from the task's meta-features.
+
+**Intervals** are split-conformal (Vovk et al. 2005; Lei et al. 2018) with *grouped*
+calibration: the residuals ``y − ŷ`` come from out-of-fold predictions where whole domains are
+held out (``GroupKFold``), so they measure the error on domains the model has not seen — the
+situation of a user's dataset. The 80 % interval of a prediction ``ŷ`` is
+``[ŷ + r₁₀, ŷ + r₉₀]`` with ``r_q`` the q-th percentile of that variant's residuals, clipped
+to [0, 1].
+
+**P(best)** keeps the errors' correlation: a draw picks one calibration task at random and adds
+*its* residuals, for every variant at once, to the predictions; a family's value in a draw is
+its best variant's; ``P(best)`` is the share of 4,000 draws a family wins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.ensemble import HistGradientBoostingRegressor
+from sklearn.model_selection import GroupKFold
+
+from advisor.kb.runner import FEATURE_PREFIX
+
+Key = tuple[str, str]
+"""A learner: ``(family, variant)``."""
+
+DRAWS = 4000
+_MIN_DEFINED_SHARE = 0.5
+
+
+def task_table(kb: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One row per task of its descriptor and meta-features, and each learner's accuracy.
+
+    Returns ``(tasks, accuracy)``; the accuracy columns are ``(family, variant)`` pairs.
+    """
+    feature_columns = [c for c in kb.columns if c.startswith(FEATURE_PREFIX)]
+    descriptor = ["task_id", "domain", "source", "kind", "ways", "shots", "queries", "seed"]
+    tasks = kb.drop_duplicates("task_id").set_index("task_id")[descriptor[1:] + feature_columns]
+    accuracy = kb.pivot_table(
+        index="task_id", columns=["family", "variant"], values="accuracy", aggfunc="mean"
+    )
+    return tasks.loc[accuracy.index], accuracy
+
+
+def usable_features(tasks: pd.DataFrame) -> list[str]:
+    """Meta-feature columns defined for at least half the tasks and not constant."""
+    columns = []
+    for name in tasks.columns:
+        if not name.startswith(FEATURE_PREFIX):
+            continue
+        values = tasks[name].astype(float)
+        defined = values.notna().mean()
+        if defined >= _MIN_DEFINED_SHARE and values.nunique(dropna=True) > 1:
+            columns.append(name)
+    return columns
+
+
+def _regressor(seed: int) -> HistGradientBoostingRegressor:
+    return HistGradientBoostingRegressor(
+        max_iter=300,
+        learning_rate=0.05,
+        max_leaf_nodes=15,
+        min_samples_leaf=10,
+        l2_regularization=1.0,
+        random_state=seed,
+    )
+
+
+@dataclass(eq=False)
+class MetaModel:
+    """Fitted regressors, their calibration residuals, and the feature columns they read."""
+
+    columns: list[str]
+    keys: list[Key]
+    regressors: dict[Key, HistGradientBoostingRegressor]
+    residuals: np.ndarray  # (calibration tasks, len(keys)), NaN where a learner failed
+
+    @classmethod
+    def fit(cls, kb: pd.DataFrame, *, folds: int = 5, seed: int = 0) -> MetaModel:
+        """Fit on a knowledge base (rows of :mod:`advisor.kb.runner`), grouped by domain."""
+        tasks, accuracy = task_table(kb)
+        columns = usable_features(tasks)
+        X = tasks[columns].to_numpy(dtype=np.float64)
+        groups = tasks["domain"].to_numpy()
+        keys: list[Key] = [(str(column[0]), str(column[1])) for column in accuracy.columns]
+        residuals = np.full((len(tasks), len(keys)), np.nan)
+        regressors = {}
+        n_groups = len(np.unique(groups))
+        splitter = GroupKFold(n_splits=min(folds, n_groups)) if n_groups > 1 else None
+        for j, key in enumerate(keys):
+            y = accuracy[key].to_numpy(dtype=np.float64)
+            known = np.isfinite(y)
+            regressors[key] = _regressor(seed).fit(X[known], y[known])
+            if splitter is None:
+                continue
+            for fold_train, fold_test in splitter.split(X, y, groups):
+                train = fold_train[known[fold_train]]
+                test = fold_test[known[fold_test]]
+                if train.size == 0 or test.size == 0:
+                    continue
+                model = _regressor(seed).fit(X[train], y[train])
+                residuals[test, j] = y[test] - model.predict(X[test])
+        return cls(columns=columns, keys=keys, regressors=regressors, residuals=residuals)
+
+    def features(self, values: dict[str, float] | pd.DataFrame) -> np.ndarray:
+        """The model's input matrix from meta-feature values (names with or without ``mf.``)."""
+        if isinstance(values, pd.DataFrame):
+            return values.reindex(columns=self.columns).to_numpy(dtype=np.float64)
+        row = [
+            values.get(c, values.get(c.removeprefix(FEATURE_PREFIX), np.nan)) for c in self.columns
+        ]
+        return np.asarray([row], dtype=np.float64)
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Point predictions ``(rows, len(keys))``, clipped to [0, 1]."""
+        stacked = np.column_stack([self.regressors[key].predict(X) for key in self.keys])
+        return np.asarray(np.clip(stacked, 0.0, 1.0))
+
+    def intervals(
+        self, predicted: np.ndarray, coverage: float = 0.8
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Conformal ``(low, high)`` of the same shape as ``predicted`` (module docstring)."""
+        tail = (1.0 - coverage) / 2.0
+        low = np.nanquantile(self.residuals, tail, axis=0)
+        high = np.nanquantile(self.residuals, 1.0 - tail, axis=0)
+        low = np.where(np.isfinite(low), low, -1.0)
+        high = np.where(np.isfinite(high), high, 1.0)
+        return np.clip(predicted + low, 0.0, 1.0), np.clip(predicted + high, 0.0, 1.0)
+
+    def p_best(self, predicted: np.ndarray, families: list[str], seed: int = 0) -> np.ndarray:
+        """Probability that each of ``families`` is best, for one predicted row (docstring)."""
+        complete = self.residuals[np.isfinite(self.residuals).all(axis=1)]
+        if complete.shape[0] == 0:
+            complete = np.zeros((1, len(self.keys)))
+        rng = np.random.default_rng(seed)
+        draws = np.clip(
+            predicted[None, :] + complete[rng.integers(0, complete.shape[0], DRAWS)], 0.0, 1.0
+        )
+        per_family = np.column_stack(
+            [
+                draws[:, [j for j, k in enumerate(self.keys) if k[0] == f]].max(axis=1)
+                for f in families
+            ]
+        )
+        winners = np.argmax(per_family, axis=1)
+        return np.bincount(winners, minlength=len(families)) / DRAWS

@@ -1,0 +1,283 @@
+"""From meta-features to a :class:`~advisor.schemas.Recommendation` with its explanation.
+
+The family recommended is the one whose best variant has the highest predicted accuracy
+(:mod:`advisor.recommender.model`); its variant is that best variant. The explanation holds:
+
+* **drivers** — the meta-features that most favour the recommendation: each is set, in turn,
+  to its median over the knowledge base, and the drop of the recommended family's predicted
+  lead over the runner-up is its effect (an occlusion attribution; Zeiler & Fergus 2014 did it
+  with image patches);
+* **neighbours** — the nearest knowledge-base tasks in meta-feature space (each feature scaled
+  by its median and interquartile range over the KB), with each family's measured accuracy;
+* **risks**, in plain language — negative transfer when the data lies far from the source,
+  too few shots per class to fine-tune, and data outside the knowledge base's range.
+
+**Out of range.** A task is outside the KB's range when its distance to its nearest KB task is
+above the 99th percentile of the KB tasks' own nearest-neighbour distances, or its number of
+classes or shots per class lies outside those the KB measured. The meta-model would then be
+extrapolating, so a documented prior decides instead — the usual guidance:
+
+* at most 5 examples in the smallest class → **meta** (ProtoNet): a metric learned across many
+  tasks needs no training on the target;
+* otherwise, when the data lies no farther from the source than the KB's median task (proxy
+  A-distance) → **transfer** (fine-tuning): enough data to adapt features that fit;
+* otherwise → **scratch**: plenty of data far from the source, where transfer may hurt.
+
+The report says so, and the predictions keep their intervals but are marked as
+extrapolations.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from advisor.kb.runner import FEATURE_PREFIX
+from advisor.recommender.model import MetaModel, task_table
+from advisor.schemas import Driver, Explanation, Neighbour, Prediction, Recommendation
+
+FAMILY_ORDER = ("transfer", "meta", "hybrid", "scratch")
+PRIOR_VARIANT = {"meta": "protonet", "transfer": "finetune", "scratch": "logreg"}
+NEIGHBOURS = 5
+DRIVERS = 3
+FEW_SHOTS = 5
+
+
+class Recommender:
+    """A meta-model fitted on a knowledge base, ready to recommend (see the module docstring)."""
+
+    def __init__(self, kb: pd.DataFrame, *, seed: int = 0) -> None:
+        self.seed = seed
+        self.model = MetaModel.fit(kb, seed=seed)
+        self.tasks, self.accuracy = task_table(kb)
+        self.families = [f for f in FAMILY_ORDER if any(k[0] == f for k in self.model.keys)]
+        matrix = self.tasks[self.model.columns].to_numpy(dtype=np.float64)
+        self.medians = np.nanmedian(matrix, axis=0)
+        spread = np.nanquantile(matrix, 0.75, axis=0) - np.nanquantile(matrix, 0.25, axis=0)
+        self.spreads = np.where(spread > 1e-12, spread, 1.0)
+        self.scaled = self._scale(matrix)
+        own = _pairwise(self.scaled, self.scaled)
+        np.fill_diagonal(own, np.inf)
+        self.range_limit = float(np.quantile(own.min(axis=1), 0.99))
+        self.ways_range = (int(self.tasks["ways"].min()), int(self.tasks["ways"].max()))
+        self.shots_range = (int(self.tasks["shots"].min()), int(self.tasks["shots"].max()))
+
+    def _scale(self, matrix: np.ndarray) -> np.ndarray:
+        scaled = (matrix - self.medians) / self.spreads
+        return np.asarray(np.clip(np.nan_to_num(scaled, nan=0.0), -10.0, 10.0))
+
+    # -- the recommendation -----------------------------------------------------------------
+
+    def recommend(self, values: dict[str, float], *, source: str) -> Recommendation:
+        """The recommendation for a task with these meta-feature ``values`` (by name)."""
+        start = time.perf_counter()
+        x = self.model.features(values)
+        predicted = self.model.predict(x)[0]
+        low, high = (bound[0] for bound in self.model.intervals(predicted[None, :]))
+        per_family = self._per_family(predicted, low, high)
+        p_best = self.model.p_best(predicted, self.families, seed=self.seed)
+        in_range, distance = self._in_range(x, values)
+        ranked = sorted(per_family, key=lambda f: -per_family[f].accuracy)
+        fallback = None if in_range else self._prior(values)
+        family = fallback[0] if fallback else ranked[0]
+        variant = fallback[1] if fallback else per_family[family].variant
+        runner_up = next(f for f in ranked if f != family)
+        explanation = Explanation(
+            summary=self._summary(
+                (family, variant), runner_up, per_family, p_best=p_best, fallback=fallback
+            ),
+            drivers=self._drivers(x, family, runner_up),
+            neighbours=self._neighbours(x),
+            risks=self._risks(values, per_family, in_range, distance),
+            in_range=in_range,
+            fallback=None if fallback is None else fallback[2],
+        )
+        return Recommendation(
+            family=family,
+            variant=variant,
+            predicted=per_family,
+            p_best={f: float(p) for f, p in zip(self.families, p_best, strict=True)},
+            meta_features={k: (None if _missing(v) else float(v)) for k, v in values.items()},
+            explanation=explanation,
+            source=source,
+            seconds=time.perf_counter() - start,
+        )
+
+    def _per_family(
+        self, predicted: np.ndarray, low: np.ndarray, high: np.ndarray
+    ) -> dict[str, Prediction]:
+        result = {}
+        for family in self.families:
+            columns = [j for j, key in enumerate(self.model.keys) if key[0] == family]
+            best = max(columns, key=lambda j: predicted[j])
+            result[family] = Prediction(
+                accuracy=float(predicted[best]),
+                low=float(low[best]),
+                high=float(high[best]),
+                variant=self.model.keys[best][1],
+            )
+        return result
+
+    # -- range and prior --------------------------------------------------------------------
+
+    def _in_range(self, x: np.ndarray, values: dict[str, float]) -> tuple[bool, float]:
+        distance = float(_pairwise(self._scale(x), self.scaled).min())
+        ways = _get(values, "nr_class")
+        shots = _get(values, "shots_median")
+        inside = (
+            distance <= self.range_limit
+            and (math.isnan(ways) or self.ways_range[0] <= ways <= self.ways_range[1])
+            and (math.isnan(shots) or self.shots_range[0] <= shots <= self.shots_range[1])
+        )
+        return inside, distance
+
+    def _prior(self, values: dict[str, float]) -> tuple[str, str, str]:
+        shots = _get(values, "shots_min")
+        distance = _get(values, "proxy_a_distance")
+        typical = float(
+            np.nanmedian(self.tasks.get(FEATURE_PREFIX + "proxy_a_distance", pd.Series([np.nan])))
+        )
+        if not math.isnan(shots) and shots <= FEW_SHOTS:
+            choice = ("meta", "at most 5 examples in the smallest class")
+        elif math.isnan(distance) or math.isnan(typical) or distance <= typical:
+            choice = (
+                "transfer",
+                "more than 5 examples per class, and a source no farther than "
+                "the knowledge base's median task",
+            )
+        else:
+            choice = (
+                "scratch",
+                "more than 5 examples per class, and a source farther than the "
+                "knowledge base's median task",
+            )
+        family, reason = choice
+        return (
+            family,
+            PRIOR_VARIANT[family],
+            f"Outside the knowledge base's range: the prior rule chose {family} ({reason}).",
+        )
+
+    # -- explanation ------------------------------------------------------------------------
+
+    def _lead(self, rows: np.ndarray, family: str, runner_up: str) -> np.ndarray:
+        predicted = self.model.predict(rows)
+        best = {
+            f: predicted[:, [j for j, k in enumerate(self.model.keys) if k[0] == f]].max(axis=1)
+            for f in (family, runner_up)
+        }
+        return np.asarray(best[family] - best[runner_up])
+
+    def _drivers(self, x: np.ndarray, family: str, runner_up: str) -> list[Driver]:
+        occluded = np.repeat(x, len(self.model.columns), axis=0)
+        occluded[np.arange(len(self.model.columns)), np.arange(len(self.model.columns))] = (
+            self.medians
+        )
+        lead = self._lead(x, family, runner_up)[0]
+        effects = lead - self._lead(occluded, family, runner_up)
+        order = np.argsort(-effects)[:DRIVERS]
+        return [
+            Driver(
+                name=self.model.columns[j].removeprefix(FEATURE_PREFIX),
+                value=None if _missing(x[0, j]) else float(x[0, j]),
+                typical=None if _missing(self.medians[j]) else float(self.medians[j]),
+                effect=float(100 * effects[j]),
+            )
+            for j in order
+            if effects[j] > 0
+        ]
+
+    def _neighbours(self, x: np.ndarray) -> list[Neighbour]:
+        distances = _pairwise(self._scale(x), self.scaled)[0]
+        result = []
+        for index in np.argsort(distances)[:NEIGHBOURS]:
+            task = self.tasks.iloc[index]
+            measured = self.accuracy.iloc[index]
+            result.append(
+                Neighbour(
+                    task_id=str(self.tasks.index[index]),
+                    domain=str(task["domain"]),
+                    ways=int(task["ways"]),
+                    shots=int(task["shots"]),
+                    distance=float(distances[index]),
+                    accuracy={f: float(measured[f].max()) for f in self.families},
+                )
+            )
+        return result
+
+    def _risks(
+        self,
+        values: dict[str, float],
+        per_family: dict[str, Prediction],
+        in_range: bool,
+        distance: float,
+    ) -> list[str]:
+        risks = []
+        far = _get(values, "proxy_a_distance")
+        limit = self.tasks.get(FEATURE_PREFIX + "proxy_a_distance")
+        if limit is not None and not math.isnan(far) and far > float(np.nanquantile(limit, 0.9)):
+            risks.append(
+                "Negative transfer: your data lies farther from the source than 90 % of the "
+                f"knowledge base's tasks (proxy A-distance {far:.2f}); features learned on the "
+                "source may mislead a fine-tuned model. Compare with the scratch family."
+            )
+        if (
+            "transfer" in per_family
+            and "scratch" in per_family
+            and (per_family["scratch"].accuracy > per_family["transfer"].accuracy)
+        ):
+            risks.append(
+                "Starting from the source is predicted to do worse than training from scratch "
+                "on this data — a sign of negative transfer."
+            )
+        shots = _get(values, "shots_min")
+        if not math.isnan(shots) and shots <= 2:
+            risks.append(
+                f"Only {int(shots)} example(s) in the smallest class: fine-tuning a whole network "
+                "on so few overfits easily, and tuning can only validate on augmented copies."
+            )
+        if not in_range:
+            risks.append(
+                "Your data lies outside the range of the knowledge base (nearest measured task "
+                f"at distance {distance:.1f}, beyond the 99th percentile {self.range_limit:.1f}): "
+                "the predictions are extrapolations and a documented prior chose the family."
+            )
+        return risks
+
+    def _summary(
+        self,
+        choice: tuple[str, str],
+        runner_up: str,
+        per_family: dict[str, Prediction],
+        *,
+        p_best: np.ndarray,
+        fallback: tuple[str, str, str] | None,
+    ) -> str:
+        family, variant = choice
+        chosen, second = per_family[family], per_family[runner_up]
+        probability = float(p_best[self.families.index(family)])
+        text = (
+            f"{family} ({variant}) is predicted to reach {chosen.accuracy:.0%} accuracy "
+            f"(80 % interval {chosen.low:.0%}–{chosen.high:.0%}), "
+            f"{100 * (chosen.accuracy - second.accuracy):+.1f} points against {runner_up}; "
+            f"probability of being the best family: {probability:.0%}."
+        )
+        return text if fallback is None else f"{fallback[2]} {text}"
+
+
+def _pairwise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    squared = (a**2).sum(axis=1)[:, None] + (b**2).sum(axis=1)[None, :] - 2 * a @ b.T
+    return np.asarray(np.sqrt(np.maximum(squared, 0.0)))
+
+
+def _get(values: dict[str, Any], name: str) -> float:
+    value = values.get(name, values.get(FEATURE_PREFIX + name))
+    return float("nan") if value is None else float(value)
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))

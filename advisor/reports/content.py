@@ -1,0 +1,297 @@
+"""What a report says, independent of its format: sections of text, tables and figures.
+
+Figures are drawn with matplotlib's object-oriented API (:class:`~matplotlib.figure.Figure`,
+no ``pyplot`` and no global backend), so reports can be made in any thread of a server.
+
+:func:`build_report` turns a recommendation or a run into a :class:`Report` — a title and an
+ordered list of :class:`Section` objects, each with paragraphs, tables and matplotlib figures.
+:mod:`advisor.reports.render` writes it as self-contained HTML, Markdown or JSON.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import optuna
+from matplotlib.figure import Figure
+
+from advisor.kb.runner import FEATURE_PREFIX
+from advisor.schemas import Recommendation
+
+if TYPE_CHECKING:
+    from advisor.core import Advisor, RunResult
+
+KEY_FEATURES = (
+    "nr_inst", "nr_class", "shots_min", "imbalance_ratio", "one_nn.mean", "linear_discr.mean",
+    "mmd", "proxy_a_distance", "frechet", "logme", "leep", "h_score_shrinkage",
+)  # fmt: skip
+
+BACKGROUND = [
+    "**Transfer learning** starts from a network pretrained on the source domain and adapts it "
+    "to your classes: a new classifier on its features (linear probe, Baseline++) or a "
+    "fine-tuning of the whole network. It shines with enough examples per class and a source "
+    "close to your data.",
+    "**Meta learning** starts from a network trained on many small tasks drawn from the source, "
+    "so that it adapts from very few examples: Prototypical Networks compare a new example with "
+    "the mean of each class; MAML and ANIL take a few gradient steps from a learned start. It "
+    "shines with one to five examples per class.",
+    "**Hybrid** learning fine-tunes the meta-trained network, starting from its prototype "
+    "classifier: the few-shot strength of meta learning with the capacity of fine-tuning.",
+    "**Scratch** learning ignores the source: a linear model, boosted trees or a small network "
+    "trained from random weights. It is the control: when it wins, the source is hurting — "
+    "*negative transfer*, which happens when the source lies far from your data.",
+]
+
+
+@dataclass
+class Section:
+    """A titled part of a report."""
+
+    title: str
+    paragraphs: list[str] = field(default_factory=list)
+    tables: list[tuple[list[str], list[list[Any]]]] = field(default_factory=list)
+    figures: list[tuple[str, Figure]] = field(default_factory=list)
+
+
+@dataclass
+class Report:
+    """A report's title, sections, and its data for the JSON form."""
+
+    title: str
+    sections: list[Section]
+    data: dict[str, Any]
+
+
+def build_report(result: RunResult | Recommendation, advisor: Advisor) -> Report:
+    """The report of a recommendation, or of a run and the recommendation it followed."""
+    run = None if isinstance(result, Recommendation) else result
+    recommendation = result if isinstance(result, Recommendation) else result.recommendation
+    sections = []
+    if recommendation is not None:
+        sections += [
+            _recommendation_section(recommendation),
+            _prediction_section(recommendation),
+            _features_section(recommendation, advisor),
+            _neighbours_section(recommendation),
+        ]
+    if run is not None:
+        sections += _run_sections(run)
+    sections.append(Section("Background: transfer, meta, hybrid, scratch", BACKGROUND))
+    data: dict[str, Any] = (
+        run.summary()
+        if run is not None
+        else {"recommendation": recommendation.model_dump(mode="json") if recommendation else None}
+    )
+    title = "AutoML Advisor — " + (f"run {run.run_id}" if run is not None else "recommendation")
+    return Report(title, sections, data)
+
+
+def _recommendation_section(rec: Recommendation) -> Section:
+    section = Section(
+        "Recommendation", [f"**{rec.family}** ({rec.variant}). " + rec.explanation.summary]
+    )
+    if rec.explanation.drivers:
+        section.paragraphs.append("What drove it (each feature set to its typical value):")
+        section.tables.append(
+            (
+                ["meta-feature", "your value", "knowledge-base median", "lead lost (points)"],
+                [
+                    [d.name, _number(d.value), _number(d.typical), f"{d.effect:.1f}"]
+                    for d in rec.explanation.drivers
+                ],
+            )
+        )
+    if rec.explanation.risks:
+        section.paragraphs.append("Risks:")
+        section.paragraphs += [f"- {risk}" for risk in rec.explanation.risks]
+    if rec.explanation.fallback:
+        section.paragraphs.append(rec.explanation.fallback)
+    section.paragraphs.append(f"Source: {rec.source}. Recommended in {rec.seconds:.2f} s.")
+    return section
+
+
+def _prediction_section(rec: Recommendation) -> Section:
+    families = list(rec.predicted)
+    accuracy = np.array([rec.predicted[f].accuracy for f in families])
+    low = np.array([rec.predicted[f].low for f in families])
+    high = np.array([rec.predicted[f].high for f in families])
+    figure = Figure(figsize=(6, 2.8))
+    axis = figure.subplots()
+    axis.barh(
+        families,
+        100 * accuracy,
+        color=["#3b7dd8" if f == rec.family else "#9db8df" for f in families],
+    )
+    axis.errorbar(
+        100 * accuracy,
+        families,
+        xerr=[100 * (accuracy - low), 100 * (high - accuracy)],
+        fmt="none",
+        ecolor="black",
+        capsize=4,
+    )
+    axis.set_xlim(0, 100)
+    axis.set_xlabel("predicted accuracy (%), with 80 % interval")
+    axis.invert_yaxis()
+    figure.tight_layout()
+    return Section(
+        "Predicted accuracy per family",
+        [
+            "Each family's best variant, as predicted by the meta-model, with the 80 % interval "
+            "calibrated on domains the model had not seen."
+        ],
+        [
+            (
+                ["family", "variant", "predicted", "80 % interval", "P(best)"],
+                [
+                    [
+                        f,
+                        rec.predicted[f].variant,
+                        f"{100 * rec.predicted[f].accuracy:.1f} %",
+                        f"{100 * rec.predicted[f].low:.1f}–{100 * rec.predicted[f].high:.1f} %",
+                        f"{100 * rec.p_best.get(f, 0.0):.0f} %",
+                    ]
+                    for f in families
+                ],
+            )
+        ],
+        [("Predicted accuracy per family", figure)],
+    )
+
+
+def _features_section(rec: Recommendation, advisor: Advisor) -> Section:
+    tasks = advisor.recommender.tasks
+    rows, positions, names = [], [], []
+    for name in KEY_FEATURES:
+        column = FEATURE_PREFIX + name
+        value = rec.meta_features.get(name)
+        if column not in tasks.columns or value is None:
+            continue
+        known = tasks[column].dropna().to_numpy(dtype=float)
+        if known.size == 0:
+            continue
+        percentile = float(100 * np.mean(known <= value))
+        rows.append([name, _number(value), _number(float(np.median(known))), f"{percentile:.0f}"])
+        positions.append(percentile)
+        names.append(name)
+    figure = Figure(figsize=(6, 0.35 * max(len(names), 1) + 0.8))
+    axis = figure.subplots()
+    axis.scatter(positions, names, color="#3b7dd8", zorder=3)
+    axis.axvspan(10, 90, color="#eeeeee", zorder=1)
+    axis.set_xlim(0, 100)
+    axis.set_xlabel("percentile within the knowledge base (grey: middle 80 %)")
+    axis.invert_yaxis()
+    figure.tight_layout()
+    return Section(
+        "Your data within the knowledge base",
+        ["Key meta-features of your data and where they fall among the knowledge base's tasks."],
+        [(["meta-feature", "your value", "KB median", "percentile"], rows)],
+        [("Meta-features within the knowledge base", figure)],
+    )
+
+
+def _neighbours_section(rec: Recommendation) -> Section:
+    families = list(rec.predicted)
+    return Section(
+        "Nearest knowledge-base tasks",
+        ["The measured tasks most like yours, and each family's best accuracy on them."],
+        [
+            (
+                ["task", "ways", "shots", "distance", *families],
+                [
+                    [
+                        n.task_id,
+                        n.ways,
+                        n.shots,
+                        f"{n.distance:.2f}",
+                        *[f"{100 * n.accuracy.get(f, float('nan')):.1f} %" for f in families],
+                    ]
+                    for n in rec.explanation.neighbours
+                ],
+            )
+        ],
+    )
+
+
+def _run_sections(run: RunResult) -> list[Section]:
+    summary = Section(
+        "Tuned run",
+        [
+            f"**{run.family}** ({run.variant}) tuned with {len(run.study.trials)} Optuna trials "
+            f"in {run.seconds:.0f} s. Cross-validated accuracy on the training data: "
+            f"{100 * run.cv_score:.1f} %."
+            + (
+                ""
+                if run.test_score is None
+                else f" Accuracy on the test set: **{100 * run.test_score:.1f} %**."
+            ),
+            f"Model saved to `{run.model_path}`.",
+        ],
+        [(["parameter", "value"], [[k, _number(v)] for k, v in run.best_params.items()])],
+    )
+    if run.runner_up:
+        summary.paragraphs.append(
+            f"Regret check: the runner-up {run.runner_up['family']} reached "
+            f"{100 * run.runner_up['cv_score']:.1f} % (difference "
+            f"{100 * run.runner_up['difference']:+.1f} points)."
+        )
+    sections = [summary, _history_section(run.study)]
+    if run.confusion is not None:
+        sections.append(_confusion_section(run.confusion, run.labels))
+    return sections
+
+
+def _history_section(study: optuna.Study) -> Section:
+    trials = [t for t in study.trials if t.value is not None]
+    figure = Figure(figsize=(6, 2.8))
+    axis = figure.subplots()
+    if trials:
+        numbers = [t.number for t in trials]
+        values = [100 * float(t.value or 0.0) for t in trials]
+        axis.scatter(numbers, values, s=14, color="#9db8df", label="trial")
+        axis.plot(numbers, np.maximum.accumulate(values), color="#3b7dd8", label="best so far")
+        axis.legend(loc="lower right")
+    axis.set_xlabel("trial")
+    axis.set_ylabel("CV accuracy (%)")
+    figure.tight_layout()
+    section = Section("Optimisation history", figures=[("Optimisation history", figure)])
+    states: dict[str, int] = {}
+    for trial in study.trials:
+        states[trial.state.name.lower()] = states.get(trial.state.name.lower(), 0) + 1
+    section.paragraphs.append("Trials: " + ", ".join(f"{n} {s}" for s, n in states.items()) + ".")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # few trials per parameter region: noisy, said below
+            importances = optuna.importance.get_param_importances(study)
+    except (ValueError, RuntimeError, ZeroDivisionError):
+        importances = {}
+    if importances:
+        section.tables.append(
+            (["parameter", "importance"], [[k, f"{v:.2f}"] for k, v in importances.items()])
+        )
+    return section
+
+
+def _confusion_section(confusion: list[list[int]], labels: list[str]) -> Section:
+    matrix = np.asarray(confusion)
+    figure = Figure(figsize=(4.5, 4))
+    axis = figure.subplots()
+    axis.imshow(matrix, cmap="Blues")
+    shown = labels if len(labels) <= 20 else [""] * len(labels)
+    axis.set_xticks(range(len(labels)), shown, rotation=90)
+    axis.set_yticks(range(len(labels)), shown)
+    axis.set_xlabel("predicted")
+    axis.set_ylabel("true")
+    figure.tight_layout()
+    return Section("Confusion matrix on the test set", figures=[("Confusion matrix", figure)])
+
+
+def _number(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return "—" if np.isnan(value) else f"{value:.4g}"
+    return str(value)

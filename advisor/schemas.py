@@ -1,0 +1,82 @@
+"""The wire models of the advisor: what a recommendation and a run say, as pydantic types.
+
+These are shared by the Python API, the command line, the reports, the REST API and its
+client, so that a recommendation reads the same everywhere (``model_dump_json`` /
+``model_validate_json`` round-trip).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Family = Literal["transfer", "meta", "hybrid", "scratch"]
+
+
+class Prediction(BaseModel):
+    """A predicted query accuracy with its 80 % interval."""
+
+    model_config = ConfigDict(frozen=True)
+
+    accuracy: float = Field(description="Predicted accuracy on new examples, 0 to 1.")
+    low: float = Field(description="Lower end of the 80 % interval.")
+    high: float = Field(description="Upper end of the 80 % interval.")
+    variant: str = Field(description="The family's variant the prediction is for.")
+
+
+class Driver(BaseModel):
+    """A meta-feature that moved the recommendation, and by how much."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    value: float | None
+    typical: float | None = Field(description="Its median in the knowledge base.")
+    effect: float = Field(
+        description="How much the recommended family's lead over the runner-up shrinks, in "
+        "accuracy points, when this feature is set to its typical value."
+    )
+
+
+class Neighbour(BaseModel):
+    """A knowledge-base task close to the user's, and how each family did on it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    task_id: str
+    domain: str
+    ways: int
+    shots: int
+    distance: float
+    accuracy: dict[str, float] = Field(description="Best accuracy of each family on that task.")
+
+
+class Explanation(BaseModel):
+    """Why the advisor recommends what it does."""
+
+    model_config = ConfigDict(frozen=True)
+
+    summary: str
+    drivers: list[Driver] = []
+    neighbours: list[Neighbour] = []
+    risks: list[str] = []
+    in_range: bool = Field(True, description="Whether the data lies within the KB's range.")
+    fallback: str | None = Field(
+        None, description="The documented prior used instead of the meta-model, if out of range."
+    )
+
+
+class Recommendation(BaseModel):
+    """The advisor's answer for a dataset and a source."""
+
+    model_config = ConfigDict(frozen=True)
+
+    family: Family
+    variant: str
+    predicted: dict[str, Prediction]
+    p_best: dict[str, float] = Field(description="Probability that each family is the best.")
+    meta_features: dict[str, float | None]
+    explanation: Explanation
+    source: str
+    seconds: float = Field(description="Time taken to recommend.")

@@ -1,0 +1,154 @@
+"""The recommender on a synthetic knowledge base whose right answers are known."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from advisor.recommender import MetaModel, Recommender, task_table
+
+VARIANTS = [
+    ("transfer", "finetune"),
+    ("transfer", "linear_probe"),
+    ("meta", "protonet"),
+    ("hybrid", "protomaml"),
+    ("scratch", "logreg"),
+]
+
+
+def true_accuracy(shots: float, distance: float) -> dict[tuple[str, str], float]:
+    """Meta wins with few shots; transfer with many shots near the source; scratch when far."""
+    log_shots = np.log(shots)
+    return {
+        ("transfer", "finetune"): 0.55 + 0.12 * log_shots - 0.25 * distance,
+        ("transfer", "linear_probe"): 0.50 + 0.10 * log_shots - 0.25 * distance,
+        ("meta", "protonet"): 0.80 + 0.02 * log_shots - 0.10 * distance,
+        ("hybrid", "protomaml"): 0.70 + 0.06 * log_shots - 0.15 * distance,
+        ("scratch", "logreg"): 0.30 + 0.13 * log_shots,
+    }
+
+
+def synthetic_kb(n_domains: int = 8, tasks_per_domain: int = 40, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    rows = []
+    for d in range(n_domains):
+        distance_centre = rng.uniform(0.2, 1.8)
+        for t in range(tasks_per_domain):
+            shots = int(rng.choice([1, 2, 5, 10, 20, 50]))
+            ways = int(rng.choice([2, 5, 10]))
+            distance = float(np.clip(distance_centre + rng.normal(0, 0.1), 0, 2))
+            base = {
+                "task_id": f"d{d}/t{t}",
+                "domain": f"d{d}",
+                "source": "toy",
+                "kind": "cross",
+                "ways": ways,
+                "shots": shots,
+                "queries": 15,
+                "seed": t,
+                "mf.shots_min": shots,
+                "mf.shots_median": shots,
+                "mf.nr_class": ways,
+                "mf.proxy_a_distance": distance,
+                "mf.noise": rng.normal(),
+            }
+            for (family, variant), accuracy in true_accuracy(shots, distance).items():
+                measured = float(np.clip(accuracy + rng.normal(0, 0.02), 0, 1))
+                rows.append({**base, "family": family, "variant": variant, "accuracy": measured})
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def recommender() -> Recommender:
+    return Recommender(synthetic_kb())
+
+
+def values(shots: float, distance: float, ways: int = 5) -> dict[str, float]:
+    return {
+        "shots_min": shots,
+        "shots_median": shots,
+        "nr_class": ways,
+        "proxy_a_distance": distance,
+        "noise": 0.0,
+    }
+
+
+@pytest.mark.parametrize(
+    ("shots", "distance", "family"),
+    [(1, 0.5, "meta"), (2, 1.0, "meta"), (50, 0.3, "transfer"), (50, 1.7, "scratch")],
+)
+def test_recommends_the_family_that_is_really_best(recommender, shots, distance, family) -> None:
+    rec = recommender.recommend(values(shots, distance), source="toy")
+    assert rec.family == family
+    truth = true_accuracy(shots, distance)
+    best_variant = max((k for k in truth if k[0] == family), key=truth.get)
+    assert rec.variant == best_variant[1]
+    assert rec.explanation.in_range
+
+
+def test_predictions_intervals_and_probabilities(recommender) -> None:
+    rec = recommender.recommend(values(1, 0.5), source="toy")
+    assert set(rec.predicted) == {"transfer", "meta", "hybrid", "scratch"}
+    for family, prediction in rec.predicted.items():
+        assert prediction.low <= prediction.accuracy <= prediction.high
+        truth = max(v for k, v in true_accuracy(1, 0.5).items() if k[0] == family)
+        assert abs(prediction.accuracy - truth) < 0.08
+    assert sum(rec.p_best.values()) == pytest.approx(1.0)
+    assert rec.p_best["meta"] == max(rec.p_best.values())
+    assert rec.seconds < 1.0
+    assert rec.model_validate_json(rec.model_dump_json()) == rec
+
+
+def test_explanation_names_drivers_neighbours_and_risks(recommender) -> None:
+    rec = recommender.recommend(values(1, 0.5), source="toy")
+    assert rec.explanation.drivers and rec.explanation.drivers[0].name == "shots_min"
+    assert all(d.name != "noise" for d in rec.explanation.drivers[:1])
+    neighbours = rec.explanation.neighbours
+    assert len(neighbours) == 5 and neighbours[0].distance <= neighbours[-1].distance
+    assert any("smallest class" in risk for risk in rec.explanation.risks)  # 1-shot risk
+    far = recommender.recommend(values(20, 1.95), source="toy")
+    assert any("Negative transfer" in risk for risk in far.explanation.risks)
+
+
+def test_out_of_range_falls_back_to_the_documented_prior(recommender) -> None:
+    rec = recommender.recommend(values(500, 0.2, ways=100), source="toy")
+    assert not rec.explanation.in_range
+    assert rec.explanation.fallback and "prior" in rec.explanation.fallback
+    assert rec.family == "transfer" and rec.variant == "finetune"  # many shots, near source
+    few = recommender.recommend(values(3, 9.0, ways=100), source="toy")
+    assert few.family == "meta" and not few.explanation.in_range
+
+
+def test_grouped_conformal_intervals_cover_new_domains() -> None:
+    """80 % intervals fitted without a domain cover about 80 % of that domain's outcomes."""
+    kb = synthetic_kb(n_domains=10, seed=1)
+    covered = []
+    for held in ("d0", "d5"):
+        model = MetaModel.fit(kb[kb["domain"] != held])
+        tasks, accuracy = task_table(kb[kb["domain"] == held])
+        predicted = model.predict(model.features(tasks))
+        low, high = model.intervals(predicted)
+        truth = accuracy[model.keys].to_numpy()
+        covered.append(((low <= truth) & (truth <= high)).mean())
+    assert np.mean(covered) >= 0.7
+
+
+def test_leave_one_domain_out_evaluation_beats_the_baselines() -> None:
+    from advisor.kb.evaluate import evaluate, markdown
+
+    per_domain, overall = evaluate(synthetic_kb(n_domains=6, tasks_per_domain=25, seed=2))
+    table = overall.set_index("method")
+    assert set(table.index) >= {
+        "advisor",
+        "always transfer",
+        "always meta",
+        "single best",
+        "rule of thumb",
+        "random",
+    }
+    assert table.loc["advisor", "mean regret"] < table.loc["always transfer", "mean regret"]
+    assert table.loc["advisor", "mean regret"] < table.loc["random", "mean regret"]
+    assert table.loc["advisor", "spearman"] > 0.8
+    assert set(per_domain["domain"]) == {f"d{i}" for i in range(6)}
+    assert "| advisor |" in markdown(overall)

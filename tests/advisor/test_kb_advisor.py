@@ -1,0 +1,109 @@
+"""Knowledge base on a tiny grid, then the Advisor on it: recommend, run, reload, report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from advisor import Advisor
+from advisor.cli import cli
+from advisor.core import load_run
+from advisor.datasets import sample_task
+from advisor.errors import AdvisorError
+from advisor.kb import TaskSpec, build_kb, read_kb, store
+from advisor.kb.domains import load_domain
+from advisor.kb.runner import ALL_VARIANTS, run_task
+
+pytestmark = pytest.mark.slow  # builds a 4-task knowledge base: ~30 s on 2 cores
+
+SPECS = [
+    TaskSpec(domain=domain, source="glyphs", kind=kind, ways=2, shots=shots, queries=5, seed=0)
+    for domain, kind in (("glyphs:numerals", "cross"), ("glyphs:latin_upper+", "in"))
+    for shots in (1, 3)
+]
+
+
+@pytest.fixture(scope="module")
+def tiny_kb(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("kb") / "kb.parquet"
+    first = run_task(SPECS[0])
+    store.write_part(path, first, 0)  # an interrupted build: one task already measured
+    build_kb(SPECS, path, workers=1, progress=False)
+    return path
+
+
+def test_kb_rows_provenance_and_checksum(tiny_kb: Path) -> None:
+    table = read_kb(tiny_kb)
+    assert table["task_id"].nunique() == len(SPECS)
+    assert len(table) == len(SPECS) * len(ALL_VARIANTS)
+    assert {"accuracy", "fit_seconds", "predict_seconds", "mf.logme", "mf.one_nn.mean"} <= set(
+        table.columns)
+    assert table["accuracy"].between(0, 1).all()
+    record = json.loads(tiny_kb.with_suffix(".json").read_text())
+    assert record["tasks"] == len(SPECS) and record["version"] == 1
+    assert record["sources"]["glyphs"]
+    damaged = tiny_kb.parent / "damaged.parquet"
+    damaged.write_bytes(tiny_kb.read_bytes()[:-10])
+    damaged.with_suffix(".json").write_text(tiny_kb.with_suffix(".json").read_text())
+    with pytest.raises(AdvisorError) as caught:
+        read_kb(damaged)
+    assert caught.value.code == "kb.corrupt"
+
+
+def test_measuring_a_task_is_deterministic() -> None:
+    spec = SPECS[2]
+    first = pd.DataFrame(run_task(spec, variants=[("meta", "protonet"), ("scratch", "logreg")]))
+    again = pd.DataFrame(run_task(spec, variants=[("meta", "protonet"), ("scratch", "logreg")]))
+    assert first["accuracy"].tolist() == again["accuracy"].tolist()
+    assert first["mf.mmd"].tolist() == again["mf.mmd"].tolist()
+
+
+def test_advisor_recommends_runs_reloads_and_reports(tiny_kb: Path, tmp_path: Path) -> None:
+    task = sample_task(load_domain("glyphs:numerals"), ways=3, shots=3, queries=5, seed=9)
+    adv = Advisor("glyphs", kb=tiny_kb)
+    rec = adv.recommend(task.X_support, task.y_support)
+    assert rec.family in {"transfer", "meta", "hybrid", "scratch"}
+    assert set(rec.predicted) == {"transfer", "meta", "hybrid", "scratch"}
+    assert rec.explanation.summary and rec.explanation.neighbours
+    result = adv.run(task.X_support, task.y_support, family="meta", n_trials=3,
+                     X_test=task.X_query, y_test=task.y_query)
+    assert result.family == "meta" and len(result.study.trials) == 3
+    assert 0.0 <= result.test_score <= 1.0
+    again = load_run(result.run_id)
+    np.testing.assert_array_equal(again.model.predict(task.X_query), result.model.predict(
+        task.X_query))
+    for fmt, marker in (("html", "<h2>Tuned run</h2>"), ("md", "## Optimisation history"),
+                        ("json", '"run_id"')):
+        path = adv.report(result, tmp_path / f"report.{fmt}", format=fmt)
+        assert marker in path.read_text()
+    html = (tmp_path / "report.html").read_text()
+    assert "data:image/png;base64," in html and "http" not in html.split("<body>")[1]
+    recommendation_report = adv.report(rec, tmp_path / "rec.html").read_text()
+    for section in ("Recommendation", "Predicted accuracy per family", "Nearest knowledge-base",
+                    "Your data within the knowledge base", "Background"):
+        assert section in recommendation_report
+
+
+def test_cli_recommend_run_report(tiny_kb: Path, tmp_path: Path, monkeypatch) -> None:
+    from advisor.datasets.writers import write_dataset
+
+    task = sample_task(load_domain("glyphs:numerals"), ways=2, shots=3, queries=4, seed=5)
+    from advisor.datasets import make_dataset
+
+    data = write_dataset(make_dataset(task.X_support, task.y_support), tmp_path / "train.zip")
+    monkeypatch.setattr("advisor.kb.store.SHIPPED", tiny_kb)
+    runner = CliRunner()
+    result = runner.invoke(cli, ["recommend", str(data), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["family"] in {"transfer", "meta", "hybrid", "scratch"}
+    result = runner.invoke(cli, ["run", str(data), "--family", "scratch", "--trials", "2",
+                                 "--json"])
+    assert result.exit_code == 0, result.output
+    run_id = json.loads(result.output)["run_id"]
+    result = runner.invoke(cli, ["report", run_id, "-o", str(tmp_path / "r.md")])
+    assert result.exit_code == 0 and (tmp_path / "r.md").is_file()
