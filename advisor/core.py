@@ -245,9 +245,14 @@ class Advisor:
     def _neighbour_configurations(
         self, family: str, recommendation: Recommendation
     ) -> list[tuple[str, dict[str, Any]]]:
-        """The family's best variant on each of the three nearest KB tasks."""
+        """The family's tuned configurations on the nearest KB tasks, else its best variants."""
+        tuned = self.recommender.tuned
+        neighbours = {n.task_id for n in recommendation.explanation.neighbours}
+        rows = tuned[(tuned["family"] == family) & tuned["task_id"].isin(neighbours)]
+        found: list[tuple[str, dict[str, Any]]] = [
+            (str(row.variant), json.loads(str(row.params))) for row in rows.itertuples()
+        ]
         accuracy = self.recommender.accuracy
-        found: list[tuple[str, dict[str, Any]]] = []
         for neighbour in recommendation.explanation.neighbours[:3]:
             if neighbour.task_id not in accuracy.index:
                 continue

@@ -25,9 +25,23 @@ def kb() -> None:
 @click.option("--repeats", default=2, show_default=True, help="Seeds per grid point.")
 @click.option("--domain", "domains", multiple=True, help="Only these domains (repeatable).")
 @click.option("--limit", type=int, help="Only the first N tasks of the grid (for a trial run).")
+@click.option(
+    "--tuned",
+    default=0,
+    show_default=True,
+    help="Also tune every family on this many tasks (seeded choice).",
+)
+@click.option("--tuned-trials", default=10, show_default=True, help="Trials of those studies.")
 @reports_errors
 def build(
-    *, out: Path, workers: int, repeats: int, domains: tuple[str, ...], limit: int | None
+    *,
+    out: Path,
+    workers: int,
+    repeats: int,
+    domains: tuple[str, ...],
+    limit: int | None,
+    tuned: int,
+    tuned_trials: int,
 ) -> None:
     """Measure every learner on the task grid (resumable: rerun to continue)."""
     from advisor.kb import build_kb, default_grid  # noqa: PLC0415
@@ -37,7 +51,9 @@ def build(
     specs = default_grid(domains=chosen, repeats=repeats)
     if limit is not None:
         specs = specs[:limit]
-    table = build_kb(specs, out, workers=workers, note=click.echo)
+    table = build_kb(
+        specs, out, workers=workers, tuned=tuned, tuned_trials=tuned_trials, note=click.echo
+    )
     click.echo(f"Wrote {out}: {table['task_id'].nunique()} tasks, {len(table)} rows")
 
 

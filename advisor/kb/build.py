@@ -9,6 +9,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import sklearn
 import torch
@@ -18,15 +19,21 @@ from advisor import __version__
 from advisor.kb import store
 from advisor.kb.domains import kb_source
 from advisor.kb.grid import TaskSpec
-from advisor.kb.runner import ALL_VARIANTS, run_task
+from advisor.kb.runner import ALL_VARIANTS, run_task, run_tuned
 
 
 def _one_thread() -> None:
     torch.set_num_threads(1)
 
 
-def _measure(specs: list[TaskSpec]) -> list[dict[str, Any]]:
-    return [row for spec in specs for row in run_task(spec)]
+def _measure(job: tuple[list[TaskSpec], frozenset[str], int]) -> list[dict[str, Any]]:
+    specs, tuned, trials = job
+    rows = []
+    for spec in specs:
+        rows += run_task(spec)
+        if spec.task_id in tuned:
+            rows += run_tuned(spec, trials=trials)
+    return rows
 
 
 def _batches(specs: Sequence[TaskSpec], size: int) -> Iterator[list[TaskSpec]]:
@@ -40,6 +47,8 @@ def build_kb(
     *,
     workers: int = 1,
     batch: int = 4,
+    tuned: int = 0,
+    tuned_trials: int = 10,
     progress: bool = True,
     note: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
@@ -48,6 +57,8 @@ def build_kb(
     Tasks already measured by an interrupted build of ``out`` are skipped (resumable). Work
     is spread over ``workers`` processes with one torch thread each, ``batch`` tasks at a
     time; results do not depend on the number of workers (every task is seeded by its spec).
+    ``tuned`` tasks, drawn with a fixed seed, are also tuned family by family with
+    ``tuned_trials`` Optuna trials (:func:`~advisor.kb.runner.run_tuned`).
     """
     path = Path(out)
     done = store.done_task_ids(path)
@@ -58,16 +69,18 @@ def build_kb(
     checksums = {name: kb_source(name).info for name in sources}  # builds missing ones first
     offset = len(list(store.parts_dir(path).glob("*.parquet"))) if done else 0
     bar = tqdm(total=len(todo), disable=not progress, unit="task")
-    batches = list(_batches(todo, batch))
+    chosen = np.random.default_rng(0).permutation(len(specs))[:tuned]
+    tuned_ids = frozenset(specs[i].task_id for i in chosen)
+    batches = [(chunk, tuned_ids, tuned_trials) for chunk in _batches(todo, batch)]
     if workers > 1:
         with ProcessPoolExecutor(max_workers=workers, initializer=_one_thread) as pool:
             for index, rows in enumerate(pool.map(_measure, batches)):
                 store.write_part(path, rows, offset + index)
-                bar.update(len(batches[index]))
+                bar.update(len(batches[index][0]))
     else:
-        for index, chunk in enumerate(batches):
-            store.write_part(path, _measure(chunk), offset + index)
-            bar.update(len(chunk))
+        for index, job in enumerate(batches):
+            store.write_part(path, _measure(job), offset + index)
+            bar.update(len(job[0]))
     bar.close()
     provenance = {
         "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
@@ -79,5 +92,7 @@ def build_kb(
         "variants": [f"{f}/{v}" for f, v in ALL_VARIANTS],
         "sources": {name: info.get("weights_sha256") for name, info in checksums.items()},
         "grid": sorted({s.domain for s in specs}),
+        "tuned_tasks": sorted(tuned_ids),
+        "tuned_trials": tuned_trials,
     }
     return store.finish(path, provenance)

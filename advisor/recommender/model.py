@@ -37,8 +37,12 @@ _MIN_DEFINED_SHARE = 0.5
 def task_table(kb: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One row per task of its descriptor and meta-features, and each learner's accuracy.
 
+    Only the default-settings rows count (``tuned`` rows are left out).
+
     Returns ``(tasks, accuracy)``; the accuracy columns are ``(family, variant)`` pairs.
     """
+    if "tuned" in kb.columns:
+        kb = kb[~kb["tuned"].astype(bool)]
     feature_columns = [c for c in kb.columns if c.startswith(FEATURE_PREFIX)]
     descriptor = ["task_id", "domain", "source", "kind", "ways", "shots", "queries", "seed"]
     tasks = kb.drop_duplicates("task_id").set_index("task_id")[descriptor[1:] + feature_columns]

@@ -53,6 +53,8 @@ class Recommender:
     def __init__(self, kb: pd.DataFrame, *, seed: int = 0) -> None:
         self.seed = seed
         self.model = MetaModel.fit(kb, seed=seed)
+        tuned = kb[kb["tuned"].astype(bool)] if "tuned" in kb.columns else kb.iloc[:0]
+        self.tuned = tuned[["task_id", "family", "variant", "params"]].dropna()
         self.tasks, self.accuracy = task_table(kb)
         self.families = [f for f in FAMILY_ORDER if any(k[0] == f for k in self.model.keys)]
         matrix = self.tasks[self.model.columns].to_numpy(dtype=np.float64)

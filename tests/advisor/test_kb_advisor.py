@@ -33,14 +33,17 @@ def tiny_kb(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("kb") / "kb.parquet"
     first = run_task(SPECS[0])
     store.write_part(path, first, 0)  # an interrupted build: one task already measured
-    build_kb(SPECS, path, workers=1, progress=False)
+    build_kb(SPECS, path, workers=1, progress=False, tuned=1, tuned_trials=2)
     return path
 
 
 def test_kb_rows_provenance_and_checksum(tiny_kb: Path) -> None:
     table = read_kb(tiny_kb)
     assert table["task_id"].nunique() == len(SPECS)
-    assert len(table) == len(SPECS) * len(ALL_VARIANTS)
+    tuned = table[table["tuned"]]
+    assert sorted(tuned["family"]) == sorted(["transfer", "meta", "hybrid", "scratch"])
+    assert tuned["task_id"].nunique() == 1 and tuned["params"].str.startswith("{").all()
+    assert len(table) - len(tuned) == len(SPECS) * len(ALL_VARIANTS)
     assert {"accuracy", "fit_seconds", "predict_seconds", "mf.logme", "mf.one_nn.mean"} <= set(
         table.columns)
     assert table["accuracy"].between(0, 1).all()
