@@ -52,10 +52,15 @@ Suggest = Callable[[optuna.Trial, str], dict[str, Any]]
 PrunerName = Literal["median", "hyperband", "none"]
 
 
-def _finetune(trial: optuna.Trial, prefix: str) -> dict[str, Any]:
+def _finetune(
+    trial: optuna.Trial,
+    prefix: str,
+    lr: tuple[float, float] = (1e-4, 1e-2),
+    epochs: tuple[int, int, int] = (10, 80, 10),
+) -> dict[str, Any]:
     return {
-        "lr": trial.suggest_float(f"{prefix}.lr", 1e-4, 1e-2, log=True),
-        "epochs": trial.suggest_int(f"{prefix}.epochs", 10, 80, step=10),
+        "lr": trial.suggest_float(f"{prefix}.lr", *lr, log=True),
+        "epochs": trial.suggest_int(f"{prefix}.epochs", epochs[0], epochs[1], step=epochs[2]),
         "frozen_blocks": trial.suggest_int(f"{prefix}.frozen_blocks", 0, 3),
         "weight_decay": trial.suggest_float(f"{prefix}.weight_decay", 1e-6, 1e-2, log=True),
         "augment": trial.suggest_float(f"{prefix}.augment", 0.0, 1.0),
@@ -93,11 +98,7 @@ SPACES: dict[str, dict[str, Suggest]] = {
         "anil": _adaptation,
     },
     "hybrid": {
-        "protomaml": lambda t, p: {
-            **_finetune(t, p),
-            "lr": t.suggest_float(f"{p}.lr", 1e-5, 5e-3, log=True),
-            "epochs": t.suggest_int(f"{p}.epochs", 5, 60, step=5),
-        },
+        "protomaml": lambda t, p: _finetune(t, p, lr=(1e-5, 5e-3), epochs=(5, 60, 5)),
     },
     "scratch": {
         "logreg": _inverse_regularisation,

@@ -45,7 +45,8 @@ def test_kb_rows_provenance_and_checksum(tiny_kb: Path) -> None:
     assert tuned["task_id"].nunique() == 1 and tuned["params"].str.startswith("{").all()
     assert len(table) - len(tuned) == len(SPECS) * len(ALL_VARIANTS)
     assert {"accuracy", "fit_seconds", "predict_seconds", "mf.logme", "mf.one_nn.mean"} <= set(
-        table.columns)
+        table.columns
+    )
     assert table["accuracy"].between(0, 1).all()
     record = json.loads(tiny_kb.with_suffix(".json").read_text())
     assert record["tasks"] == len(SPECS) and record["version"] == 1
@@ -73,22 +74,37 @@ def test_advisor_recommends_runs_reloads_and_reports(tiny_kb: Path, tmp_path: Pa
     assert rec.family in {"transfer", "meta", "hybrid", "scratch"}
     assert set(rec.predicted) == {"transfer", "meta", "hybrid", "scratch"}
     assert rec.explanation.summary and rec.explanation.neighbours
-    result = adv.run(task.X_support, task.y_support, family="meta", n_trials=3,
-                     X_test=task.X_query, y_test=task.y_query)
+    result = adv.run(
+        task.X_support,
+        task.y_support,
+        family="meta",
+        n_trials=3,
+        X_test=task.X_query,
+        y_test=task.y_query,
+    )
     assert result.family == "meta" and len(result.study.trials) == 3
     assert 0.0 <= result.test_score <= 1.0
     again = load_run(result.run_id)
-    np.testing.assert_array_equal(again.model.predict(task.X_query), result.model.predict(
-        task.X_query))
-    for fmt, marker in (("html", "<h2>Tuned run</h2>"), ("md", "## Optimisation history"),
-                        ("json", '"run_id"')):
+    np.testing.assert_array_equal(
+        again.model.predict(task.X_query), result.model.predict(task.X_query)
+    )
+    for fmt, marker in (
+        ("html", "<h2>Tuned run</h2>"),
+        ("md", "## Optimisation history"),
+        ("json", '"run_id"'),
+    ):
         path = adv.report(result, tmp_path / f"report.{fmt}", format=fmt)
         assert marker in path.read_text()
     html = (tmp_path / "report.html").read_text()
     assert "data:image/png;base64," in html and "http" not in html.split("<body>")[1]
     recommendation_report = adv.report(rec, tmp_path / "rec.html").read_text()
-    for section in ("Recommendation", "Predicted accuracy per family", "Nearest knowledge-base",
-                    "Your data within the knowledge base", "Background"):
+    for section in (
+        "Recommendation",
+        "Predicted accuracy per family",
+        "Nearest knowledge-base",
+        "Your data within the knowledge base",
+        "Background",
+    ):
         assert section in recommendation_report
 
 
@@ -104,8 +120,9 @@ def test_cli_recommend_run_report(tiny_kb: Path, tmp_path: Path, monkeypatch) ->
     result = runner.invoke(cli, ["recommend", str(data), "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["family"] in {"transfer", "meta", "hybrid", "scratch"}
-    result = runner.invoke(cli, ["run", str(data), "--family", "scratch", "--trials", "2",
-                                 "--json"])
+    result = runner.invoke(
+        cli, ["run", str(data), "--family", "scratch", "--trials", "2", "--json"]
+    )
     assert result.exit_code == 0, result.output
     run_id = json.loads(result.output)["run_id"]
     result = runner.invoke(cli, ["report", run_id, "-o", str(tmp_path / "r.md")])

@@ -102,3 +102,29 @@ def test_warm_start_configurations_are_tried_first(tmp_path: Path) -> None:
     )
     first = result.study.trials[0]
     assert first.params["variant"] == "logreg" and first.params["logreg.C"] == 0.123
+
+
+@pytest.mark.parametrize("family", ["transfer", "meta", "hybrid", "scratch"])
+def test_every_search_space_suggests_each_name_once(family: str) -> None:
+    from learners.registry import variants
+    from learners.tuning import SPACES
+
+    for variant in variants(family):
+        seen = _suggested_names(SPACES[family][variant], variant)
+        assert len(seen) == len(set(seen)), f"{family}/{variant} suggests a name twice: {seen}"
+        assert all(name.startswith(f"{variant}.") for name in seen)
+
+
+def _suggested_names(space, variant: str) -> list[str]:
+    seen: list[str] = []
+
+    class Recording(optuna.trial.FixedTrial):
+        def _suggest(self, name, distribution):  # type: ignore[no-untyped-def]
+            seen.append(name)
+            first = (
+                distribution.choices[0] if hasattr(distribution, "choices") else (distribution.low)
+            )
+            return distribution.to_external_repr(distribution.to_internal_repr(first))
+
+    space(Recording({}), variant)
+    return seen
