@@ -101,7 +101,8 @@ def _recommender(kb_key: str, kb_path: str | None, local_path: str | None) -> Re
     frames = [read_kb(kb_path)]
     if local_path is not None and Path(local_path).is_file():
         frames.append(pd.read_parquet(local_path))
-    return Recommender(pd.concat(frames, ignore_index=True))
+    cache = get_settings().cache_dir / "recommender"
+    return Recommender(pd.concat(frames, ignore_index=True), cache=cache)
 
 
 class Advisor:

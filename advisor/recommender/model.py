@@ -18,7 +18,9 @@ its best variant's; ``P(best)`` is the share of 4,000 draws a family wins.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -31,6 +33,7 @@ Key = tuple[str, str]
 """A learner: ``(family, variant)``."""
 
 DRAWS = 4000
+_CALIBRATION_VERSION = 1
 _MIN_DEFINED_SHARE = 0.5
 
 
@@ -65,6 +68,18 @@ def usable_features(tasks: pd.DataFrame) -> list[str]:
     return columns
 
 
+def _known(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    known = np.isfinite(y)
+    return X[known], y[known]
+
+
+def _fingerprint(kb: pd.DataFrame, folds: int, seed: int) -> str:
+    """A hash of the knowledge base's content and the calibration settings."""
+    digest = hashlib.sha256(pd.util.hash_pandas_object(kb, index=False).to_numpy().tobytes())
+    digest.update(f"{folds}-{seed}-{_CALIBRATION_VERSION}".encode())
+    return digest.hexdigest()[:20]
+
+
 def _regressor(seed: int) -> HistGradientBoostingRegressor:
     return HistGradientBoostingRegressor(
         max_iter=300,
@@ -86,21 +101,35 @@ class MetaModel:
     residuals: np.ndarray  # (calibration tasks, len(keys)), NaN where a learner failed
 
     @classmethod
-    def fit(cls, kb: pd.DataFrame, *, folds: int = 5, seed: int = 0) -> MetaModel:
-        """Fit on a knowledge base (rows of :mod:`advisor.kb.runner`), grouped by domain."""
+    def fit(
+        cls, kb: pd.DataFrame, *, folds: int = 5, seed: int = 0, cache: Path | None = None
+    ) -> MetaModel:
+        """Fit on a knowledge base (rows of :mod:`advisor.kb.runner`), grouped by domain.
+
+        The calibration residuals cost ``folds`` extra fits per learner; with a ``cache``
+        folder they are computed once per knowledge base and settings, and kept there as an
+        ``.npz`` file (read back without pickle).
+        """
         tasks, accuracy = task_table(kb)
         columns = usable_features(tasks)
         X = tasks[columns].to_numpy(dtype=np.float64)
         groups = tasks["domain"].to_numpy()
         keys: list[Key] = [(str(column[0]), str(column[1])) for column in accuracy.columns]
+        regressors = {
+            key: _regressor(seed).fit(*_known(X, accuracy[key].to_numpy(dtype=np.float64)))
+            for key in keys
+        }
+        cached = None if cache is None else cache / f"residuals-{_fingerprint(kb, folds, seed)}.npz"
+        if cached is not None and cached.is_file():
+            with np.load(cached, allow_pickle=False) as stored:
+                residuals = stored["residuals"]
+            return cls(columns=columns, keys=keys, regressors=regressors, residuals=residuals)
         residuals = np.full((len(tasks), len(keys)), np.nan)
-        regressors = {}
         n_groups = len(np.unique(groups))
         splitter = GroupKFold(n_splits=min(folds, n_groups)) if n_groups > 1 else None
         for j, key in enumerate(keys):
             y = accuracy[key].to_numpy(dtype=np.float64)
             known = np.isfinite(y)
-            regressors[key] = _regressor(seed).fit(X[known], y[known])
             if splitter is None:
                 continue
             for fold_train, fold_test in splitter.split(X, y, groups):
@@ -110,6 +139,9 @@ class MetaModel:
                     continue
                 model = _regressor(seed).fit(X[train], y[train])
                 residuals[test, j] = y[test] - model.predict(X[test])
+        if cached is not None:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            np.savez(cached, residuals=residuals)
         return cls(columns=columns, keys=keys, regressors=regressors, residuals=residuals)
 
     def features(self, values: dict[str, float] | pd.DataFrame) -> np.ndarray:

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -50,11 +51,11 @@ FEW_SHOTS = 5
 class Recommender:
     """A meta-model fitted on a knowledge base, ready to recommend (see the module docstring)."""
 
-    def __init__(self, kb: pd.DataFrame, *, seed: int = 0) -> None:
+    def __init__(self, kb: pd.DataFrame, *, seed: int = 0, cache: Path | None = None) -> None:
         self.seed = seed
-        self.model = MetaModel.fit(kb, seed=seed)
+        self.model = MetaModel.fit(kb, seed=seed, cache=cache)
         tuned = kb[kb["tuned"].astype(bool)] if "tuned" in kb.columns else kb.iloc[:0]
-        self.tuned = tuned[["task_id", "family", "variant", "params"]].dropna()
+        self.tuned = tuned.reindex(columns=["task_id", "family", "variant", "params"]).dropna()
         self.tasks, self.accuracy = task_table(kb)
         self.families = [f for f in FAMILY_ORDER if any(k[0] == f for k in self.model.keys)]
         matrix = self.tasks[self.model.columns].to_numpy(dtype=np.float64)
