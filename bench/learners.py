@@ -4,41 +4,45 @@
     .venv/bin/python -m bench.learners --tasks 20 --targets in-domain    # a quick look
 
 For each target, each shot count and each variant, ``--tasks`` seeded 5-way K-shot tasks
-(15 queries per class) are drawn with :func:`advisor.datasets.sample_task`; the learner is
-fitted on the support set and scored on the queries. Reported: mean accuracy with its 95 %
-interval (normal approximation, ``1.96 · sd / √n``) and the mean wall time per task (fit and
-predict). Targets:
+(15 queries per class) are drawn; the learner is fitted on the support set and scored on the
+queries. Reported: mean accuracy with its 95 % interval (normal approximation,
+``1.96 · sd / √n``) and the mean wall time per task (fit and predict). Targets, the knowledge
+base's domains (:mod:`advisor.kb.domains`; seeds from 10,000 on, which the KB never draws):
 
-* ``in-domain`` — the held-out classes of the ``glyphs`` source's scripts;
-* ``glyphs:<script>`` — each glyph script the source never saw;
+* ``in-domain`` — the held-out classes of every ``glyphs`` source script, together;
+* ``glyphs:<script>`` — each glyph script the source never saw (``glyphs`` for all of them);
 * ``digits`` — scikit-learn's real handwritten digits;
-* ``tabular:<domain>`` — the synthetic tabular targets, against a vector source built here
-  from ``synthetic_source`` (MLP backbone).
+* ``tabular:<world>:<shift>`` — shifted targets of a synthetic world, against that world's
+  source (``tabular`` for both worlds' covariate and concept shifts).
 
-Tasks run in ``--workers`` processes with one torch thread each. Prints a Markdown table with
-the machine and the date.
+A (target, shots) pair the data cannot supply is skipped, with a note. Tasks run in
+``--workers`` processes with one torch thread each; every finished chunk is appended to
+``--results`` (JSON Lines), and a rerun skips what is there, so an interrupted run resumes.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import os
 import platform
 import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import torch
 
-from advisor.datasets import Dataset, builtin_domains, load_builtin, sample_task
-from advisor.sources import GLYPH_SOURCE_DOMAINS, concatenate, get_source, glyph_source_split
-from learners import FAMILIES, Source, build_source, make_learner
+from advisor.datasets import Dataset, sample_task
+from advisor.kb.domains import DOMAIN_BY_NAME, KB_DOMAINS, kb_source, load_domain
+from advisor.sources import GLYPH_SOURCE_DOMAINS, concatenate
+from learners import FAMILIES, Source, make_learner
 
-WAYS, QUERIES = 5, 15
+WAYS, QUERIES, FIRST_SEED = 5, 15, 10_000
 
 
 @dataclass(frozen=True)
@@ -50,29 +54,19 @@ class Job:
     seeds: tuple[int, ...]
 
 
-@lru_cache(maxsize=4)
-def tabular_source() -> Source:
-    data = load_builtin("tabular", "synthetic_source", seed=0, examples_per_class=100)
-    return build_source(data, name="synthetic", pretrain_epochs=30, meta_episodes=200, seed=0)
-
-
 @lru_cache(maxsize=32)
 def target_data(target: str) -> Dataset:
     if target == "in-domain":
-        parts = [glyph_source_split(d).heldout for d in GLYPH_SOURCE_DOMAINS]
+        parts = [load_domain(f"glyphs:{d}+") for d in GLYPH_SOURCE_DOMAINS]
         return concatenate(parts, name="in-domain held-out classes")
-    if target == "digits":
-        return load_builtin("digits", "handwritten", seed=0)
-    family, domain = target.split(":")
-    options = {"examples_per_class": 100} if family == "tabular" else {}
-    return load_builtin("glyphs" if family == "glyphs" else family, domain, seed=1, **options)
+    return load_domain(target)
 
 
 def source_for(target: str) -> Source:
-    return tabular_source() if target.startswith("tabular:") else get_source("glyphs")
+    return kb_source("glyphs" if target == "in-domain" else DOMAIN_BY_NAME[target].source)
 
 
-def run_job(job: Job) -> tuple[Job, list[float], list[float]]:
+def run_job(job: Job) -> dict[str, object]:
     torch.set_num_threads(1)
     data = target_data(job.target)
     source = None if job.family == "scratch" else source_for(job.target)
@@ -86,7 +80,7 @@ def run_job(job: Job) -> tuple[Job, list[float], list[float]]:
         predicted = model.fit(task.X_support, task.y_support).predict(task.X_query)
         seconds.append(time.perf_counter() - start)
         accuracies.append(float(np.mean(predicted == task.y_query)))
-    return job, accuracies, seconds
+    return {**asdict(job), "accuracies": accuracies, "seconds": seconds}
 
 
 def targets(names: list[str]) -> list[str]:
@@ -94,27 +88,47 @@ def targets(names: list[str]) -> list[str]:
     for name in names:
         if name == "glyphs":
             chosen += [
-                f"glyphs:{d}" for d in builtin_domains()["glyphs"] if d not in GLYPH_SOURCE_DOMAINS
+                d.name for d in KB_DOMAINS if d.name.startswith("glyphs:") and d.kind == "cross"
             ]
         elif name == "tabular":
-            chosen += ["tabular:synthetic_covariate", "tabular:synthetic_concept"]
+            chosen += [
+                d.name
+                for d in KB_DOMAINS
+                if d.name.startswith("tabular:") and not d.name.endswith("both")
+            ]
         else:
             chosen.append(name)
     return chosen
 
 
-def jobs(args: argparse.Namespace) -> Iterator[Job]:
-    chunks = [
-        tuple(range(i, min(i + args.chunk, args.tasks))) for i in range(0, args.tasks, args.chunk)
-    ]
+def feasible(target: str, shots: int) -> bool:
+    data = target_data(target)
+    smallest = int(np.bincount(data.y_encoded).min())
+    return data.n_classes >= 2 and shots + QUERIES <= smallest
+
+
+def jobs(args: argparse.Namespace, done: set[tuple]) -> Iterator[Job]:
+    seeds = range(FIRST_SEED, FIRST_SEED + args.tasks)
+    chunks = [tuple(seeds[i : i + args.chunk]) for i in range(0, args.tasks, args.chunk)]
     for target in targets(args.targets):
         for shots in args.shots:
+            if not feasible(target, shots):
+                print(f"skipped {target} at {shots} shots: too few examples per class", flush=True)
+                continue
             for family, names in FAMILIES.items():
                 for variant in names:
                     if args.variants and f"{family}/{variant}" not in args.variants:
                         continue
-                    for seeds in chunks:
-                        yield Job(target, shots, family, variant, seeds)
+                    for chunk in chunks:
+                        job = Job(target, shots, family, variant, chunk)
+                        if (target, shots, family, variant, chunk) not in done:
+                            yield job
+
+
+def read_results(path: Path) -> list[dict[str, object]]:
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 def main() -> None:
@@ -129,32 +143,47 @@ def main() -> None:
     parser.add_argument("--variants", nargs="*", default=[], help="e.g. meta/protonet")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--chunk", type=int, default=25)
+    parser.add_argument("--results", type=Path, default=Path("bench-learners.jsonl"))
     args = parser.parse_args()
-    tabular_source()  # build once in the parent, inherited by forked workers
-    results: dict[tuple[str, int, str], tuple[list[float], list[float]]] = {}
+    previous = read_results(args.results)
+    done = {
+        (r["target"], r["shots"], r["family"], r["variant"], tuple(r["seeds"])) for r in previous
+    }
+    todo = list(jobs(args, done))
+    for name in {source_for(t).name for t in targets(args.targets)}:
+        kb_source(name)  # build any missing source once, before the workers start
     started = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=args.workers) as pool:
-        for job, accuracies, seconds in pool.map(run_job, list(jobs(args))):
-            key = (job.target, job.shots, f"{job.family}/{job.variant}")
-            got = results.setdefault(key, ([], []))
-            got[0].extend(accuracies)
-            got[1].extend(seconds)
-    total = time.perf_counter() - started
+    with ProcessPoolExecutor(max_workers=args.workers) as pool, args.results.open("a") as out:
+        for index, result in enumerate(pool.map(run_job, todo)):
+            out.write(json.dumps(result) + "\n")
+            out.flush()
+            if (index + 1) % 20 == 0:
+                print(f"{index + 1}/{len(todo)} chunks", flush=True)
+    report(args, read_results(args.results), time.perf_counter() - started)
+
+
+def report(args: argparse.Namespace, results: list[dict[str, object]], seconds: float) -> None:
+    merged: dict[tuple, tuple[list[float], list[float]]] = {}
+    for r in results:
+        key = (r["target"], r["shots"], f"{r['family']}/{r['variant']}")
+        got = merged.setdefault(key, ([], []))
+        got[0].extend(r["accuracies"])  # type: ignore[arg-type]
+        got[1].extend(r["seconds"])  # type: ignore[arg-type]
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d")
     print(
-        f"`python -m bench.learners --tasks {args.tasks} --shots {' '.join(map(str, args.shots))}"
-        f" --targets {' '.join(args.targets)}` — {now}, {platform.machine()}, "
-        f"{os.cpu_count()} CPUs, {args.workers} workers, torch {torch.__version__}; "
-        f"{total / 60:.0f} min in all\n"
+        f"\n`python -m bench.learners --tasks {args.tasks} --shots "
+        f"{' '.join(map(str, args.shots))} --targets {' '.join(args.targets)}` — {now}, "
+        f"{platform.machine()}, {os.cpu_count()} CPUs, {args.workers} workers, "
+        f"torch {torch.__version__}; this run {seconds / 60:.0f} min\n"
     )
-    print("| target | shots | family/variant | accuracy (95% interval) | s per task |")
+    print("| target | shots | family/variant | accuracy % (95% interval) | s per task |")
     print("| --- | --- | --- | --- | --- |")
-    for (target, shots, name), (accuracies, seconds) in results.items():
+    for (target, shots, name), (accuracies, times) in sorted(merged.items()):
         values = np.asarray(accuracies)
         half = 1.96 * values.std(ddof=1) / np.sqrt(values.size) if values.size > 1 else np.nan
         print(
             f"| {target} | {shots} | {name} | {100 * values.mean():.1f} ± {100 * half:.1f} "
-            f"(n={values.size}) | {np.mean(seconds):.2f} |"
+            f"(n={values.size}) | {np.mean(times):.2f} |"
         )
 
 

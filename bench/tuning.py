@@ -25,7 +25,7 @@ import optuna
 import torch
 
 from advisor.datasets import sample_task
-from bench.learners import source_for, target_data
+from bench.learners import FIRST_SEED, source_for, target_data
 from learners import FAMILIES, Learner, make_learner
 from learners.tuning import tune
 
@@ -84,7 +84,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
     started = time.perf_counter()
-    jobs = [(args.target, args.shots, seed, args.trials, args.folds) for seed in range(args.tasks)]
+    jobs = [
+        (args.target, args.shots, FIRST_SEED + seed, args.trials, args.folds)
+        for seed in range(args.tasks)
+    ]
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
         outcomes = list(pool.map(run_task, jobs))
     total = time.perf_counter() - started

@@ -72,9 +72,10 @@ def train_classifier(
     x: torch.Tensor,
     y: torch.Tensor,
     *,
-    epochs: int,
     lr: float,
     rng: torch.Generator,
+    epochs: int | None = None,
+    steps: int | None = None,
     weight_decay: float = 0.0,
     batch_size: int = 64,
     parameters: Iterable[nn.Parameter] | None = None,
@@ -82,32 +83,42 @@ def train_classifier(
     progress: Progress | None = None,
     keep_bn_statistics: bool = False,
 ) -> list[float]:
-    """Minimise the cross-entropy of ``model(x)`` against ``y`` with Adam; the epoch losses.
+    """Minimise the cross-entropy of ``model(x)`` against ``y`` with Adam; the pass losses.
 
-    Only ``parameters`` are optimised (all the model's by default). ``augment`` transforms
-    each mini-batch's inputs. ``progress(epoch, loss)`` is called after every epoch. With
-    ``keep_bn_statistics`` the batch-norm layers use (and keep) their running statistics —
-    what fine-tuning on a handful of examples needs, where batch statistics would be noise.
+    The budget is ``epochs`` passes over the data, or ``steps`` optimiser steps on
+    mini-batches of ``batch_size`` (passes repeat as needed). A step budget keeps the cost of
+    fine-tuning bounded whatever the size of the training set; with up to ``batch_size``
+    examples one step is one pass. Only ``parameters`` are optimised (all the model's by
+    default). ``augment`` transforms each mini-batch's inputs. ``progress(pass, loss)`` is
+    called after every pass. With ``keep_bn_statistics`` the batch-norm layers use (and keep)
+    their running statistics — what fine-tuning on a handful of examples needs, where batch
+    statistics would be noise.
     """
+    if (epochs is None) == (steps is None):
+        raise ValueError("give exactly one of epochs and steps")
     trainable = [p for p in (parameters or model.parameters()) if p.requires_grad]
     optimizer = torch.optim.Adam(trainable, lr=lr, weight_decay=weight_decay)
-    history = []
+    history: list[float] = []
     model.train()
     if keep_bn_statistics:
         freeze_batch_norm(model)
-    for epoch in range(epochs):
+    taken = 0
+    while (epochs is not None and len(history) < epochs) or (steps is not None and taken < steps):
         total, count = 0.0, 0
         for index in minibatches(x.shape[0], batch_size, rng):
+            if steps is not None and taken >= steps:
+                break
             inputs = x[index] if augment is None else augment(x[index], rng)
             loss = F.cross_entropy(model(inputs), y[index])
             optimizer.zero_grad(set_to_none=True)
             torch.autograd.backward(loss)
             optimizer.step()
+            taken += 1
             total += float(loss.detach()) * index.numel()
             count += index.numel()
         history.append(total / max(count, 1))
         if progress is not None:
-            progress(epoch, history[-1])
+            progress(len(history) - 1, history[-1])
     return history
 
 

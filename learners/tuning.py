@@ -56,11 +56,11 @@ def _finetune(
     trial: optuna.Trial,
     prefix: str,
     lr: tuple[float, float] = (1e-4, 1e-2),
-    epochs: tuple[int, int, int] = (10, 80, 10),
+    steps: tuple[int, int, int] = (10, 80, 10),
 ) -> dict[str, Any]:
     return {
         "lr": trial.suggest_float(f"{prefix}.lr", *lr, log=True),
-        "epochs": trial.suggest_int(f"{prefix}.epochs", epochs[0], epochs[1], step=epochs[2]),
+        "steps": trial.suggest_int(f"{prefix}.steps", steps[0], steps[1], step=steps[2]),
         "frozen_blocks": trial.suggest_int(f"{prefix}.frozen_blocks", 0, 3),
         "weight_decay": trial.suggest_float(f"{prefix}.weight_decay", 1e-6, 1e-2, log=True),
         "augment": trial.suggest_float(f"{prefix}.augment", 0.0, 1.0),
@@ -98,7 +98,7 @@ SPACES: dict[str, dict[str, Suggest]] = {
         "anil": _adaptation,
     },
     "hybrid": {
-        "protomaml": lambda t, p: _finetune(t, p, lr=(1e-5, 5e-3), epochs=(5, 60, 5)),
+        "protomaml": lambda t, p: _finetune(t, p, lr=(1e-5, 5e-3), steps=(5, 60, 5)),
     },
     "scratch": {
         "logreg": _inverse_regularisation,
@@ -111,7 +111,7 @@ SPACES: dict[str, dict[str, Suggest]] = {
         },
         "cnn": lambda t, p: {
             "lr": t.suggest_float(f"{p}.lr", 1e-4, 1e-2, log=True),
-            "epochs": t.suggest_int(f"{p}.epochs", 20, 200, step=20),
+            "steps": t.suggest_int(f"{p}.steps", 20, 200, step=20),
             "weight_decay": t.suggest_float(f"{p}.weight_decay", 1e-6, 1e-2, log=True),
             "augment": t.suggest_float(f"{p}.augment", 0.0, 1.0),
         },

@@ -21,6 +21,8 @@ from advisor.kb.domains import kb_source
 from advisor.kb.grid import TaskSpec
 from advisor.kb.runner import ALL_VARIANTS, run_task, run_tuned
 
+TUNED_MAX_SUPPORT = 50
+
 
 def _one_thread() -> None:
     torch.set_num_threads(1)
@@ -57,8 +59,10 @@ def build_kb(
     Tasks already measured by an interrupted build of ``out`` are skipped (resumable). Work
     is spread over ``workers`` processes with one torch thread each, ``batch`` tasks at a
     time; results do not depend on the number of workers (every task is seeded by its spec).
-    ``tuned`` tasks, drawn with a fixed seed, are also tuned family by family with
-    ``tuned_trials`` Optuna trials (:func:`~advisor.kb.runner.run_tuned`).
+    ``tuned`` tasks, drawn with a fixed seed among those with at most
+    ``TUNED_MAX_SUPPORT`` support examples (a study costs trials × folds fits), are also
+    tuned family by family with ``tuned_trials`` Optuna trials
+    (:func:`~advisor.kb.runner.run_tuned`).
     """
     path = Path(out)
     done = store.done_task_ids(path)
@@ -69,8 +73,9 @@ def build_kb(
     checksums = {name: kb_source(name).info for name in sources}  # builds missing ones first
     offset = len(list(store.parts_dir(path).glob("*.parquet"))) if done else 0
     bar = tqdm(total=len(todo), disable=not progress, unit="task")
-    chosen = np.random.default_rng(0).permutation(len(specs))[:tuned]
-    tuned_ids = frozenset(specs[i].task_id for i in chosen)
+    small = [s for s in specs if s.ways * s.shots <= TUNED_MAX_SUPPORT]
+    chosen = np.random.default_rng(0).permutation(len(small))[:tuned]
+    tuned_ids = frozenset(small[i].task_id for i in chosen)
     batches = [(chunk, tuned_ids, tuned_trials) for chunk in _batches(todo, batch)]
     if workers > 1:
         with ProcessPoolExecutor(max_workers=workers, initializer=_one_thread) as pool:

@@ -63,7 +63,7 @@ def fit_network(
     codes: np.ndarray,
     spec: InputSpec,
     *,
-    epochs: int,
+    steps: int,
     lr: float,
     weight_decay: float,
     augment: float,
@@ -75,7 +75,7 @@ def fit_network(
         model,
         to_tensor(X, spec),
         torch.from_numpy(codes),
-        epochs=epochs,
+        steps=steps,
         lr=lr,
         weight_decay=weight_decay,
         rng=generator(seed),
@@ -96,12 +96,13 @@ class NetworkLearner(Learner):
 
     Subclasses build the untrained network in ``_network(n_classes)`` (``spec_`` is set) and
     may prepare it in ``_prepare`` (freeze blocks, initialise the head); they hold the
-    hyper-parameters ``lr``, ``epochs``, ``weight_decay`` and ``augment``.
+    hyper-parameters ``lr``, ``steps`` (optimiser steps on mini-batches of 64),
+    ``weight_decay`` and ``augment``.
     """
 
     keep_bn_statistics: ClassVar[bool] = True
     lr: float
-    epochs: int
+    steps: int
     weight_decay: float
     augment: float
 
@@ -112,7 +113,7 @@ class NetworkLearner(Learner):
         """Adjust the untrained network before training (nothing by default)."""
 
     def _fit(self, X: np.ndarray, codes: np.ndarray, spec: InputSpec) -> None:
-        check_positive(lr=self.lr, epochs=self.epochs)
+        check_positive(lr=self.lr, steps=self.steps)
         model = self._network(len(self.classes_))
         self._prepare(model, X, codes)
         fit_network(
@@ -120,7 +121,7 @@ class NetworkLearner(Learner):
             X,
             codes,
             spec,
-            epochs=self.epochs,
+            steps=self.steps,
             lr=self.lr,
             weight_decay=self.weight_decay,
             augment=self.augment,

@@ -6,7 +6,8 @@ the source's ProtoNet backbone (itself pretrained, then meta-trained), a linear 
 *initialised from the prototypes* ``c_k`` of the support set so that it starts as the
 ProtoNet classifier — ``W_k = 2 c_k``, ``b_k = −‖c_k‖²``, because
 ``−‖f − c_k‖² = 2 c_k·f − ‖c_k‖² − ‖f‖²`` and the last term is the same for every class — and
-then the whole network fine-tuned with cross-entropy (Adam), the first ``frozen_blocks``
+then the whole network fine-tuned with cross-entropy (Adam, ``steps`` steps on mini-batches of
+64), the first ``frozen_blocks``
 blocks frozen and batch-norm statistics kept from the source.
 """
 
@@ -36,7 +37,7 @@ class ProtoMAML(NetworkLearner):
         *,
         frozen_blocks: int = 0,
         lr: float = 5e-4,
-        epochs: int = 30,
+        steps: int = 30,
         weight_decay: float = 0.0,
         augment: float = 0.5,
         random_state: int = 0,
@@ -44,7 +45,7 @@ class ProtoMAML(NetworkLearner):
         self.source = source
         self.frozen_blocks = frozen_blocks
         self.lr = lr
-        self.epochs = epochs
+        self.steps = steps
         self.weight_decay = weight_decay
         self.augment = augment
         self.random_state = random_state

@@ -8,7 +8,8 @@
   (there is no data to spare for it); boosted stumps (``max_depth=1``) by default, the most
   robust choice on a few dozen rows; ``min_samples_leaf`` is capped by the smallest class.
 * ``cnn`` — a network trained from random weights: a Conv-4 with 32 filters for images, the
-  MLP for vectors, a linear head, cross-entropy with Adam and augmentation.
+  MLP for vectors, a linear head, cross-entropy with Adam (``steps`` steps on mini-batches of
+  64) and augmentation.
 
 A fitted ``gbm`` is saved as its training data and hyper-parameters and refitted — with the
 same seed, to the same trees — on load: scikit-learn's trees can only be stored with pickle,
@@ -138,14 +139,14 @@ class ScratchNetwork(NetworkLearner):
         source: Source | None = None,
         *,
         lr: float = 1e-3,
-        epochs: int = 100,
+        steps: int = 100,
         weight_decay: float = 1e-4,
         augment: float = 0.5,
         random_state: int = 0,
     ):
         self.source = source
         self.lr = lr
-        self.epochs = epochs
+        self.steps = steps
         self.weight_decay = weight_decay
         self.augment = augment
         self.random_state = random_state

@@ -2,10 +2,10 @@
 
 * ``linear_probe`` — the backbone frozen; multinomial logistic regression on its standardised
   embeddings (the "linear evaluation protocol"; Kornblith, Shlens & Le, CVPR 2019).
-* ``finetune`` — a new linear head, then the whole network trained with cross-entropy (Adam),
-  the first ``frozen_blocks`` blocks frozen and batch-norm statistics kept from the source
-  (batch statistics of a handful of support examples are noise); augmentation of strength
-  ``augment``.
+* ``finetune`` — a new linear head, then the whole network trained with cross-entropy (Adam,
+  ``steps`` steps on mini-batches of 64), the first ``frozen_blocks`` blocks frozen and
+  batch-norm statistics kept from the source (batch statistics of a handful of support
+  examples are noise); augmentation of strength ``augment``.
 * ``baseline_pp`` — Baseline++ (Chen, Liu, Kira, Wang, Huang, ICLR 2019): the backbone frozen,
   a cosine-similarity classifier ``s · cos(w_k, f(x))`` trained on the embeddings.
 """
@@ -65,7 +65,7 @@ class FineTune(NetworkLearner):
         *,
         frozen_blocks: int = 2,
         lr: float = 1e-3,
-        epochs: int = 40,
+        steps: int = 40,
         weight_decay: float = 0.0,
         augment: float = 0.5,
         random_state: int = 0,
@@ -73,7 +73,7 @@ class FineTune(NetworkLearner):
         self.source = source
         self.frozen_blocks = frozen_blocks
         self.lr = lr
-        self.epochs = epochs
+        self.steps = steps
         self.weight_decay = weight_decay
         self.augment = augment
         self.random_state = random_state

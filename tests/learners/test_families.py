@@ -111,8 +111,8 @@ def test_corrupt_saved_model_is_refused(vector_source, tmp_path: Path) -> None:
 
 
 def test_scikit_learn_conventions(vector_source) -> None:
-    model = make_learner("transfer", source=vector_source, variant="finetune", epochs=3)
-    assert model.get_params()["epochs"] == 3
+    model = make_learner("transfer", source=vector_source, variant="finetune", steps=3)
+    assert model.get_params()["steps"] == 3
     model.set_params(lr=0.01)
     assert model.lr == 0.01
     copy = clone(model)
