@@ -31,7 +31,7 @@ import pandas as pd
 import meta_features as mf
 from advisor.errors import NotFoundError, define_code
 from advisor.kb.runner import FEATURE_PREFIX
-from advisor.kb.store import read_kb
+from advisor.kb.store import SHIPPED, read_kb
 from advisor.recommender import Recommender
 from advisor.schemas import Recommendation
 from advisor.settings import get_settings
@@ -102,7 +102,7 @@ def _recommender(kb_key: str, kb_path: str | None, local_path: str | None) -> Re
     if local_path is not None and Path(local_path).is_file():
         frames.append(pd.read_parquet(local_path))
     cache = get_settings().cache_dir / "recommender"
-    return Recommender(pd.concat(frames, ignore_index=True), cache=cache)
+    return Recommender(pd.concat(frames, ignore_index=True), cache=cache, shipped=SHIPPED.parent)
 
 
 class Advisor:

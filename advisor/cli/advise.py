@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import optuna
 
 from advisor.cli.output import print_json, reports_errors, table
 from advisor.datasets import Dataset, load_dataset
@@ -125,6 +126,7 @@ def run(
     """Tune and fit the recommended (or given) family on DATA; save the model and the run."""
     from advisor.core import Advisor  # noqa: PLC0415
 
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # the progress bar says enough
     dataset = _load(data, label)
     test = _load(test_path, label) if test_path is not None else None
     adv = Advisor(source)

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import click
+import optuna
 
 from advisor.cli.advise import describe_recommendation
 from advisor.cli.output import reports_errors
@@ -37,6 +38,7 @@ def demo(out: Path, trials: int) -> None:
     from advisor.datasets import load_builtin, sample_task  # noqa: PLC0415
     from advisor.datasets.preview import save_preview  # noqa: PLC0415
 
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
     total = 4
     started = time.perf_counter()
     _step(1, total, "The source: glyphs, and a target task it never saw")

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import optuna
 import pandas as pd
 import sklearn
 import torch
@@ -25,7 +26,9 @@ TUNED_MAX_SUPPORT = 50
 
 
 def _one_thread() -> None:
+    """Worker set-up: one torch thread (see docs/LEARNERS.md), Optuna's per-trial logs off."""
     torch.set_num_threads(1)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
 def _measure(job: tuple[list[TaskSpec], frozenset[str], int]) -> list[dict[str, Any]]:
@@ -65,6 +68,7 @@ def build_kb(
     (:func:`~advisor.kb.runner.run_tuned`).
     """
     path = Path(out)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
     done = store.done_task_ids(path)
     todo = [spec for spec in specs if spec.task_id not in done]
     say = note or (lambda _message: None)

@@ -102,13 +102,20 @@ class MetaModel:
 
     @classmethod
     def fit(
-        cls, kb: pd.DataFrame, *, folds: int = 5, seed: int = 0, cache: Path | None = None
+        cls,
+        kb: pd.DataFrame,
+        *,
+        folds: int = 5,
+        seed: int = 0,
+        cache: Path | None = None,
+        shipped: Path | None = None,
     ) -> MetaModel:
         """Fit on a knowledge base (rows of :mod:`advisor.kb.runner`), grouped by domain.
 
         The calibration residuals cost ``folds`` extra fits per learner; with a ``cache``
         folder they are computed once per knowledge base and settings, and kept there as an
-        ``.npz`` file (read back without pickle).
+        ``.npz`` file (read back without pickle). ``shipped`` is a read-only folder looked in
+        first (the package ships the residuals of its knowledge base).
         """
         tasks, accuracy = task_table(kb)
         columns = usable_features(tasks)
@@ -119,11 +126,13 @@ class MetaModel:
             key: _regressor(seed).fit(*_known(X, accuracy[key].to_numpy(dtype=np.float64)))
             for key in keys
         }
-        cached = None if cache is None else cache / f"residuals-{_fingerprint(kb, folds, seed)}.npz"
-        if cached is not None and cached.is_file():
-            with np.load(cached, allow_pickle=False) as stored:
-                residuals = stored["residuals"]
-            return cls(columns=columns, keys=keys, regressors=regressors, residuals=residuals)
+        name = f"residuals-{_fingerprint(kb, folds, seed)}.npz"
+        cached = None if cache is None else cache / name
+        for folder in (shipped, cache):
+            if folder is not None and (folder / name).is_file():
+                with np.load(folder / name, allow_pickle=False) as stored:
+                    residuals = stored["residuals"]
+                return cls(columns=columns, keys=keys, regressors=regressors, residuals=residuals)
         residuals = np.full((len(tasks), len(keys)), np.nan)
         n_groups = len(np.unique(groups))
         splitter = GroupKFold(n_splits=min(folds, n_groups)) if n_groups > 1 else None

@@ -51,9 +51,16 @@ FEW_SHOTS = 5
 class Recommender:
     """A meta-model fitted on a knowledge base, ready to recommend (see the module docstring)."""
 
-    def __init__(self, kb: pd.DataFrame, *, seed: int = 0, cache: Path | None = None) -> None:
+    def __init__(
+        self,
+        kb: pd.DataFrame,
+        *,
+        seed: int = 0,
+        cache: Path | None = None,
+        shipped: Path | None = None,
+    ) -> None:
         self.seed = seed
-        self.model = MetaModel.fit(kb, seed=seed, cache=cache)
+        self.model = MetaModel.fit(kb, seed=seed, cache=cache, shipped=shipped)
         tuned = kb[kb["tuned"].astype(bool)] if "tuned" in kb.columns else kb.iloc[:0]
         self.tuned = tuned.reindex(columns=["task_id", "family", "variant", "params"]).dropna()
         self.tasks, self.accuracy = task_table(kb)
