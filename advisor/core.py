@@ -19,6 +19,7 @@ import hashlib
 import json
 import time
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -172,6 +173,9 @@ class Advisor:
         *,
         check_runner_up: bool = False,
         progress: bool = False,
+        callbacks: Sequence[Callable[[optuna.Study, optuna.trial.FrozenTrial], None]] = (),
+        run_id: str | None = None,
+        study_name: str | None = None,
     ) -> RunResult:
         """Run the recommended (or the given) family with Optuna on ``(X, y)``.
 
@@ -184,7 +188,9 @@ class Advisor:
         With ``check_runner_up``, the runner-up family is tuned on a small budget (5 trials)
         too, its cross-validated score is reported next to the chosen one's, and both
         outcomes are appended to this installation's knowledge base, which the recommender
-        learns from as well.
+        learns from as well. ``callbacks`` are Optuna trial callbacks (progress, cancellation);
+        ``run_id`` names the run's folder (a fresh id when ``None``) and ``study_name`` the
+        study (a study of that name in ``storage`` is resumed).
         """
         start = time.perf_counter()
         recommendation = self.recommend(X, y) if family is None else None
@@ -202,9 +208,11 @@ class Advisor:
             seed=self.random_state,
             warm_start=warm,
             progress=progress,
+            callbacks=callbacks,
+            study_name=study_name,
         )
         model = result.make(source).set_params(random_state=self.random_state).fit(X, y)
-        run_id = uuid.uuid4().hex[:12]
+        run_id = run_id or uuid.uuid4().hex[:12]
         folder = get_settings().home / "runs" / run_id
         model_path = model.save(folder / "model")
         test_score, confusion = self._test(model, X_test, y_test)

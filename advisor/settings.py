@@ -66,11 +66,64 @@ class Settings(BaseSettings, _DataLimitFields):
     cache_builtin: bool = Field(
         True, description="Keep rendered built-in domains on disk under <home>/cache."
     )
+    # -- the service (api/): embedded defaults, URLs for scale-out --------------------------
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the metadata database "
+        "(default: SQLite file <home>/advisor.db; e.g. postgresql+psycopg://host/db).",
+    )
+    optuna_storage: str | None = Field(
+        None, description="Optuna storage URL of the API's runs (default: the metadata database)."
+    )
+    queue_url: str | None = Field(
+        None,
+        description="Task queue: a redis:// URL, or a SQLite file (default <home>/queue.db).",
+    )
+    artifacts_url: str | None = Field(
+        None,
+        description="Where uploads, models and reports are kept: a folder or any fsspec URL "
+        "(default <home>/artifacts).",
+    )
+    open_access: bool = Field(
+        False,
+        description="Serve without API keys, as one local tenant (refused on a non-loopback "
+        "address).",
+    )
+    rate_limit: str = Field("600/minute", description="Requests per API key (flask-limiter).")
+    rate_limit_storage: str = Field(
+        "memory://", description="flask-limiter storage URL (redis:// to share between hosts)."
+    )
+    max_concurrent_runs: int = Field(4, gt=0, description="Queued or running runs per tenant.")
+    max_trials: int = Field(500, gt=0, description="Largest trial budget of one run.")
+    max_run_seconds: float = Field(6 * 3600, gt=0, description="Largest time budget of one run.")
+    run_heartbeat_seconds: float = Field(
+        60, gt=0, description="A running run whose worker is silent this long is failed."
+    )
 
     @property
     def cache_dir(self) -> Path:
         """Directory of derived, re-computable files (safe to delete)."""
         return self.home / "cache"
+
+    @property
+    def database(self) -> str:
+        """The metadata database's SQLAlchemy URL."""
+        return self.database_url or f"sqlite:///{self.home / 'advisor.db'}"
+
+    @property
+    def study_storage(self) -> str:
+        """The Optuna storage URL of the service's runs."""
+        return self.optuna_storage or self.database
+
+    @property
+    def queue(self) -> str:
+        """The task queue's URL or SQLite file."""
+        return self.queue_url or str(self.home / "queue.db")
+
+    @property
+    def artifacts(self) -> str:
+        """The artifact store's folder or fsspec URL."""
+        return self.artifacts_url or str(self.home / "artifacts")
 
     def data_limits(self) -> DataLimits:
         """The data-layer limits, as one immutable object to pass around."""

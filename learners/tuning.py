@@ -222,6 +222,7 @@ def tune(
     seed: int = 0,
     warm_start: Sequence[tuple[str, dict[str, Any]]] = (),
     progress: bool = False,
+    callbacks: Sequence[Callable[[optuna.Study, optuna.trial.FrozenTrial], None]] = (),
 ) -> TuningResult:
     """Tune ``family`` on ``(X, y)`` — the support data — with Optuna.
 
@@ -242,6 +243,8 @@ def tune(
             ``enqueue_trial``), e.g. the best of similar tasks in the knowledge base;
             parameters outside the search space are left to the sampler.
         progress: show Optuna's progress bar.
+        callbacks: called after every trial with the study and the finished trial (progress
+            reports; ``study.stop()`` in one ends the study after the running trial).
 
     Raises:
         ConfigurationError: ``learners.bad_parameter`` for no budget at all, or a bad pruner;
@@ -276,6 +279,7 @@ def tune(
         timeout=timeout,
         catch=(Exception,),
         show_progress_bar=progress,
+        callbacks=list(callbacks),
     )
     seconds = time.perf_counter() - start
     completed = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]

@@ -5,6 +5,8 @@ Commands are grouped by subject; ``advisor --help`` and ``advisor COMMAND --help
 
 from __future__ import annotations
 
+from importlib.metadata import entry_points
+
 import click
 
 from advisor import __version__
@@ -35,6 +37,24 @@ cli.add_command(recommend)
 cli.add_command(run)
 cli.add_command(report)
 cli.add_command(kb)
+
+
+def _plugin_commands() -> None:
+    """Add the commands other packages declare (``advisor.commands`` entry points).
+
+    The service's ``serve``, ``worker`` and ``keys`` come from :mod:`api` this way, so this
+    package never imports the one above it.
+    """
+    for entry in entry_points(group="advisor.commands"):
+        try:
+            command = entry.load()
+        except ImportError as error:  # an optional part that is not installed
+            click.echo(f"warning: command {entry.name!r} unavailable: {error}", err=True)
+            continue
+        cli.add_command(command, entry.name)
+
+
+_plugin_commands()
 
 
 def main() -> None:

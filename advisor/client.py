@@ -1,0 +1,396 @@
+"""Typed Python client of the REST API (``api/``), with the same pydantic models.
+
+    from advisor.client import AdvisorClient
+    client = AdvisorClient("http://127.0.0.1:8000", api_key="adv_…")
+    data = client.upload("train.csv", label="species")
+    rec = client.recommend(data.id)                     # RecommendationOut
+    run = client.wait(client.run(data.id, n_trials=20).id)
+    client.report(run.id, "report.html")
+    client.predict(run.id, X_new).labels
+
+Requests that get 429 or 503, or no connection, are retried with exponential backoff (honouring
+``Retry-After``); any other problem raises :class:`ApiError` carrying the problem's stable
+``code``. :meth:`AdvisorClient.for_flask` drives a Flask test client instead of HTTP (tests).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+import numpy as np
+import requests
+from pydantic import BaseModel, TypeAdapter
+from tqdm import tqdm
+
+from advisor.errors import AdvisorError
+from advisor.wire import (
+    FINAL_STATES,
+    DatasetOut,
+    DatasetPage,
+    MetaFeaturesOut,
+    Predictions,
+    Problem,
+    RecommendationOut,
+    ReportFormat,
+    RunOut,
+    RunPage,
+    RunResultOut,
+    SourceOut,
+)
+
+M = TypeVar("M", bound=BaseModel)
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+
+
+class ApiError(AdvisorError):
+    """The service answered with a problem; ``code`` is its stable error code."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.detail or problem.title, code=problem.code)
+        self.problem = problem
+        self.status_code = problem.status
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An HTTP answer, whichever transport carried it."""
+
+    status: int
+    headers: Mapping[str, str]
+    content: bytes
+
+    def json(self) -> Any:
+        """The body as JSON."""
+        return json.loads(self.content)
+
+
+class Transport(Protocol):
+    """Sends one request (HTTP, or a Flask test client)."""
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None,
+        json_body: Any,
+        files: Mapping[str, tuple[str, bytes]] | None,
+        form: Mapping[str, str] | None,
+        headers: Mapping[str, str],
+    ) -> Reply:
+        """Send the request; raise ``ConnectionError`` when the service cannot be reached."""
+        ...
+
+
+class HttpTransport:
+    """Real HTTP with :mod:`requests` (keep-alive session)."""
+
+    def __init__(self, base_url: str, timeout: float = 60.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.session = requests.Session()
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None,
+        json_body: Any,
+        files: Mapping[str, tuple[str, bytes]] | None,
+        form: Mapping[str, str] | None,
+        headers: Mapping[str, str],
+    ) -> Reply:
+        """Send over HTTP."""
+        try:
+            answer = self.session.request(
+                method,
+                self.base_url + path,
+                params=params,
+                json=json_body,
+                files=files,
+                data=form,
+                headers=dict(headers),
+                timeout=self.timeout,
+            )
+        except (requests.ConnectionError, requests.Timeout) as error:
+            raise ConnectionError(str(error)) from error
+        return Reply(answer.status_code, dict(answer.headers), answer.content)
+
+
+class FlaskTransport:
+    """Requests through a Flask test client (no network)."""
+
+    def __init__(self, test_client: Any) -> None:
+        self.test_client = test_client
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None,
+        json_body: Any,
+        files: Mapping[str, tuple[str, bytes]] | None,
+        form: Mapping[str, str] | None,
+        headers: Mapping[str, str],
+    ) -> Reply:
+        """Send through the test client."""
+        options: dict[str, Any] = {"headers": dict(headers), "query_string": params or {}}
+        if files:
+            data: dict[str, Any] = dict(form or {})
+            data.update({k: (io.BytesIO(b), name) for k, (name, b) in files.items()})
+            options.update(data=data, content_type="multipart/form-data")
+        elif json_body is not None:
+            options["json"] = json_body
+        answer = self.test_client.open(path, method=method, **options)
+        return Reply(answer.status_code, dict(answer.headers), answer.data)
+
+
+class AdvisorClient:
+    """Client of the AutoML Advisor REST API.
+
+    Args:
+        base_url: the service, e.g. ``http://127.0.0.1:8000``.
+        api_key: an ``adv_…`` key (``None`` for a server in open-access mode).
+        retries: attempts after the first on 429/502/503/504 or a connection error.
+        backoff: first wait in seconds; doubled after each retry (``Retry-After`` wins).
+        transport: how requests travel (HTTP by default).
+    """
+
+    def __init__(
+        self,
+        base_url: str = "http://127.0.0.1:8000",
+        api_key: str | None = None,
+        *,
+        retries: int = 5,
+        backoff: float = 0.5,
+        timeout: float = 60.0,
+        transport: Transport | None = None,
+    ) -> None:
+        self.api_key = api_key
+        self.retries = retries
+        self.backoff = backoff
+        self.transport: Transport = transport or HttpTransport(base_url, timeout)
+
+    @classmethod
+    def for_flask(
+        cls, test_client: Any, api_key: str | None = None, **options: Any
+    ) -> AdvisorClient:
+        """A client that drives a Flask test client (``app.test_client()``)."""
+        return cls(api_key=api_key, transport=FlaskTransport(test_client), **options)
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        files: Mapping[str, tuple[str, bytes]] | None = None,
+        form: Mapping[str, str] | None = None,
+    ) -> Reply:
+        headers = {"Accept": "application/json"}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        wait = self.backoff
+        for attempt in range(self.retries + 1):
+            try:
+                reply = self.transport.send(
+                    method,
+                    path,
+                    params=params,
+                    json_body=json_body,
+                    files=files,
+                    form=form,
+                    headers=headers,
+                )
+            except ConnectionError:
+                if attempt == self.retries:
+                    raise
+                time.sleep(wait)
+                wait *= 2
+                continue
+            if reply.status in RETRY_STATUSES and attempt < self.retries:
+                retry_after = reply.headers.get("Retry-After")
+                time.sleep(float(retry_after) if retry_after and retry_after.isdigit() else wait)
+                wait *= 2
+                continue
+            if reply.status >= 400:
+                raise ApiError(_problem(reply))
+            return reply
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _get(self, path: str, model: type[M], **params: Any) -> M:
+        return model.model_validate(self._request("GET", path, params=params).json())
+
+    # -- datasets ----------------------------------------------------------------------------
+
+    def upload(
+        self,
+        data: str | Path | bytes,
+        *,
+        name: str | None = None,
+        label: str | None = None,
+        **options: Any,
+    ) -> DatasetOut:
+        """Upload a file (path or bytes) with the data layer's load options."""
+        if isinstance(data, str | Path):
+            path = Path(data)
+            content, name = path.read_bytes(), name or path.name
+        else:
+            content, name = data, name or "upload"
+        form = {k: _form_value(v) for k, v in {"label": label, **options}.items() if v is not None}
+        reply = self._request("POST", "/v1/datasets", files={"file": (name, content)}, form=form)
+        return DatasetOut.model_validate(reply.json())
+
+    def datasets(self, page: int = 1, per_page: int = 20) -> DatasetPage:
+        """One page of your datasets, newest first."""
+        return self._get("/v1/datasets", DatasetPage, page=page, per_page=per_page)
+
+    def dataset(self, dataset_id: str) -> DatasetOut:
+        """One dataset."""
+        return self._get(f"/v1/datasets/{dataset_id}", DatasetOut)
+
+    def delete_dataset(self, dataset_id: str) -> None:
+        """Delete a dataset."""
+        self._request("DELETE", f"/v1/datasets/{dataset_id}")
+
+    def meta_features(self, dataset_id: str, source: str = "glyphs") -> MetaFeaturesOut:
+        """A dataset's meta-features against a source."""
+        return self._get(f"/v1/datasets/{dataset_id}/meta-features", MetaFeaturesOut, source=source)
+
+    # -- sources and recommendations -------------------------------------------------------
+
+    def sources(self) -> list[SourceOut]:
+        """The sources you can use."""
+        reply = self._request("GET", "/v1/sources")
+        return TypeAdapter(list[SourceOut]).validate_python(reply.json())
+
+    def recommend(self, dataset_id: str, source: str = "glyphs") -> RecommendationOut:
+        """Recommend a family for a dataset (synchronous, about a second)."""
+        body = {"dataset_id": dataset_id, "source": source}
+        reply = self._request("POST", "/v1/recommendations", json_body=body)
+        return RecommendationOut.model_validate(reply.json())
+
+    # -- runs ------------------------------------------------------------------------------
+
+    def run(
+        self,
+        dataset_id: str,
+        *,
+        family: str | None = None,
+        n_trials: int | None = 20,
+        timeout: float | None = None,
+        test_dataset_id: str | None = None,
+        source: str = "glyphs",
+        seed: int = 0,
+    ) -> RunOut:
+        """Start a tuned run (queued; see :meth:`wait`)."""
+        body = {
+            "dataset_id": dataset_id,
+            "family": family,
+            "n_trials": n_trials,
+            "timeout": timeout,
+            "test_dataset_id": test_dataset_id,
+            "source": source,
+            "seed": seed,
+        }
+        return RunOut.model_validate(self._request("POST", "/v1/runs", json_body=body).json())
+
+    def get_run(self, run_id: str) -> RunOut:
+        """A run's state and progress."""
+        return self._get(f"/v1/runs/{run_id}", RunOut)
+
+    def runs(self, page: int = 1, per_page: int = 20) -> RunPage:
+        """One page of your runs, newest first."""
+        return self._get("/v1/runs", RunPage, page=page, per_page=per_page)
+
+    def cancel(self, run_id: str) -> RunOut:
+        """Cancel a run."""
+        return RunOut.model_validate(self._request("POST", f"/v1/runs/{run_id}/cancel").json())
+
+    def wait(
+        self,
+        run_id: str,
+        *,
+        poll: float = 1.0,
+        timeout: float | None = None,
+        progress: bool | Callable[[RunOut], None] = True,
+    ) -> RunOut:
+        """Poll a run until it is final; ``progress`` is a tqdm bar, a callback, or off.
+
+        Raises:
+            TimeoutError: ``timeout`` seconds passed first.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        bar = tqdm(desc=f"run {run_id}", unit="trial") if progress is True else None
+        try:
+            while True:
+                run = self.get_run(run_id)
+                if callable(progress):
+                    progress(run)
+                if bar is not None:
+                    bar.total = run.progress.trials_total
+                    bar.n = run.progress.trials_done
+                    best = run.progress.best_score
+                    bar.set_postfix_str(f"{run.state}, best {best:.3f}" if best else run.state)
+                if run.state in FINAL_STATES:
+                    return run
+                if deadline is not None and time.monotonic() > deadline:
+                    raise TimeoutError(f"Run {run_id} is still {run.state} after {timeout} s.")
+                time.sleep(poll)
+        finally:
+            if bar is not None:
+                bar.close()
+
+    def result(self, run_id: str) -> RunResultOut:
+        """What a succeeded run found."""
+        return self._get(f"/v1/runs/{run_id}/result", RunResultOut)
+
+    def report(
+        self,
+        run_id: str | None = None,
+        path: str | Path | None = None,
+        *,
+        format: ReportFormat = "html",
+        recommendation_id: str | None = None,
+    ) -> bytes:
+        """A run's (or a recommendation's) report; written to ``path`` too when given."""
+        if (run_id is None) == (recommendation_id is None):
+            raise ValueError("Give a run id or a recommendation_id, not both.")
+        where = f"/v1/runs/{run_id}" if run_id else f"/v1/recommendations/{recommendation_id}"
+        content = self._request("GET", f"{where}/report", params={"format": format}).content
+        if path is not None:
+            Path(path).write_bytes(content)
+        return content
+
+    def predict(self, run_id: str, instances: Any) -> Predictions:
+        """Classify rows (vectors or images) with a run's fitted model."""
+        rows = np.asarray(instances).tolist()
+        reply = self._request("POST", f"/v1/runs/{run_id}/predict", json_body={"instances": rows})
+        return Predictions.model_validate(reply.json())
+
+
+def _form_value(value: Any) -> str:
+    if isinstance(value, tuple | list):
+        return "x".join(str(v) for v in value)
+    return str(value)
+
+
+def _problem(reply: Reply) -> Problem:
+    try:
+        return Problem.model_validate(reply.json())
+    except (ValueError, TypeError):
+        text = reply.content[:500].decode("utf-8", "replace")
+        return Problem(
+            title="HTTP error", status=reply.status, detail=text, code=f"http.{reply.status}"
+        )

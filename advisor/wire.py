@@ -1,0 +1,220 @@
+"""The REST API's request and response bodies (pydantic), shared by ``api/`` and the client.
+
+They live here, below ``api/`` in the import graph and free of Flask, so that the service
+(:mod:`api`) and :class:`advisor.client.AdvisorClient` validate the very same types. A
+recommendation travels as :class:`advisor.schemas.Recommendation`; a dataset's description
+as :class:`advisor.datasets.DatasetInfo`.
+
+Errors travel as :class:`Problem` (RFC 9457, ``application/problem+json``), whose ``code`` is
+the stable code of the project's error hierarchy (``docs/ERRORS.md``).
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from advisor.datasets import DatasetInfo
+from advisor.schemas import Family, Recommendation
+
+RunState = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+"""A run's life: queued → running → succeeded | failed | cancelled."""
+
+FINAL_STATES: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"})
+
+ReportFormat = Literal["html", "md", "json"]
+
+__all__ = [
+    "FINAL_STATES",
+    "DatasetOut",
+    "DatasetPage",
+    "Health",
+    "MetaFeaturesOut",
+    "PredictRequest",
+    "Predictions",
+    "Problem",
+    "Recommendation",
+    "RecommendationOut",
+    "RecommendationRequest",
+    "ReportFormat",
+    "RunCreate",
+    "RunOut",
+    "RunPage",
+    "RunProgress",
+    "RunResultOut",
+    "RunState",
+    "SourceCreate",
+    "SourceOut",
+]
+
+
+class Problem(BaseModel):
+    """An error answer (RFC 9457 problem details) with the project's stable error code."""
+
+    type: str = Field("about:blank", description="A URI naming the problem type.")
+    title: str = Field(description="Short summary of the kind of problem.")
+    status: int = Field(description="The HTTP status code.")
+    detail: str = Field("", description="What went wrong, for a person.")
+    code: str = Field(description="Stable machine-readable code, e.g. 'dataset.single_class'.")
+    instance: str | None = Field(None, description="The request path the problem belongs to.")
+    errors: list[dict[str, Any]] | None = Field(
+        None, description="Field-by-field validation errors, for 'request.invalid'."
+    )
+
+
+class DatasetOut(BaseModel):
+    """An uploaded dataset."""
+
+    id: str
+    name: str
+    created: datetime.datetime
+    info: DatasetInfo
+
+
+class DatasetPage(BaseModel):
+    """One page of a tenant's datasets, newest first."""
+
+    items: list[DatasetOut]
+    total: int
+    page: int
+    per_page: int
+
+
+class MetaFeaturesOut(BaseModel):
+    """A dataset's meta-features against a source (null where undefined)."""
+
+    dataset_id: str
+    source: str
+    values: dict[str, float | None]
+    seconds: float
+
+
+class RecommendationOut(BaseModel):
+    """A stored recommendation: its id (for reports) and the recommendation itself."""
+
+    id: str
+    dataset_id: str
+    created: datetime.datetime
+    recommendation: Recommendation
+
+
+class SourceOut(BaseModel):
+    """A source a task can start from."""
+
+    name: str
+    where: Literal["built-in", "tenant"]
+    state: Literal["ready", "building", "failed"] = "ready"
+    backbone: str | None = None
+    modality: str | None = None
+    input_shape: list[int] | None = None
+    classes: int | None = None
+    starts: list[str] = Field(default_factory=list, description="pretrained, then meta starts.")
+    error: str | None = None
+
+
+class SourceCreate(BaseModel):
+    """Register a new source, pretrained and meta-trained on an uploaded dataset (a job)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_-]{1,39}$", description="Lower-case name.")
+    dataset_id: str
+    pretrain_epochs: int = Field(10, ge=1, le=200)
+    meta_episodes: int = Field(300, ge=1, le=20_000)
+
+
+class RecommendationRequest(BaseModel):
+    """Recommend a family for a dataset and a source."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dataset_id: str
+    source: str = "glyphs"
+
+
+class RunCreate(BaseModel):
+    """Start a tuned run: the recommended family unless ``family`` is given."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dataset_id: str
+    source: str = "glyphs"
+    family: Family | None = None
+    n_trials: int | None = Field(20, ge=1, description="Trial budget (null: time budget only).")
+    timeout: float | None = Field(None, gt=0, description="Time budget in seconds.")
+    test_dataset_id: str | None = Field(None, description="A dataset to score the final model on.")
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+
+
+class RunProgress(BaseModel):
+    """Where a run stands."""
+
+    trials_done: int = 0
+    trials_total: int | None = None
+    best_score: float | None = None
+    elapsed: float = Field(0.0, description="Seconds since the run started.")
+
+
+class RunResultOut(BaseModel):
+    """What a succeeded run found."""
+
+    family: str
+    variant: str
+    best_params: dict[str, Any]
+    cv_score: float = Field(description="Cross-validated accuracy on the training data.")
+    test_score: float | None = None
+    labels: list[str] = Field(default_factory=list, description="The model's classes.")
+    seconds: float
+    recommendation: Recommendation | None = None
+
+
+class RunOut(BaseModel):
+    """A tuned run and its state."""
+
+    id: str
+    state: RunState
+    dataset_id: str
+    source: str
+    family: str | None = Field(None, description="The family asked for (null: recommended).")
+    n_trials: int | None
+    timeout: float | None
+    created: datetime.datetime
+    started: datetime.datetime | None = None
+    finished: datetime.datetime | None = None
+    progress: RunProgress = Field(default_factory=RunProgress)
+    result: RunResultOut | None = None
+    error: Problem | None = None
+
+
+class RunPage(BaseModel):
+    """One page of a tenant's runs, newest first."""
+
+    items: list[RunOut]
+    total: int
+    page: int
+    per_page: int
+
+
+class PredictRequest(BaseModel):
+    """Rows to classify: vectors ``(n, d)``, or images as nested lists ``(n, h, w[, c])``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    instances: list[Any] = Field(min_length=1, max_length=100_000)
+
+
+class Predictions(BaseModel):
+    """The fitted model's answers, one per row."""
+
+    labels: list[str]
+    probabilities: list[list[float]]
+    classes: list[str]
+
+
+class Health(BaseModel):
+    """Liveness or readiness."""
+
+    status: Literal["ok", "unavailable"]
+    checks: dict[str, str] = Field(default_factory=dict)

@@ -1,0 +1,171 @@
+"""``/v1/datasets``: upload (every format of the data layer), list, get, delete, meta-features."""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any, Literal
+
+from flask import Response
+from flask_openapi3.models.file import FileStorage
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
+from werkzeug.utils import secure_filename
+
+from advisor import Advisor
+from advisor.datasets import DatasetInfo, LoadOptions, load_dataset
+from advisor.errors import DatasetError, LimitExceededError, define_code
+from advisor.wire import DatasetOut, DatasetPage, MetaFeaturesOut
+from api.db import DatasetRecord, new_id
+from api.routes.common import PageQuery, reply, services, tenant, v1_blueprint
+
+blueprint = v1_blueprint("datasets", "datasets", "Upload and inspect labeled datasets.")
+
+NO_FILE = define_code("dataset.no_file", "The upload has no 'file' part, or it is empty.")
+
+
+class UploadForm(BaseModel):
+    """A multipart upload: the file and the data layer's load options."""
+
+    file: FileStorage
+    label: str | None = Field(None, max_length=500, description="Label column or NPZ array.")
+    modality: Literal["image", "vector"] | None = None
+    categorical: Literal["onehot", "ordinal"] | None = None
+    missing: Literal["impute", "error"] | None = None
+    image_size: str | None = Field(None, pattern=r"^\d{1,4}x\d{1,4}$", description="e.g. 28x28")
+    color: Literal["grayscale", "rgb"] | None = None
+    format: str | None = Field(None, max_length=20)
+    encoding: str | None = Field(None, max_length=40)
+
+
+class DatasetPath(BaseModel):
+    """A dataset id in the path."""
+
+    dataset_id: str = Field(max_length=32)
+
+
+class SourceQuery(BaseModel):
+    """The source to measure against."""
+
+    source: str = Field("glyphs", max_length=40)
+
+
+def load_options(form: UploadForm) -> LoadOptions:
+    """The form's options as the data layer's :class:`LoadOptions`."""
+    values: dict[str, Any] = {
+        name: getattr(form, name)
+        for name in ("label", "modality", "categorical", "missing", "color", "format", "encoding")
+        if getattr(form, name) is not None
+    }
+    if form.image_size:
+        width, height = form.image_size.split("x")
+        values["image_size"] = (int(width), int(height))
+    return LoadOptions(**values)
+
+
+def as_out(record: DatasetRecord) -> DatasetOut:
+    """The wire form of a stored dataset."""
+    return DatasetOut(
+        id=record.id,
+        name=record.name,
+        created=record.created,
+        info=DatasetInfo.model_validate(record.info),
+    )
+
+
+@blueprint.post("", responses={201: DatasetOut})
+def upload(form: UploadForm) -> Response:
+    """Upload a dataset: CSV/TSV, Parquet, NPZ, JSON, or a zip of class folders of images."""
+    shared = services()
+    data = form.file.read(shared.settings.max_upload_bytes + 1)
+    if not data:
+        raise DatasetError("The upload has no file or the file is empty.", code=NO_FILE)
+    if len(data) > shared.settings.max_upload_bytes:
+        raise LimitExceededError(
+            f"The file is larger than {shared.settings.max_upload_bytes} bytes.",
+            code="dataset.too_large",
+        )
+    name = secure_filename(form.file.filename or "") or "upload"
+    options = load_options(form)
+    dataset = load_dataset(data, name=name, options=options, limits=shared.settings.data_limits())
+    owner, dataset_id = tenant(), new_id()
+    key = f"datasets/{owner}/{dataset_id}/data"
+    shared.store.put(key, data)
+    try:
+        with shared.db.session() as session:
+            record = DatasetRecord(
+                id=dataset_id,
+                tenant_id=owner,
+                name=name,
+                artifact=key,
+                options=options.model_dump(mode="json", exclude_defaults=True),
+                info=dataset.info.model_dump(mode="json"),
+            )
+            session.add(record)
+    except BaseException:
+        shared.store.delete(key)
+        raise
+    return reply(as_out(record), 201, {"Location": f"/v1/datasets/{dataset_id}"})
+
+
+@blueprint.get("", responses={200: DatasetPage})
+def list_datasets(query: PageQuery) -> Response:
+    """The tenant's datasets, newest first."""
+    owner = tenant()
+    with services().db.session() as session:
+        total = session.scalar(
+            select(func.count()).select_from(DatasetRecord).where(DatasetRecord.tenant_id == owner)
+        )
+        records = session.scalars(
+            select(DatasetRecord)
+            .where(DatasetRecord.tenant_id == owner)
+            .order_by(DatasetRecord.created.desc(), DatasetRecord.id)
+            .offset((query.page - 1) * query.per_page)
+            .limit(query.per_page)
+        ).all()
+    page = DatasetPage(
+        items=[as_out(r) for r in records],
+        total=int(total or 0),
+        page=query.page,
+        per_page=query.per_page,
+    )
+    return reply(page)
+
+
+@blueprint.get("/<dataset_id>", responses={200: DatasetOut})
+def get_dataset(path: DatasetPath) -> Response:
+    """One dataset's description."""
+    return reply(as_out(services().dataset_record(tenant(), path.dataset_id)))
+
+
+@blueprint.delete("/<dataset_id>", responses={204: None})
+def delete_dataset(path: DatasetPath) -> Response:
+    """Delete a dataset and its file (runs made from it keep their results)."""
+    shared = services()
+    record = shared.dataset_record(tenant(), path.dataset_id)
+    with shared.db.session() as session:
+        found = session.get(DatasetRecord, record.id)
+        if found is not None:
+            session.delete(found)
+    shared.store.delete(record.artifact)
+    return Response(status=204)
+
+
+@blueprint.get("/<dataset_id>/meta-features", responses={200: MetaFeaturesOut})
+def meta_features(path: DatasetPath, query: SourceQuery) -> Response:
+    """Every meta-feature of the dataset against a source (null where undefined)."""
+    shared = services()
+    owner = tenant()
+    record = shared.dataset_record(owner, path.dataset_id)
+    source = shared.source(owner, query.source)
+    start = time.perf_counter()
+    dataset = shared.load(record)
+    values = Advisor(source=source).meta_features(dataset.X, dataset.y)
+    clean = {k: (None if not math.isfinite(float(v)) else float(v)) for k, v in values.items()}
+    out = MetaFeaturesOut(
+        dataset_id=record.id,
+        source=query.source,
+        values=clean,
+        seconds=time.perf_counter() - start,
+    )
+    return reply(out)

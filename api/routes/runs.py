@@ -1,0 +1,286 @@
+"""``/v1/runs``: tuned runs as jobs — start (202), watch, cancel, result, report, predict."""
+
+from __future__ import annotations
+
+import io
+import threading
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from flask import Response, request
+from flask_openapi3.models.file import FileStorage
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
+
+from advisor.datasets import load_dataset
+from advisor.errors import AdvisorError, InvalidInputError, NotFoundError, define_code
+from advisor.wire import (
+    FINAL_STATES,
+    Predictions,
+    PredictRequest,
+    Problem,
+    RunCreate,
+    RunOut,
+    RunPage,
+    RunProgress,
+    RunResultOut,
+)
+from api.db import RunRecord, new_id
+from api.jobs import cancel_queued, fail_stale_runs, run_key
+from api.routes.common import PageQuery, reply, services, tenant, v1_blueprint
+from api.routes.recommendations import MEDIA_TYPES, REPORT_ANSWER, ReportQuery
+from learners import Learner
+
+blueprint = v1_blueprint("runs", "runs", "Tuned runs: Optuna studies run as jobs.")
+
+RUN_UNKNOWN = define_code("run.unknown", "No run with that id belongs to this tenant.")
+RUN_NOT_DONE = define_code(
+    "run.not_succeeded", "The run has not succeeded (yet): no result, report or model."
+)
+BAD_BUDGET = define_code("run.bad_budget", "The trial or time budget is missing or over the limit.")
+TOO_MANY_RUNS = define_code(
+    "run.too_many", "The tenant has as many queued or running runs as allowed."
+)
+BAD_INSTANCES = define_code(
+    "predict.bad_instances", "The rows to predict do not match the model's input."
+)
+
+
+class TooManyRunsError(AdvisorError):
+    """The tenant's concurrent-run limit is reached (HTTP 429)."""
+
+    status = 429
+
+
+class RunPath(BaseModel):
+    """A run id in the path."""
+
+    run_id: str = Field(max_length=32, pattern=r"^[a-f0-9]{1,32}$")
+
+
+class PredictFile(BaseModel):
+    """Rows to predict as an uploaded file (any data-layer format; a label column optional)."""
+
+    file: FileStorage
+    label: str | None = Field(None, max_length=500)
+
+
+def as_out(run: RunRecord) -> RunOut:
+    """The wire form of a run."""
+    return RunOut(
+        id=run.id,
+        state=run.state,
+        dataset_id=run.dataset_id,
+        source=run.source,
+        family=run.family,
+        n_trials=run.n_trials,
+        timeout=run.timeout,
+        created=run.created,
+        started=run.started,
+        finished=run.finished,
+        progress=RunProgress.model_validate(run.progress or {}),
+        result=None if run.result is None else RunResultOut.model_validate(run.result),
+        error=None if run.error is None else Problem.model_validate(run.error),
+    )
+
+
+def _run(owner: str, run_id: str) -> RunRecord:
+    shared = services()
+    fail_stale_runs(shared.db, shared.settings.run_heartbeat_seconds)
+    with shared.db.session() as session:
+        run = session.get(RunRecord, run_id)
+    if run is None or run.tenant_id != owner:
+        raise NotFoundError(f"No run {run_id!r}.", code=RUN_UNKNOWN)
+    return run
+
+
+def _succeeded(owner: str, run_id: str) -> RunRecord:
+    run = _run(owner, run_id)
+    if run.state != "succeeded":
+        raise NotReadyError(f"Run {run_id} is {run.state}, not succeeded.", code=RUN_NOT_DONE)
+    return run
+
+
+class NotReadyError(AdvisorError):
+    """The run is not in the state the request needs (HTTP 409)."""
+
+    status = 409
+
+
+def _check_budget(body: RunCreate) -> None:
+    limits = services().settings
+    if body.n_trials is None and body.timeout is None:
+        raise InvalidInputError("Give n_trials, timeout, or both.", code=BAD_BUDGET)
+    if body.n_trials is not None and body.n_trials > limits.max_trials:
+        raise InvalidInputError(f"n_trials is over {limits.max_trials}.", code=BAD_BUDGET)
+    if body.timeout is not None and body.timeout > limits.max_run_seconds:
+        raise InvalidInputError(f"timeout is over {limits.max_run_seconds} s.", code=BAD_BUDGET)
+
+
+@blueprint.post("", responses={202: RunOut})
+def start_run(body: RunCreate) -> Response:
+    """Queue a tuned run; answers 202 with its ``Location`` at once."""
+    shared, owner = services(), tenant()
+    _check_budget(body)
+    shared.dataset_record(owner, body.dataset_id)
+    if body.test_dataset_id:
+        shared.dataset_record(owner, body.test_dataset_id)
+    if body.family != "scratch":
+        shared.source(owner, body.source)
+    fail_stale_runs(shared.db, shared.settings.run_heartbeat_seconds)
+    with shared.db.session() as session:
+        active = session.scalar(
+            select(func.count())
+            .select_from(RunRecord)
+            .where(RunRecord.tenant_id == owner, RunRecord.state.in_(["queued", "running"]))
+        )
+        if int(active or 0) >= shared.settings.max_concurrent_runs:
+            raise TooManyRunsError(
+                f"{active} runs are queued or running; the limit is "
+                f"{shared.settings.max_concurrent_runs}.",
+                code=TOO_MANY_RUNS,
+            )
+        run = RunRecord(
+            id=new_id(),
+            tenant_id=owner,
+            dataset_id=body.dataset_id,
+            test_dataset_id=body.test_dataset_id,
+            source=body.source,
+            family=body.family,
+            n_trials=body.n_trials,
+            timeout=body.timeout,
+            seed=body.seed,
+            progress={"trials_total": body.n_trials},
+        )
+        session.add(run)
+    shared.tasks["run"](run.id)
+    return reply(as_out(_run(owner, run.id)), 202, {"Location": f"/v1/runs/{run.id}"})
+
+
+@blueprint.get("", responses={200: RunPage})
+def list_runs(query: PageQuery) -> Response:
+    """The tenant's runs, newest first."""
+    shared, owner = services(), tenant()
+    fail_stale_runs(shared.db, shared.settings.run_heartbeat_seconds)
+    with shared.db.session() as session:
+        total = session.scalar(
+            select(func.count()).select_from(RunRecord).where(RunRecord.tenant_id == owner)
+        )
+        runs = session.scalars(
+            select(RunRecord)
+            .where(RunRecord.tenant_id == owner)
+            .order_by(RunRecord.created.desc(), RunRecord.id)
+            .offset((query.page - 1) * query.per_page)
+            .limit(query.per_page)
+        ).all()
+    page = RunPage(
+        items=[as_out(r) for r in runs],
+        total=int(total or 0),
+        page=query.page,
+        per_page=query.per_page,
+    )
+    return reply(page)
+
+
+@blueprint.get("/<run_id>", responses={200: RunOut})
+def get_run(path: RunPath) -> Response:
+    """A run's state and progress (and its result or error once final)."""
+    return reply(as_out(_run(tenant(), path.run_id)))
+
+
+@blueprint.post("/<run_id>/cancel", responses={202: RunOut})
+def cancel_run(path: RunPath) -> Response:
+    """Cancel a run: at once if queued, after the running trial if running."""
+    owner = tenant()
+    run = _run(owner, path.run_id)
+    if run.state not in FINAL_STATES:
+        cancel_queued(services().db, run.id)
+    return reply(as_out(_run(owner, run.id)), 202)
+
+
+@blueprint.get("/<run_id>/result", responses={200: RunResultOut, 409: Problem})
+def run_result(path: RunPath) -> Response:
+    """What a succeeded run found."""
+    run = _succeeded(tenant(), path.run_id)
+    return reply(RunResultOut.model_validate(run.result))
+
+
+@blueprint.get("/<run_id>/report", responses={200: REPORT_ANSWER, 409: Problem})
+def run_report(path: RunPath, query: ReportQuery) -> Response:
+    """The run's report: self-contained HTML, Markdown or JSON."""
+    owner = tenant()
+    run = _succeeded(owner, path.run_id)
+    body = services().store.get(run_key(owner, run.id, f"report.{query.format}"))
+    return Response(body, mimetype=MEDIA_TYPES[query.format])
+
+
+_model_lock = threading.Lock()
+
+
+@lru_cache(maxsize=8)
+def _model(owner: str, run_id: str, source: str) -> Learner:
+    shared = services()
+    local = shared.settings.cache_dir / "api-models" / owner / run_id
+    if not (local / "learner.json").is_file() and not any(local.glob("*")):
+        shared.store.get_folder(run_key(owner, run_id, "model"), local)
+    model_source = None if source == "" else shared.source(owner, source)
+    return Learner.load(Path(local), source=model_source)
+
+
+def _instances() -> np.ndarray:
+    """The rows of a predict request: a JSON body or an uploaded file."""
+    if request.files:
+        form = PredictFile(file=request.files["file"], label=request.form.get("label"))
+        data = form.file.read()
+        if form.label:
+            return load_dataset(data, name=form.file.filename or "rows", label=form.label).X
+        return _unlabeled(data)
+    body = PredictRequest.model_validate(request.get_json(force=True, silent=False))
+    try:
+        return np.asarray(body.instances, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise InvalidInputError(
+            f"instances must be a rectangular array of numbers: {error}", code=BAD_INSTANCES
+        ) from None
+
+
+def _unlabeled(data: bytes) -> np.ndarray:
+    try:
+        frame = pd.read_csv(io.BytesIO(data))
+        return frame.to_numpy(dtype=np.float64)
+    except Exception as error:
+        raise InvalidInputError(
+            f"Send a numeric CSV of rows (or name its 'label' column): {error}",
+            code=BAD_INSTANCES,
+        ) from None
+
+
+@blueprint.post("/<run_id>/predict", responses={200: Predictions, 409: Problem})
+def predict(path: RunPath) -> Response:
+    """Classify rows with the run's fitted model: JSON ``{"instances": [...]}`` or a file."""
+    owner = tenant()
+    run = _succeeded(owner, path.run_id)
+    X = _instances()
+    result: dict[str, Any] = dict(run.result or {})
+    source = "" if result.get("family") == "scratch" else run.source
+    with _model_lock:
+        model = _model(owner, run.id, source)
+    try:
+        probabilities = model.predict_proba(X)
+    except AdvisorError:
+        raise
+    except Exception as error:
+        raise InvalidInputError(
+            f"The rows do not fit the model's input: {error}", code=BAD_INSTANCES
+        ) from None
+    classes = [str(c) for c in model.classes_]
+    labels = [classes[i] for i in np.argmax(probabilities, axis=1)]
+    out = Predictions(
+        labels=labels,
+        probabilities=np.round(probabilities, 6).tolist(),
+        classes=classes,
+    )
+    return reply(out)

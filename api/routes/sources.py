@@ -1,0 +1,120 @@
+"""``/v1/sources``: the built-in sources and the tenant's own, registered from a dataset."""
+
+from __future__ import annotations
+
+from flask import Response
+from pydantic import BaseModel, Field, RootModel
+from sqlalchemy import select
+
+from advisor.errors import AdvisorError, NotFoundError, define_code
+from advisor.wire import Problem, SourceCreate, SourceOut
+from api.db import SourceRecord
+from api.routes.common import reply, services, tenant, v1_blueprint
+from api.services import SOURCE_UNKNOWN
+from learners import Source, builtin_sources, load_source
+
+blueprint = v1_blueprint("sources", "sources", "Sources: pretrained and meta-trained starts.")
+
+SOURCE_EXISTS = define_code("source.exists", "A source of that name exists already.")
+
+
+class ConflictError(AdvisorError):
+    """The request conflicts with what exists (HTTP 409)."""
+
+    status = 409
+
+
+class SourceList(RootModel[list[SourceOut]]):
+    """Every source the tenant can use."""
+
+
+class SourcePath(BaseModel):
+    """A source name in the path."""
+
+    name: str = Field(max_length=40)
+
+
+def describe(source: Source, where: str) -> SourceOut:
+    """The wire form of a loaded source."""
+    return SourceOut(
+        name=source.name,
+        where="built-in" if where == "built-in" else "tenant",
+        backbone=source.backbone,
+        modality=source.spec.modality,
+        input_shape=list(source.spec.shape),
+        classes=len(source.classes),
+        starts=["pretrained", *source.meta],
+    )
+
+
+def _tenant_out(record: SourceRecord) -> SourceOut:
+    if record.state == "ready":
+        return describe(services().source(record.tenant_id, record.name), "tenant")
+    return SourceOut(
+        name=record.name,
+        where="tenant",
+        state="building" if record.state == "building" else "failed",
+        error=record.error,
+    )
+
+
+@blueprint.get("", responses={200: SourceList})
+def list_sources() -> Response:
+    """The built-in sources, then the tenant's."""
+    owner = tenant()
+    items = [describe(load_source(name), "built-in") for name in builtin_sources()]
+    with services().db.session() as session:
+        records = session.scalars(
+            select(SourceRecord).where(SourceRecord.tenant_id == owner).order_by(SourceRecord.name)
+        ).all()
+    items += [_tenant_out(r) for r in records]
+    return reply(SourceList(items))
+
+
+@blueprint.get("/<name>", responses={200: SourceOut})
+def get_source(path: SourcePath) -> Response:
+    """One source (a tenant's own shows its build state)."""
+    owner = tenant()
+    with services().db.session() as session:
+        record = session.scalar(
+            select(SourceRecord).where(
+                SourceRecord.tenant_id == owner, SourceRecord.name == path.name
+            )
+        )
+    if record is not None:
+        return reply(_tenant_out(record))
+    if path.name in builtin_sources():
+        return reply(describe(load_source(path.name), "built-in"))
+    raise NotFoundError(f"No source {path.name!r}.", code=SOURCE_UNKNOWN)
+
+
+@blueprint.post("", responses={202: SourceOut, 409: Problem})
+def register_source(body: SourceCreate) -> Response:
+    """Register a source built from one of the tenant's datasets (a job: pretrain, meta-train)."""
+    shared, owner = services(), tenant()
+    shared.dataset_record(owner, body.dataset_id)
+    if body.name in builtin_sources():
+        raise ConflictError(f"{body.name!r} is a built-in source.", code=SOURCE_EXISTS)
+    with shared.db.session() as session:
+        exists = session.scalar(
+            select(SourceRecord).where(
+                SourceRecord.tenant_id == owner, SourceRecord.name == body.name
+            )
+        )
+        if exists is not None:
+            raise ConflictError(f"You have a source {body.name!r} already.", code=SOURCE_EXISTS)
+        record = SourceRecord(
+            tenant_id=owner,
+            name=body.name,
+            dataset_id=body.dataset_id,
+            settings={
+                "pretrain_epochs": body.pretrain_epochs,
+                "meta_episodes": body.meta_episodes,
+            },
+        )
+        session.add(record)
+    shared.tasks["source"](record.id)
+    with shared.db.session() as session:
+        current = session.get(SourceRecord, record.id)
+    out = _tenant_out(current if current is not None else record)
+    return reply(out, 202, {"Location": f"/v1/sources/{body.name}"})

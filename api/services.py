@@ -1,0 +1,105 @@
+"""What the API and the workers share: settings, database, artifact store, queue and tasks.
+
+:func:`build_services` wires them from one :class:`~advisor.settings.Settings` (so the API
+process and every worker agree by reading the same ``ADVISOR_*`` variables), migrates the
+database, and registers the queue's tasks (:mod:`api.jobs`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import optuna
+from huey import Huey
+from sqlalchemy import select
+
+from advisor.datasets import Dataset, LoadOptions, load_dataset
+from advisor.errors import NotFoundError, define_code
+from advisor.settings import Settings, get_settings
+from api.artifacts import ArtifactStore
+from api.db import Database, DatasetRecord, SourceRecord, migrate
+from api.queue import make_queue
+from learners import Source, builtin_sources, load_source
+
+DATASET_UNKNOWN = define_code("dataset.unknown", "No dataset with that id belongs to this tenant.")
+SOURCE_UNKNOWN = define_code(
+    "source.unknown", "No source of that name is built in or ready for this tenant."
+)
+
+
+@dataclass
+class Services:
+    """The service's shared parts."""
+
+    settings: Settings
+    db: Database
+    store: ArtifactStore
+    queue: Huey
+    tasks: dict[str, Any] = field(default_factory=dict)
+
+    # -- datasets ---------------------------------------------------------------------------
+
+    def dataset_record(self, tenant: str, dataset_id: str) -> DatasetRecord:
+        """The tenant's dataset record. Raises ``NotFoundError`` (``dataset.unknown``)."""
+        with self.db.session() as session:
+            record = session.get(DatasetRecord, dataset_id)
+            if record is None or record.tenant_id != tenant:
+                raise NotFoundError(f"No dataset {dataset_id!r}.", code=DATASET_UNKNOWN)
+            return record
+
+    def load(self, record: DatasetRecord) -> Dataset:
+        """The dataset of ``record``, read again from its stored file with its options."""
+        data = self.store.get(record.artifact)
+        options = LoadOptions.model_validate(record.options)
+        return load_dataset(
+            data, name=record.name, options=options, limits=self.settings.data_limits()
+        )
+
+    # -- sources ----------------------------------------------------------------------------
+
+    def tenant_source_key(self, tenant: str, name: str) -> str:
+        """Artifact key of a tenant's source folder."""
+        return f"sources/{tenant}/{name}"
+
+    def source(self, tenant: str, name: str) -> Source:
+        """A built-in source, or one the tenant registered (fetched to a local cache).
+
+        Raises:
+            NotFoundError: ``source.unknown``.
+        """
+        with self.db.session() as session:
+            record = session.scalar(
+                select(SourceRecord).where(
+                    SourceRecord.tenant_id == tenant, SourceRecord.name == name
+                )
+            )
+        if record is not None and record.state == "ready":
+            local = self.settings.cache_dir / "tenant-sources" / tenant / name
+            if not (local / "source.json").is_file():
+                self.store.get_folder(self.tenant_source_key(tenant, name), local)
+            return load_source(local)
+        if name in builtin_sources():
+            return load_source(name)
+        raise NotFoundError(f"No source {name!r} is available.", code=SOURCE_UNKNOWN)
+
+
+def build_services(settings: Settings | None = None, *, immediate: bool = False) -> Services:
+    """Wire the service's parts from ``settings`` (the environment's by default).
+
+    ``immediate`` runs queued tasks at once in the caller (for tests of routes alone).
+    """
+    from api import jobs  # noqa: PLC0415 - jobs imports this module (type hints)
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    settings = settings or get_settings()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    migrate(settings.database)
+    services = Services(
+        settings=settings,
+        db=Database(settings.database),
+        store=ArtifactStore(settings.artifacts),
+        queue=make_queue(settings.queue, immediate=immediate),
+    )
+    jobs.register(services)
+    return services
