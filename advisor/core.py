@@ -106,6 +106,31 @@ def _recommender(kb_key: str, kb_path: str | None, local_path: str | None) -> Re
     return Recommender(pd.concat(frames, ignore_index=True), cache=cache, shipped=SHIPPED.parent)
 
 
+def source_mismatch(source: Source, X: Any) -> str | None:
+    """Why ``source`` cannot take inputs like ``X`` at all, or ``None`` when it can.
+
+    Images of another size are fine (they are resized) and so is colour against grayscale;
+    images against a vector source, vectors against an image source, and vectors of another
+    width are not: then no family that starts from the source can run.
+    """
+    shape = np.shape(X)
+    spec = source.spec
+    kind = "vector" if len(shape) == 2 else "image" if len(shape) in (3, 4) else "unknown"
+    wanted = "x".join(str(s) for s in spec.shape)
+    if kind != spec.modality:
+        return (
+            f"The source {source.name!r} takes {spec.modality} inputs ({wanted}) but this "
+            f"dataset is {kind} data {tuple(shape[1:])}: only scratch can run. Build a source "
+            "from related data of the same kind (advisor sources build-from) to compare."
+        )
+    if kind == "vector" and shape[1] != spec.shape[0]:
+        return (
+            f"The source {source.name!r} takes vectors of {spec.shape[0]} features but this "
+            f"dataset has {shape[1]}: only scratch can run."
+        )
+    return None
+
+
 class Advisor:
     """Recommends transfer, meta, hybrid or scratch learning for a dataset, and runs it.
 
@@ -155,7 +180,9 @@ class Advisor:
         start = time.perf_counter()
         features = self.meta_features(X, y, categorical)
         values = {name: float(value) for name, value in features.items()}
-        recommendation = self.recommender.recommend(values, source=self.source.name)
+        recommendation = self.recommender.recommend(
+            values, source=self.source.name, mismatch=source_mismatch(self.source, X)
+        )
         return recommendation.model_copy(update={"seconds": time.perf_counter() - start})
 
     # -- the tuned run ----------------------------------------------------------------------

@@ -114,6 +114,17 @@ def _rate_limits(app: OpenAPI, settings: Settings) -> None:
     def key() -> str:
         return api_key_of_request() or request.remote_addr or "anonymous"
 
+    @app.after_request
+    def _retry_after(response: Response) -> Response:
+        # Registered before the limiter's hook, so it runs after it: flask-limiter stamps every
+        # answer with Retry-After (seconds to its window's reset), which would make clients
+        # wait a minute on a 503. Keep it on 429 only; a 503 says when to retry itself.
+        if response.status_code == 503:
+            response.headers["Retry-After"] = problems.RETRY_AFTER_SECONDS
+        elif response.status_code != 429:
+            response.headers.pop("Retry-After", None)
+        return response
+
     limiter = Limiter(
         key,
         app=app,

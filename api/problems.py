@@ -39,6 +39,7 @@ for _status, _meaning in {
     define_code(f"http.{_status}", _meaning)
 
 log = logging.getLogger("advisor.api")
+RETRY_AFTER_SECONDS = "5"
 
 TITLES = {
     400: "Bad request",
@@ -69,7 +70,7 @@ def problem(status: int, code: str, detail: str, **extra: Any) -> Response:
         json.dumps(body.model_dump(exclude_none=True)), status=status, mimetype=PROBLEM_JSON
     )
     if status == 503:
-        response.headers["Retry-After"] = "5"
+        response.headers["Retry-After"] = RETRY_AFTER_SECONDS
     return response
 
 

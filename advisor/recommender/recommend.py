@@ -82,8 +82,15 @@ class Recommender:
 
     # -- the recommendation -----------------------------------------------------------------
 
-    def recommend(self, values: dict[str, float], *, source: str) -> Recommendation:
-        """The recommendation for a task with these meta-feature ``values`` (by name)."""
+    def recommend(
+        self, values: dict[str, float], *, source: str, mismatch: str | None = None
+    ) -> Recommendation:
+        """The recommendation for a task with these meta-feature ``values`` (by name).
+
+        ``mismatch`` says why the source cannot take this data at all (images against a
+        vector source, vectors of another width…): then only ``scratch`` can run, and it is
+        recommended whatever the predictions, with the reason as the first risk.
+        """
         start = time.perf_counter()
         x = self.model.features(values)
         predicted = self.model.predict(x)[0]
@@ -95,6 +102,9 @@ class Recommender:
         fallback = None if in_range else self._prior(values)
         family = fallback[0] if fallback else ranked[0]
         variant = fallback[1] if fallback else per_family[family].variant
+        if mismatch is not None:
+            family, variant, fallback = "scratch", per_family["scratch"].variant, None
+            p_best = np.array([1.0 if f == "scratch" else 0.0 for f in self.families])
         runner_up = next(f for f in ranked if f != family)
         explanation = Explanation(
             summary=self._summary(
@@ -102,7 +112,8 @@ class Recommender:
             ),
             drivers=self._drivers(x, family, runner_up),
             neighbours=self._neighbours(x),
-            risks=self._risks(values, per_family, in_range, distance),
+            risks=([mismatch] if mismatch else [])
+            + self._risks(values, per_family, in_range, distance),
             in_range=in_range,
             fallback=None if fallback is None else fallback[2],
         )

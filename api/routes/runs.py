@@ -264,6 +264,10 @@ def predict(path: RunPath) -> Response:
     owner = tenant()
     run = _succeeded(owner, path.run_id)
     X = _instances()
+    if np.issubdtype(X.dtype, np.number) and not np.isfinite(X).all():
+        raise InvalidInputError(
+            "The rows hold missing or infinite values; send finite numbers.", code=BAD_INSTANCES
+        )
     result: dict[str, Any] = dict(run.result or {})
     source = "" if result.get("family") == "scratch" else run.source
     with _model_lock:

@@ -152,3 +152,26 @@ def test_leave_one_domain_out_evaluation_beats_the_baselines() -> None:
     assert table.loc["advisor", "spearman"] > 0.8
     assert set(per_domain["domain"]) == {f"d{i}" for i in range(6)}
     assert "| advisor |" in markdown(overall)
+
+
+def test_a_source_that_cannot_take_the_data_leaves_only_scratch(recommender) -> None:
+    # The predictions favour meta at 1 shot from a near source, but the source cannot run.
+    reason = "The source takes image inputs; only scratch can run."
+    rec = recommender.recommend(values(shots=1, distance=0.1), source="syn", mismatch=reason)
+    assert rec.family == "scratch"
+    assert rec.p_best["scratch"] == 1.0
+    assert sum(rec.p_best.values()) == 1.0
+    assert rec.explanation.risks[0] == reason
+
+
+def test_source_mismatch_names_modality_and_width() -> None:
+    from advisor.core import source_mismatch
+    from learners import load_source
+
+    glyphs = load_source("glyphs")
+    assert source_mismatch(glyphs, np.zeros((10, 28, 28))) is None
+    assert source_mismatch(glyphs, np.zeros((10, 32, 32, 3))) is None  # resized, averaged
+    message = source_mismatch(glyphs, np.zeros((10, 4)))
+    assert message is not None
+    assert "vector" in message
+    assert "only scratch" in message

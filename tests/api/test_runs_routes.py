@@ -1,0 +1,334 @@
+"""``/v1/runs``: start (202 + Location), get, list, cancel, result, report, predict, budgets,
+the concurrent-run limit, and runs whose worker died (``run.worker_lost``)."""
+
+from __future__ import annotations
+
+import datetime
+import io
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import optuna
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import update
+from werkzeug.test import TestResponse
+
+from api.db import RunRecord, utcnow
+from api.jobs import Heartbeat, Progress, execute_run, fail_stale_runs
+from api.services import Services
+
+Send = Callable[..., TestResponse]
+Problem = Callable[[TestResponse, int, str], dict[str, Any]]
+AppFactory = Callable[..., Any]
+
+
+def services_of(client: FlaskClient) -> Services:
+    found: Services = client.application.extensions["advisor"]
+    return found
+
+
+Queued = tuple[FlaskClient, str]
+
+
+@pytest.fixture
+def queued(make_app: AppFactory, client_of: Any, post_file: Send, iris_csv: bytes) -> Queued:
+    """Tenant A and its iris dataset on an app whose queue nobody consumes (runs stay queued)."""
+    client: FlaskClient = client_of(make_app(immediate=False), "tenant-a")
+    answer = post_file(client, iris_csv, "iris.csv", label="species")
+    return client, answer.json["id"]
+
+
+def test_start_get_and_result(client: FlaskClient, iris_id: str, start_run: Send) -> None:
+    answer = start_run(client, iris_id, seed=3, test_dataset_id=iris_id)
+    assert answer.status_code == 202, answer.json
+    run = answer.json
+    assert answer.headers["Location"] == f"/v1/runs/{run['id']}"
+    assert run["state"] == "succeeded" and run["family"] == "scratch" and run["n_trials"] == 2
+    assert run["progress"]["trials_done"] == 2 and run["progress"]["trials_total"] == 2
+    assert run["started"] and run["finished"] and run["error"] is None
+    got = client.get(answer.headers["Location"]).json
+    assert got["id"] == run["id"] and got["state"] == "succeeded"
+    result = client.get(f"/v1/runs/{run['id']}/result")
+    assert result.status_code == 200
+    assert result.json["family"] == "scratch" and 0.8 < result.json["cv_score"] <= 1.0
+    assert 0.8 < result.json["test_score"] <= 1.0
+    assert sorted(result.json["labels"]) == ["setosa", "versicolor", "virginica"]
+    assert result.json == got["result"]
+
+
+def test_list_runs_pages(queued: Queued, start_run: Send) -> None:
+    client, dataset_id = queued
+    ids = [start_run(client, dataset_id, seed=i).json["id"] for i in range(3)]
+    page = client.get("/v1/runs?per_page=2").json
+    assert page["total"] == 3 and [r["id"] for r in page["items"]] == ids[::-1][:2]
+    assert [r["id"] for r in client.get("/v1/runs?page=2&per_page=2").json["items"]] == [ids[0]]
+    assert all(r["state"] == "queued" for r in page["items"])
+
+
+@pytest.mark.parametrize("fmt", ["html", "md", "json"])
+def test_report_formats(shared_client: FlaskClient, run_id: str, fmt: str) -> None:
+    answer = shared_client.get(f"/v1/runs/{run_id}/report", query_string={"format": fmt})
+    assert answer.status_code == 200
+    media = {"html": "text/html", "md": "text/markdown", "json": "application/json"}[fmt]
+    assert answer.mimetype == media
+    text = answer.get_data(as_text=True)
+    if fmt == "html":
+        assert text.lstrip().lower().startswith("<!doctype html") and run_id in text
+    elif fmt == "md":
+        assert text.startswith("#") and "scratch" in text
+    else:
+        assert "scratch" in text and answer.json is not None
+
+
+def test_report_default_is_html_and_bad_format_refused(
+    shared_client: FlaskClient, run_id: str, expect_problem: Problem
+) -> None:
+    assert shared_client.get(f"/v1/runs/{run_id}/report").mimetype == "text/html"
+    expect_problem(
+        shared_client.get(f"/v1/runs/{run_id}/report?format=pdf"), 422, "request.invalid"
+    )
+
+
+def test_predict_json_instances(
+    shared_client: FlaskClient, run_id: str, iris_rows: np.ndarray
+) -> None:
+    rows = iris_rows[[0, 60, 120]]
+    answer = shared_client.post(f"/v1/runs/{run_id}/predict", json={"instances": rows.tolist()})
+    assert answer.status_code == 200, answer.json
+    body = answer.json
+    assert body["classes"] == ["setosa", "versicolor", "virginica"]
+    assert body["labels"] == ["setosa", "versicolor", "virginica"]
+    assert np.allclose(np.sum(body["probabilities"], axis=1), 1.0, atol=1e-4)
+
+
+def test_predict_uploaded_csv(shared_client: FlaskClient, run_id: str, iris_csv: bytes) -> None:
+    labeled = {"file": (io.BytesIO(iris_csv), "rows.csv"), "label": "species"}
+    answer = shared_client.post(f"/v1/runs/{run_id}/predict", data=labeled)
+    assert answer.status_code == 200, answer.json
+    assert len(answer.json["labels"]) == 150
+    assert answer.json["labels"].count("setosa") >= 45
+    unlabeled = b"a,b,c,d\n5.1,3.5,1.4,0.2\n6.7,3.0,5.2,2.3\n"
+    answer = shared_client.post(
+        f"/v1/runs/{run_id}/predict", data={"file": (io.BytesIO(unlabeled), "x.csv")}
+    )
+    assert answer.status_code == 200, answer.json
+    assert answer.json["labels"] == ["setosa", "virginica"]
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"instances": [[1.0, 2.0]]}, 422, "predict.bad_instances"),  # 2 features, not 4
+        ({"instances": [[1.0, 2.0, 3.0, 4.0], [1.0]]}, 422, "predict.bad_instances"),  # ragged
+        ({"instances": [["a", "b", "c", "d"]]}, 422, "predict.bad_instances"),
+        ({"instances": []}, 422, "request.invalid"),
+        ({"rows": [[1.0, 2.0, 3.0, 4.0]]}, 422, "request.invalid"),
+    ],
+    ids=["wrong-width", "ragged", "strings", "empty", "unknown-field"],
+)
+def test_predict_bad_instances(
+    shared_client: FlaskClient,
+    run_id: str,
+    expect_problem: Problem,
+    body: dict[str, Any],
+    status: int,
+    code: str,
+) -> None:
+    expect_problem(shared_client.post(f"/v1/runs/{run_id}/predict", json=body), status, code)
+
+
+def test_predict_refuses_missing_values(
+    shared_client: FlaskClient, run_id: str, expect_problem: Problem
+) -> None:
+    # Python's json (and so requests and AdvisorClient) sends NaN as a bare NaN token
+    nan = shared_client.post(
+        f"/v1/runs/{run_id}/predict",
+        data='{"instances": [[5.1, 3.5, NaN, 0.2]]}',
+        content_type="application/json",
+    )
+    expect_problem(nan, 422, "predict.bad_instances")
+    gap = {"file": (io.BytesIO(b"a,b,c,d\n5.1,3.5,,0.2\n"), "rows.csv")}
+    answer = shared_client.post(f"/v1/runs/{run_id}/predict", data=gap)
+    expect_problem(answer, 422, "predict.bad_instances")
+
+
+def test_predict_bad_file(shared_client: FlaskClient, run_id: str, expect_problem: Problem) -> None:
+    text = {"file": (io.BytesIO(b"a,b\nx,y\n"), "rows.csv")}
+    expect_problem(
+        shared_client.post(f"/v1/runs/{run_id}/predict", data=text), 422, "predict.bad_instances"
+    )
+
+
+def test_unknown_run(client: FlaskClient, expect_problem: Problem) -> None:
+    for path in ("", "/result", "/report"):
+        expect_problem(client.get(f"/v1/runs/00000000{path}"), 404, "run.unknown")
+    expect_problem(client.post("/v1/runs/00000000/cancel"), 404, "run.unknown")
+    expect_problem(
+        client.post("/v1/runs/00000000/predict", json={"instances": [[1]]}), 404, "run.unknown"
+    )
+    expect_problem(client.get("/v1/runs/not-hex"), 422, "request.invalid")
+
+
+def test_start_refusals(
+    client: FlaskClient, iris_id: str, start_run: Send, expect_problem: Problem
+) -> None:
+    expect_problem(start_run(client, "0000"), 404, "dataset.unknown")
+    expect_problem(start_run(client, iris_id, test_dataset_id="0000"), 404, "dataset.unknown")
+    unknown_source = start_run(client, iris_id, family="transfer", source="nope")
+    expect_problem(unknown_source, 404, "source.unknown")
+    expect_problem(start_run(client, iris_id, family="magic"), 422, "request.invalid")
+    expect_problem(start_run(client, iris_id, surprise=1), 422, "request.invalid")
+    assert client.get("/v1/runs").json["total"] == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"n_trials": None, "timeout": None}, 422, "run.bad_budget"),
+        ({"n_trials": 4}, 422, "run.bad_budget"),  # over ADVISOR_MAX_TRIALS=3
+        ({"n_trials": 1, "timeout": 11}, 422, "run.bad_budget"),  # over MAX_RUN_SECONDS=10
+        ({"n_trials": 0}, 422, "request.invalid"),
+        ({"timeout": 0}, 422, "request.invalid"),
+        ({"seed": -1}, 422, "request.invalid"),
+    ],
+    ids=["no-budget", "too-many-trials", "too-long", "zero-trials", "zero-timeout", "bad-seed"],
+)
+def test_budget_errors(
+    make_app: AppFactory,
+    client_of: Any,
+    post_file: Send,
+    start_run: Send,
+    expect_problem: Problem,
+    iris_csv: bytes,
+    body: dict[str, Any],
+    status: int,
+    code: str,
+) -> None:
+    client = client_of(make_app(max_trials=3, max_run_seconds=10), "tenant-a")
+    dataset_id = post_file(client, iris_csv, "iris.csv", label="species").json["id"]
+    expect_problem(start_run(client, dataset_id, **body), status, code)
+
+
+def test_queued_run_has_no_result_and_cancels(
+    queued: Queued, start_run: Send, expect_problem: Problem
+) -> None:
+    client, dataset_id = queued
+    answer = start_run(client, dataset_id)
+    assert answer.status_code == 202 and answer.json["state"] == "queued"
+    run_id = answer.json["id"]
+    expect_problem(client.get(f"/v1/runs/{run_id}/result"), 409, "run.not_succeeded")
+    expect_problem(client.get(f"/v1/runs/{run_id}/report"), 409, "run.not_succeeded")
+    predict = client.post(f"/v1/runs/{run_id}/predict", json={"instances": [[1, 2, 3, 4]]})
+    expect_problem(predict, 409, "run.not_succeeded")
+    cancelled = client.post(f"/v1/runs/{run_id}/cancel")
+    assert cancelled.status_code == 202 and cancelled.json["state"] == "cancelled"
+    assert cancelled.json["finished"] is not None
+    again = client.post(f"/v1/runs/{run_id}/cancel")  # final: nothing changes
+    assert again.status_code == 202 and again.json["state"] == "cancelled"
+    execute_run(services_of(client), run_id)  # a worker that picks it up later skips it
+    assert client.get(f"/v1/runs/{run_id}").json["state"] == "cancelled"
+
+
+def test_cancel_stops_a_running_run_after_its_trial(queued: Queued, start_run: Send) -> None:
+    client, dataset_id = queued
+    run_id = start_run(client, dataset_id, n_trials=5).json["id"]
+    set_running(client, run_id, utcnow())
+    answer = client.post(f"/v1/runs/{run_id}/cancel")
+    assert answer.status_code == 202 and answer.json["state"] == "running"  # asked, not yet
+    study = optuna.create_study(direction="maximize")
+    progress_callback = Progress(services_of(client).db, run_id, 5)
+    study.optimize(lambda _trial: 0.5, n_trials=5, callbacks=[progress_callback])
+    assert len(study.trials) == 1  # stopped by the callback after the first trial
+    progress = client.get(f"/v1/runs/{run_id}").json["progress"]
+    assert progress["trials_done"] == 1 and progress["best_score"] == 0.5
+
+
+def test_worker_executes_a_queued_run(queued: Queued, start_run: Send) -> None:
+    client, dataset_id = queued
+    run_id = start_run(client, dataset_id).json["id"]
+    execute_run(services_of(client), run_id)
+    run = client.get(f"/v1/runs/{run_id}").json
+    assert run["state"] == "succeeded" and run["result"]["family"] == "scratch"
+
+
+def test_run_fails_visibly_when_its_dataset_is_gone(
+    queued: Queued, start_run: Send, expect_problem: Problem
+) -> None:
+    client, dataset_id = queued
+    run_id = start_run(client, dataset_id).json["id"]
+    assert client.delete(f"/v1/datasets/{dataset_id}").status_code == 204
+    execute_run(services_of(client), run_id)
+    run = client.get(f"/v1/runs/{run_id}").json
+    assert run["state"] == "failed" and run["error"]["code"] == "dataset.unknown"
+    expect_problem(client.get(f"/v1/runs/{run_id}/result"), 409, "run.not_succeeded")
+
+
+def test_too_many_concurrent_runs(
+    make_app: AppFactory,
+    client_of: Any,
+    post_file: Send,
+    start_run: Send,
+    expect_problem: Problem,
+    iris_csv: bytes,
+) -> None:
+    app = make_app(immediate=False, max_concurrent_runs=1)
+    client, other = client_of(app, "tenant-a"), client_of(app, "tenant-b")
+    dataset_id = post_file(client, iris_csv, "iris.csv", label="species").json["id"]
+    first = start_run(client, dataset_id)
+    assert first.status_code == 202
+    expect_problem(start_run(client, dataset_id), 429, "run.too_many")
+    other_id = post_file(other, iris_csv, "iris.csv", label="species").json["id"]
+    assert start_run(other, other_id).status_code == 202  # the limit is per tenant
+    client.post(f"/v1/runs/{first.json['id']}/cancel")
+    assert start_run(client, dataset_id).status_code == 202  # a slot is free again
+
+
+def set_running(client: FlaskClient, run_id: str, beat: datetime.datetime) -> None:
+    with services_of(client).db.session() as session:
+        session.execute(
+            update(RunRecord)
+            .where(RunRecord.id == run_id)
+            .values(state="running", started=beat, heartbeat=beat)
+        )
+
+
+def test_stale_running_run_is_failed_on_get(queued: Queued, start_run: Send) -> None:
+    client, dataset_id = queued
+    run_id = start_run(client, dataset_id).json["id"]
+    set_running(client, run_id, utcnow() - datetime.timedelta(hours=1))
+    run = client.get(f"/v1/runs/{run_id}").json
+    assert run["state"] == "failed" and run["error"]["code"] == "run.worker_lost"
+    assert run["finished"] is not None
+
+
+def test_fail_stale_runs_spares_live_ones(queued: Queued, start_run: Send) -> None:
+    client, dataset_id = queued
+    stale, live = (start_run(client, dataset_id).json["id"] for _ in range(2))
+    set_running(client, stale, utcnow() - datetime.timedelta(seconds=120))
+    set_running(client, live, utcnow())
+    assert fail_stale_runs(services_of(client).db, 60) == 1
+    assert client.get(f"/v1/runs/{live}").json["state"] == "running"
+    assert client.get(f"/v1/runs/{stale}").json["error"]["code"] == "run.worker_lost"
+
+
+def test_heartbeat_stamps_the_run(queued: Queued, start_run: Send) -> None:
+    client, dataset_id = queued
+    run_id = start_run(client, dataset_id).json["id"]
+    old = utcnow() - datetime.timedelta(hours=1)
+    set_running(client, run_id, old)
+    db = services_of(client).db
+
+    def beat() -> datetime.datetime | None:
+        with db.session() as session:
+            run = session.get(RunRecord, run_id)
+            return None if run is None else run.heartbeat
+
+    with Heartbeat(db, run_id, 0.05):
+        deadline = time.monotonic() + 10
+        while beat() == old and time.monotonic() < deadline:
+            time.sleep(0.05)
+    stamped = beat()
+    assert stamped is not None and stamped > old + datetime.timedelta(minutes=59)
