@@ -1,17 +1,18 @@
 # AutoML Advisor — the two commands of the README's quickstart, and their parts.
 #   make demo   create .venv, install the package, run the tour on the embedded defaults
-#   make test   create .venv, install with the dev tools, lint, type-check and run the tests
+#   make test   create .venv, install with the dev tools, start PostgreSQL/Redis if installed
+#               and down, lint, type-check and run the tests
 
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 
-.PHONY: demo test lint typecheck pytest install docs-figures bench bench-learners clean
+.PHONY: services demo test lint typecheck pytest install docs-figures bench bench-learners clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,dist]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -29,7 +30,11 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest -n auto
 
-test: lint typecheck pytest
+# PostgreSQL and Redis (when installed) for the distributed-mode tests.
+services:
+	scripts/services-up
+
+test: services lint typecheck pytest
 
 # Regenerates the pictures and class-count table of docs/DATASETS.md.
 docs-figures: $(STAMP)

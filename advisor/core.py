@@ -44,6 +44,15 @@ LOCAL_KB = "local.parquet"
 RUN_NOT_FOUND = define_code("run.not_found", "There is no saved run of that id or folder.")
 
 
+@dataclass(frozen=True)
+class RunPlan:
+    """What a run will tune: the family, the recommendation behind it, warm-start trials."""
+
+    family: str
+    recommendation: Recommendation | None
+    warm_start: list[tuple[str, dict[str, Any]]]
+
+
 @dataclass(eq=False)
 class RunResult:
     """A tuned run: the chosen learner fitted on all the training data, and how it scored.
@@ -220,43 +229,109 @@ class Advisor:
         study (a study of that name in ``storage`` is resumed).
         """
         start = time.perf_counter()
-        recommendation = self.recommend(X, y) if family is None else None
-        chosen = family or (recommendation.family if recommendation else "meta")
-        source = None if chosen == "scratch" else self.source
-        warm = self._warm_start(chosen, recommendation)
-        result = tune(
-            chosen,
+        plan = self.plan_run(X, y, family)
+        result = self.tune_run(
+            plan,
             X,
             y,
-            source=source,
             n_trials=n_trials,
             timeout=timeout,
             storage=storage,
-            seed=self.random_state,
-            warm_start=warm,
             progress=progress,
             callbacks=callbacks,
             study_name=study_name,
         )
+        return self.finish_run(
+            plan,
+            result,
+            X,
+            y,
+            X_test=X_test,
+            y_test=y_test,
+            run_id=run_id,
+            check_runner_up=check_runner_up,
+            seconds_so_far=time.perf_counter() - start,
+        )
+
+    # The three steps of :meth:`run`, public so that a service can spread the middle one (the
+    # study) over several workers sharing one Optuna storage, and finish once.
+
+    def plan_run(self, X: Any, y: Any, family: str | None = None) -> RunPlan:
+        """Step 1: the family to tune (recommended unless given) and the warm-start trials."""
+        recommendation = self.recommend(X, y) if family is None else None
+        chosen = family or (recommendation.family if recommendation else "meta")
+        return RunPlan(chosen, recommendation, self._warm_start(chosen, recommendation))
+
+    def tune_run(
+        self,
+        plan: RunPlan,
+        X: Any,
+        y: Any,
+        *,
+        n_trials: int | None = 20,
+        timeout: float | None = None,
+        storage: str | optuna.storages.BaseStorage | None = None,
+        progress: bool = False,
+        callbacks: Sequence[Callable[[optuna.Study, optuna.trial.FrozenTrial], None]] = (),
+        study_name: str | None = None,
+        sampler_seed: int | None = None,
+    ) -> TuningResult:
+        """Step 2: the Optuna study.
+
+        Several calls with one ``study_name`` and storage share the study; give each its own
+        ``sampler_seed``.
+        """
+        return tune(
+            plan.family,
+            X,
+            y,
+            source=None if plan.family == "scratch" else self.source,
+            n_trials=n_trials,
+            timeout=timeout,
+            storage=storage,
+            seed=self.random_state,
+            warm_start=plan.warm_start,
+            progress=progress,
+            callbacks=callbacks,
+            study_name=study_name,
+            sampler_seed=sampler_seed,
+        )
+
+    def finish_run(
+        self,
+        plan: RunPlan,
+        result: TuningResult,
+        X: Any,
+        y: Any,
+        *,
+        X_test: Any = None,
+        y_test: Any = None,
+        run_id: str | None = None,
+        check_runner_up: bool = False,
+        seconds_so_far: float = 0.0,
+    ) -> RunResult:
+        """Step 3: refit the study's best learner on all of ``(X, y)``, score it, save it."""
+        start = time.perf_counter()
+        source = None if plan.family == "scratch" else self.source
         model = result.make(source).set_params(random_state=self.random_state).fit(X, y)
         run_id = run_id or uuid.uuid4().hex[:12]
         folder = get_settings().home / "runs" / run_id
         model_path = model.save(folder / "model")
         test_score, confusion = self._test(model, X_test, y_test)
         runner_up = None
-        if check_runner_up and recommendation is not None:
-            runner_up = self._check_runner_up(X, y, recommendation, result)
+        if check_runner_up and plan.recommendation is not None:
+            runner_up = self._check_runner_up(X, y, plan.recommendation, result)
         run = RunResult(
-            family=chosen,
+            family=plan.family,
             variant=result.variant,
             best_params=result.params,
             cv_score=result.cv_score,
             test_score=test_score,
             model=model,
             study=result.study,
-            recommendation=recommendation,
+            recommendation=plan.recommendation,
             model_path=model_path,
-            seconds=time.perf_counter() - start,
+            seconds=seconds_so_far + time.perf_counter() - start,
             run_id=run_id,
             runner_up=runner_up,
             confusion=confusion,

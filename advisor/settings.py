@@ -79,6 +79,9 @@ class Settings(BaseSettings, _DataLimitFields):
         None,
         description="Task queue: a redis:// URL, or a SQLite file (default <home>/queue.db).",
     )
+    queue_name: str = Field(
+        "advisor", description="Name of the queue (several services can share one Redis)."
+    )
     artifacts_url: str | None = Field(
         None,
         description="Where uploads, models and reports are kept: a folder or any fsspec URL "
@@ -96,6 +99,16 @@ class Settings(BaseSettings, _DataLimitFields):
     max_concurrent_runs: int = Field(4, gt=0, description="Queued or running runs per tenant.")
     max_trials: int = Field(500, gt=0, description="Largest trial budget of one run.")
     max_run_seconds: float = Field(6 * 3600, gt=0, description="Largest time budget of one run.")
+    run_parallelism: int = Field(
+        1,
+        ge=1,
+        le=256,
+        description="Tasks each run is split into on its shared study (about the number of "
+        "workers in distributed mode).",
+    )
+    trial_heartbeat_seconds: float = Field(
+        10, ge=1, description="Optuna trial heartbeat; a trial silent 3x this long is retried."
+    )
     run_heartbeat_seconds: float = Field(
         60, gt=0, description="A running run whose worker is silent this long is failed."
     )

@@ -155,6 +155,9 @@ class RunProgress(BaseModel):
     trials_total: int | None = None
     best_score: float | None = None
     elapsed: float = Field(0.0, description="Seconds since the run started.")
+    workers: dict[str, int] = Field(
+        default_factory=dict, description="Trials each worker (host:pid:part) finished."
+    )
 
 
 class RunResultOut(BaseModel):

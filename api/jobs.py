@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import datetime
 import logging
+import os
 import shutil
+import socket
 import tempfile
 import threading
 import time
@@ -26,6 +28,7 @@ from advisor.errors import AdvisorError, define_code
 from advisor.wire import FINAL_STATES, Problem, RunResultOut
 from api.db import Database, RunRecord, SourceRecord, utcnow
 from learners import build_source, save_source
+from learners.tuning import best_of
 
 if TYPE_CHECKING:
     from api.services import Services
@@ -74,10 +77,11 @@ class Heartbeat:
 
 
 class Progress:
-    """Optuna callback: records trials done and the best score; stops a cancelled run."""
+    """Optuna callback: trials done, best score, trials per worker; stops cancelled runs."""
 
-    def __init__(self, db: Database, run_id: str, total: int | None) -> None:
+    def __init__(self, db: Database, run_id: str, total: int | None, worker: str = "") -> None:
         self.db, self.run_id, self.total = db, run_id, total
+        self.worker = worker or f"{socket.gethostname()}:{os.getpid()}"
         self.start = time.perf_counter()
 
     def __call__(self, study: optuna.Study, _trial: optuna.trial.FrozenTrial) -> None:
@@ -86,15 +90,21 @@ class Progress:
         complete = [t for t in done if t.state == optuna.trial.TrialState.COMPLETE]
         best = max((float(t.value) for t in complete if t.value is not None), default=None)
         with self.db.session() as session:
-            run = session.get(RunRecord, self.run_id)
+            run = session.get(RunRecord, self.run_id, with_for_update=True)
             if run is None:
                 study.stop()
                 return
+            workers = dict((run.progress or {}).get("workers") or {})
+            workers[self.worker] = int(workers.get(self.worker, 0)) + 1
+            started = run.started or utcnow()
+            if started.tzinfo is None:
+                started = started.replace(tzinfo=datetime.UTC)
             run.progress = {
                 "trials_done": len(done),
                 "trials_total": self.total,
                 "best_score": best,
-                "elapsed": time.perf_counter() - self.start,
+                "elapsed": (utcnow() - started).total_seconds(),
+                "workers": workers,
             }
             run.heartbeat = utcnow()
             if run.cancel_requested:
@@ -111,27 +121,54 @@ def _finish(db: Database, run_id: str, **values: Any) -> None:
 
 
 def _claim(db: Database, run_id: str) -> RunRecord | None:
-    """Move a queued run to running; None if it is gone, cancelled or taken."""
+    """The run to work on, or None if it is gone, cancelled or over.
+
+    The first part moves it queued → running; later parts of a shared run join it.
+    """
     with db.session() as session:
         claimed = session.execute(
             update(RunRecord)
             .where(RunRecord.id == run_id, RunRecord.state == "queued")
             .values(state="running", started=utcnow(), heartbeat=utcnow())
         )
-        if getattr(claimed, "rowcount", 0) != 1:
-            return None
-        return session.get(RunRecord, run_id)
+        run = session.get(RunRecord, run_id)
+        if getattr(claimed, "rowcount", 0) == 1:
+            return run
+        if run is not None and run.state == "running" and run.parts > 1:
+            return run
+        return None
 
 
-def execute_run(services: Services, run_id: str) -> None:
-    """Run the tuned study of run ``run_id`` and store its model, reports and result."""
+def _claim_finish(db: Database, run_id: str) -> bool:
+    """Whether this part finishes the run (exactly one part wins)."""
+    with db.session() as session:
+        won = session.execute(
+            update(RunRecord)
+            .where(RunRecord.id == run_id, RunRecord.finalizing.is_(False))
+            .values(finalizing=True)
+        )
+        return getattr(won, "rowcount", 0) == 1
+
+
+def execute_run(services: Services, run_id: str, part: int = 0) -> None:
+    """Work on run ``run_id``: tune its study, and — in exactly one part — finish it.
+
+    A run is enqueued as ``runs.parts`` tasks on one Optuna study (the service's RDB storage);
+    each worker that takes one pulls trials until the run's trial or time budget is spent
+    (Optuna's ``MaxTrialsCallback`` counts every worker's trials). The first part to get
+    there waits for the trials still running elsewhere, then refits the best learner, stores
+    the model and reports, and marks the run succeeded; the others stop. A worker killed
+    mid-trial stops beating: Optuna fails its trial (heartbeat) and retries it elsewhere.
+    """
     run = _claim(services.db, run_id)
     if run is None:
-        log.info("run %s is not queued any more; skipped", run_id)
+        log.info("run %s is not queued or running; part %d skipped", run_id, part)
         return
     try:
         with Heartbeat(services.db, run_id, max(1.0, services.settings.run_heartbeat_seconds / 4)):
-            result = _tuned_run(services, run)
+            result = _tuned_run(services, run, part)
+        if result is None:
+            return  # another part finishes the run
         with services.db.session() as session:
             cancelled = bool(session.get(RunRecord, run_id).cancel_requested)  # type: ignore[union-attr]
         _finish(
@@ -156,29 +193,85 @@ def execute_run(services: Services, run_id: str) -> None:
         _finish(services.db, run_id, state="failed", error=problem.model_dump(mode="json"))
 
 
-def _tuned_run(services: Services, run: RunRecord) -> RunResultOut:
+def _remaining(run: RunRecord) -> float | None:
+    """Seconds left of the run's time budget, counted from when its first part started."""
+    if run.timeout is None:
+        return None
+    started = run.started or utcnow()
+    if started.tzinfo is None:
+        started = started.replace(tzinfo=datetime.UTC)
+    return max(1.0, run.timeout - (utcnow() - started).total_seconds())
+
+
+def _budget_spent(study: optuna.Study, run: RunRecord) -> bool:
+    return run.n_trials is not None and len(study.trials) >= run.n_trials
+
+
+def _settle(study: optuna.Study, limit: float) -> None:
+    """Wait until no trial of ``study`` runs (stale ones are failed by heartbeat)."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        optuna.storages.fail_stale_trials(study)
+        running = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
+        if not running:
+            return
+        time.sleep(0.5)
+
+
+def _tuned_run(services: Services, run: RunRecord, part: int) -> RunResultOut | None:
     train = services.load(services.dataset_record(run.tenant_id, run.dataset_id))
+    advisor = Advisor(source=services.source(run.tenant_id, run.source), random_state=run.seed)
+    plan = advisor.plan_run(train.X, train.y, run.family)
+    storage = services.study_storage()
+    name = f"run-{run.id}"
+    worker = f"{socket.gethostname()}:{os.getpid()}:{part}"
+    callbacks: list[Any] = [Progress(services.db, run.id, run.n_trials, worker)]
+    if run.n_trials is not None:
+        callbacks.append(optuna.study.MaxTrialsCallback(run.n_trials, states=None))
+    existing = optuna.study.get_all_study_names(storage)
+    spent = name in existing and _budget_spent(
+        optuna.load_study(study_name=name, storage=storage), run
+    )
+    if not spent:
+        advisor.tune_run(
+            plan,
+            train.X,
+            train.y,
+            n_trials=run.n_trials,
+            timeout=_remaining(run),
+            storage=storage,
+            callbacks=callbacks,
+            study_name=name,
+            sampler_seed=run.seed * 1000 + part,
+        )
+    if not _claim_finish(services.db, run.id):
+        return None
+    study = optuna.load_study(study_name=name, storage=storage)
+    _settle(study, limit=services.settings.run_heartbeat_seconds * 2)
+    result = best_of(study, plan.family)
     test = (
         services.load(services.dataset_record(run.tenant_id, run.test_dataset_id))
         if run.test_dataset_id
         else None
     )
-    advisor = Advisor(source=services.source(run.tenant_id, run.source), random_state=run.seed)
-    outcome = advisor.run(
+    started = run.started or utcnow()
+    if started.tzinfo is None:
+        started = started.replace(tzinfo=datetime.UTC)
+    outcome = advisor.finish_run(
+        plan,
+        result,
         train.X,
         train.y,
-        family=run.family,
-        n_trials=run.n_trials,
-        timeout=run.timeout,
         X_test=None if test is None else test.X,
         y_test=None if test is None else test.y,
-        storage=services.settings.study_storage,
-        callbacks=[Progress(services.db, run.id, run.n_trials)],
         run_id=run.id,
-        study_name=f"run-{run.id}",
+        seconds_so_far=(utcnow() - started).total_seconds(),
     )
     folder = outcome.model_path
     services.store.put_folder(run_key(run.tenant_id, run.id, "model"), Path(folder))
+    # The reports name where the model lives for the service's users: its route, not the
+    # worker's scratch folder (removed below).
+    outcome.model_path = Path(f"/v1/runs/{run.id}/predict")
     with tempfile.TemporaryDirectory() as scratch:
         for fmt in REPORT_FORMATS:
             path = advisor.report(outcome, Path(scratch) / f"report.{fmt}", format=fmt)
@@ -259,8 +352,8 @@ def execute_source(services: Services, source_id: str) -> None:
 def register(services: Services) -> None:
     """Register the jobs on the services' queue (names are stable across processes)."""
 
-    def run_job(run_id: str) -> None:
-        execute_run(services, run_id)
+    def run_job(run_id: str, part: int = 0) -> None:
+        execute_run(services, run_id, part)
 
     def source_job(source_id: str) -> None:
         execute_source(services, source_id)

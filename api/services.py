@@ -7,6 +7,8 @@ database, and registers the queue's tasks (:mod:`api.jobs`).
 
 from __future__ import annotations
 
+import inspect
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +20,7 @@ from advisor.datasets import Dataset, LoadOptions, load_dataset
 from advisor.errors import NotFoundError, define_code
 from advisor.settings import Settings, get_settings
 from api.artifacts import ArtifactStore
-from api.db import Database, DatasetRecord, SourceRecord, migrate
+from api.db import Database, DatasetRecord, SourceRecord, migrate, schema_lock
 from api.queue import make_queue
 from learners import Source, builtin_sources, load_source
 
@@ -37,6 +39,7 @@ class Services:
     store: ArtifactStore
     queue: Huey
     tasks: dict[str, Any] = field(default_factory=dict)
+    _storage: optuna.storages.BaseStorage | None = field(default=None, repr=False)
 
     # -- datasets ---------------------------------------------------------------------------
 
@@ -55,6 +58,39 @@ class Services:
         return load_dataset(
             data, name=record.name, options=options, limits=self.settings.data_limits()
         )
+
+    # -- studies ----------------------------------------------------------------------------
+
+    def study_storage(self) -> optuna.storages.BaseStorage:
+        """The runs' Optuna storage (one per process), with trial heartbeats.
+
+        A trial whose worker stops beating for ``3 x trial_heartbeat_seconds`` is failed by
+        the next worker that looks, and retried once (``RetryFailedTrialCallback``).
+        """
+        if self._storage is None:
+            url = self.settings.study_storage
+            beat = int(self.settings.trial_heartbeat_seconds)
+            engine: dict[str, Any] = (
+                {"connect_args": {"timeout": 30}} if url.startswith("sqlite") else {}
+            )
+            retry = optuna.storages.RetryFailedTrialCallback(max_retry=1)
+            # Optuna 4.9 renamed the callback's parameter; take whichever this version has.
+            parameters = inspect.signature(optuna.storages.RDBStorage).parameters
+            callback = (
+                "heartbeat_stale_trial_callback"
+                if "heartbeat_stale_trial_callback" in parameters
+                else "failed_trial_callback"
+            )
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                self._storage = optuna.storages.RDBStorage(
+                    url,
+                    engine_kwargs=engine,
+                    heartbeat_interval=beat,
+                    grace_period=3 * beat,
+                    **{callback: retry},  # type: ignore[arg-type]
+                )
+        return self._storage
 
     # -- sources ----------------------------------------------------------------------------
 
@@ -94,12 +130,15 @@ def build_services(settings: Settings | None = None, *, immediate: bool = False)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     settings = settings or get_settings()
     settings.home.mkdir(parents=True, exist_ok=True)
-    migrate(settings.database)
+    db = Database(settings.database)
     services = Services(
         settings=settings,
-        db=Database(settings.database),
+        db=db,
         store=ArtifactStore(settings.artifacts),
-        queue=make_queue(settings.queue, immediate=immediate),
+        queue=make_queue(settings.queue, name=settings.queue_name, immediate=immediate),
     )
+    with schema_lock(db.engine):  # an API and its workers may all start at once
+        migrate(settings.database)
+        services.study_storage()  # creates Optuna's tables
     jobs.register(services)
     return services

@@ -223,6 +223,7 @@ def tune(
     warm_start: Sequence[tuple[str, dict[str, Any]]] = (),
     progress: bool = False,
     callbacks: Sequence[Callable[[optuna.Study, optuna.trial.FrozenTrial], None]] = (),
+    sampler_seed: int | None = None,
 ) -> TuningResult:
     """Tune ``family`` on ``(X, y)`` — the support data — with Optuna.
 
@@ -245,6 +246,9 @@ def tune(
         progress: show Optuna's progress bar.
         callbacks: called after every trial with the study and the finished trial (progress
             reports; ``study.stop()`` in one ends the study after the running trial).
+        sampler_seed: the sampler's seed when it must differ from ``seed`` — each of several
+            workers sharing one study gives its own, or they would all propose the same
+            configurations; folds and learners keep ``seed``.
 
     Raises:
         ConfigurationError: ``learners.bad_parameter`` for no budget at all, or a bad pruner;
@@ -262,7 +266,7 @@ def tune(
         study_name=study_name or f"{family}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{seed}",
         storage=storage if storage is not None else default_storage_url(),
         direction="maximize",
-        sampler=optuna.samplers.TPESampler(seed=seed),
+        sampler=optuna.samplers.TPESampler(seed=seed if sampler_seed is None else sampler_seed),
         pruner=make_pruner(pruner, len(splits)),
         load_if_exists=study_name is not None,
     )
@@ -281,7 +285,16 @@ def tune(
         show_progress_bar=progress,
         callbacks=list(callbacks),
     )
-    seconds = time.perf_counter() - start
+    return best_of(study, family, seconds=time.perf_counter() - start)
+
+
+def best_of(study: optuna.Study, family: str, *, seconds: float = 0.0) -> TuningResult:
+    """The best configuration of a (possibly shared) study of ``family``.
+
+    Raises:
+        ConfigurationError: ``learners.bad_parameter`` when no trial completed, with every
+            trial's failure reason.
+    """
     completed = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     if not completed:
         reasons = {t.number: t.user_attrs.get("fail_reason") for t in study.trials}

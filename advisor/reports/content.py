@@ -228,7 +228,7 @@ def _run_sections(run: RunResult) -> list[Section]:
                 if run.test_score is None
                 else f" Accuracy on the test set: **{100 * run.test_score:.1f} %**."
             ),
-            f"Model saved to `{run.model_path}`.",
+            f"Fitted model: `{run.model_path}`.",
         ],
         [(["parameter", "value"], [[k, _number(v)] for k, v in run.best_params.items()])],
     )

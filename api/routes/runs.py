@@ -154,9 +154,11 @@ def start_run(body: RunCreate) -> Response:
             timeout=body.timeout,
             seed=body.seed,
             progress={"trials_total": body.n_trials},
+            parts=min(shared.settings.run_parallelism, body.n_trials or 10**6),
         )
         session.add(run)
-    shared.tasks["run"](run.id)
+    for part in range(run.parts):  # one task per part, all on the run's shared study
+        shared.tasks["run"](run.id, part)
     return reply(as_out(_run(owner, run.id)), 202, {"Location": f"/v1/runs/{run.id}"})
 
 
