@@ -10,11 +10,12 @@ keep their status with a ``http.<status>`` code; anything unexpected is a 500
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
 from flask import Flask, Response, json, request
 from pydantic import ValidationError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from advisor.errors import AdvisorError, define_code
@@ -39,6 +40,27 @@ for _status, _meaning in {
     define_code(f"http.{_status}", _meaning)
 
 log = logging.getLogger("advisor.api")
+
+
+def _unavailable_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions meaning a dependency (database, queue) is down, not that we are broken."""
+    found: list[type[BaseException]] = [
+        OperationalError,
+        InterfaceError,
+        ConnectionError,
+        TimeoutError,
+        sqlite3.OperationalError,
+    ]
+    try:
+        from redis import exceptions as redis_errors  # noqa: PLC0415 - the optional 'dist' extra
+
+        found += [redis_errors.ConnectionError, redis_errors.TimeoutError]
+    except ImportError:  # pragma: no cover - redis is installed with the 'dist' extra
+        pass
+    return tuple(found)
+
+
+UNAVAILABLE_ERRORS = _unavailable_errors()
 RETRY_AFTER_SECONDS = "5"
 
 TITLES = {
@@ -101,7 +123,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response:
-        if isinstance(error, OperationalError | ConnectionError | TimeoutError):
+        if isinstance(error, UNAVAILABLE_ERRORS):
             log.warning("dependency unavailable: %s", error)
             return problem(503, UNAVAILABLE, "The database or queue is unavailable; retry later.")
         log.exception("unexpected error on %s %s", request.method, request.path)

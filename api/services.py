@@ -73,7 +73,11 @@ class Services:
             engine: dict[str, Any] = (
                 {"connect_args": {"timeout": 30}} if url.startswith("sqlite") else {}
             )
-            retry = optuna.storages.RetryFailedTrialCallback(max_retry=1)
+            retry_class = getattr(
+                optuna.storages,
+                "RetryHeartbeatStaleTrialCallback",
+                optuna.storages.RetryFailedTrialCallback,
+            )
             # Optuna 4.9 renamed the callback's parameter; take whichever this version has.
             parameters = inspect.signature(optuna.storages.RDBStorage).parameters
             callback = (
@@ -83,6 +87,7 @@ class Services:
             )
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                retry = retry_class(max_retry=1)
                 self._storage = optuna.storages.RDBStorage(
                     url,
                     engine_kwargs=engine,

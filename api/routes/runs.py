@@ -30,6 +30,7 @@ from advisor.wire import (
 )
 from api.db import RunRecord, new_id
 from api.jobs import cancel_queued, fail_stale_runs, run_key
+from api.problems import UNAVAILABLE, UNAVAILABLE_ERRORS
 from api.routes.common import PageQuery, reply, services, tenant, v1_blueprint
 from api.routes.recommendations import MEDIA_TYPES, REPORT_ANSWER, ReportQuery
 from learners import Learner
@@ -157,9 +158,27 @@ def start_run(body: RunCreate) -> Response:
             parts=min(shared.settings.run_parallelism, body.n_trials or 10**6),
         )
         session.add(run)
-    for part in range(run.parts):  # one task per part, all on the run's shared study
-        shared.tasks["run"](run.id, part)
+    try:
+        for part in range(run.parts):  # one task per part, all on the run's shared study
+            shared.tasks["run"](run.id, part)
+    except UNAVAILABLE_ERRORS:
+        _queue_down(run.id)
+        raise
     return reply(as_out(_run(owner, run.id)), 202, {"Location": f"/v1/runs/{run.id}"})
+
+
+def _queue_down(run_id: str) -> None:
+    """A run that could not be queued is failed at once (it would never start)."""
+    problem = Problem(
+        title="Run failed",
+        status=503,
+        detail="The queue was unavailable when the run was started; start it again.",
+        code=UNAVAILABLE,
+    )
+    with services().db.session() as session:
+        run = session.get(RunRecord, run_id)
+        if run is not None and run.state == "queued":
+            run.state, run.error = "failed", problem.model_dump(mode="json")
 
 
 @blueprint.get("", responses={200: RunPage})
