@@ -8,8 +8,9 @@ from typing import Any, Literal
 
 from flask import Response
 from flask_openapi3.models.file import FileStorage
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage as UploadedFile
 from werkzeug.utils import secure_filename
 
 from advisor import Advisor
@@ -32,10 +33,31 @@ class UploadForm(BaseModel):
     modality: Literal["image", "vector"] | None = None
     categorical: Literal["onehot", "ordinal"] | None = None
     missing: Literal["impute", "error"] | None = None
-    image_size: str | None = Field(None, pattern=r"^\d{1,4}x\d{1,4}$", description="e.g. 28x28")
+    image_size: str | None = Field(
+        None,
+        pattern=r"^(\d{1,4}x\d{1,4}|keep)$",
+        description="HxW to resize images to (default 28x28), or 'keep' (sizes must agree).",
+    )
     color: Literal["grayscale", "rgb"] | None = None
     format: str | None = Field(None, max_length=20)
     encoding: str | None = Field(None, max_length=40)
+
+    @field_validator("label", "format", "encoding", mode="before")
+    @classmethod
+    def _as_text(cls, value: object) -> object:
+        # Form values arrive JSON-parsed: a column named "2020" must stay a name, not a number.
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return str(value)
+        return value
+
+    @field_validator("file", mode="before")
+    @classmethod
+    def _is_a_file(cls, value: object) -> object:
+        # flask-openapi3 passes a text field named 'file' through as a str; refuse it here
+        # (422) rather than fail on .read() (500).
+        if not isinstance(value, UploadedFile):
+            raise ValueError("'file' must be a file part of the multipart body, not a text field")
+        return value
 
 
 class DatasetPath(BaseModel):
@@ -58,8 +80,7 @@ def load_options(form: UploadForm) -> LoadOptions:
         if getattr(form, name) is not None
     }
     if form.image_size:
-        width, height = form.image_size.split("x")
-        values["image_size"] = (int(width), int(height))
+        values["image_size"] = form.image_size  # "HxW" or "keep", parsed by LoadOptions
     return LoadOptions(**values)
 
 

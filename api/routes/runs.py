@@ -301,6 +301,11 @@ def predict(path: RunPath) -> Response:
         raise InvalidInputError(
             f"The rows do not fit the model's input: {error}", code=BAD_INSTANCES
         ) from None
+    probabilities = np.asarray(probabilities)
+    if probabilities.shape != (X.shape[0], len(model.classes_)):  # e.g. 3-D rows, vector model
+        raise InvalidInputError(
+            f"The rows (shape {list(X.shape)}) do not fit the model's input.", code=BAD_INSTANCES
+        )
     classes = [str(c) for c in model.classes_]
     labels = [classes[i] for i in np.argmax(probabilities, axis=1)]
     out = Predictions(
