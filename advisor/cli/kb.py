@@ -59,6 +59,37 @@ def build(
 
 @kb.command()
 @click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The KB file an unfinished build is writing.",
+)
+@click.option("--repeats", default=2, show_default=True, help="Seeds per grid point.")
+@click.option("--domain", "domains", multiple=True, help="Only these domains (repeatable).")
+@click.option("--tuned", default=0, show_default=True, help="As given to build.")
+@click.option("--tuned-trials", default=10, show_default=True, help="As given to build.")
+@reports_errors
+def finish(
+    *, out: Path, repeats: int, domains: tuple[str, ...], tuned: int, tuned_trials: int
+) -> None:
+    """Write the KB from the tasks an unfinished build measured so far (it can resume later).
+
+    Give the grid options the build was started with; the provenance records how many of
+    the grid's tasks the file holds.
+    """
+    from advisor.kb import default_grid  # noqa: PLC0415
+    from advisor.kb.build import finish_kb  # noqa: PLC0415
+    from advisor.kb.domains import DOMAIN_BY_NAME, KB_DOMAINS  # noqa: PLC0415
+
+    chosen = [DOMAIN_BY_NAME[d] for d in domains] if domains else list(KB_DOMAINS)
+    specs = default_grid(domains=chosen, repeats=repeats)
+    table = finish_kb(specs, out, tuned=tuned, tuned_trials=tuned_trials, keep_parts=True)
+    tasks = table["task_id"].nunique()
+    click.echo(f"Wrote {out}: {tasks} of the grid's {len(specs)} tasks, {len(table)} rows")
+
+
+@kb.command()
+@click.option(
     "--kb",
     "path",
     type=click.Path(dir_okay=False, path_type=Path),

@@ -41,6 +41,21 @@ def _measure(job: tuple[list[TaskSpec], frozenset[str], int]) -> list[dict[str, 
     return rows
 
 
+def _round_robin(specs: Sequence[TaskSpec]) -> list[TaskSpec]:
+    """``specs`` reordered to take one task of each domain in turn.
+
+    Grid order is kept within a domain; a build stopped early still covers every domain.
+    """
+    by_domain: dict[str, list[TaskSpec]] = {}
+    for spec in specs:
+        by_domain.setdefault(spec.domain, []).append(spec)
+    queues = list(by_domain.values())
+    ordered: list[TaskSpec] = []
+    for index in range(max((len(q) for q in queues), default=0)):
+        ordered += [queue[index] for queue in queues if index < len(queue)]
+    return ordered
+
+
 def _batches(specs: Sequence[TaskSpec], size: int) -> Iterator[list[TaskSpec]]:
     for start in range(0, len(specs), size):
         yield list(specs[start : start + size])
@@ -70,16 +85,14 @@ def build_kb(
     path = Path(out)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     done = store.done_task_ids(path)
-    todo = [spec for spec in specs if spec.task_id not in done]
+    todo = _round_robin([spec for spec in specs if spec.task_id not in done])
     say = note or (lambda _message: None)
     say(f"{len(specs)} tasks, {len(done)} already measured, {len(todo)} to go")
     sources = sorted({spec.source for spec in specs})
     checksums = {name: kb_source(name).info for name in sources}  # builds missing ones first
     offset = len(list(store.parts_dir(path).glob("*.parquet"))) if done else 0
     bar = tqdm(total=len(todo), disable=not progress, unit="task")
-    small = [s for s in specs if s.ways * s.shots <= TUNED_MAX_SUPPORT]
-    chosen = np.random.default_rng(0).permutation(len(small))[:tuned]
-    tuned_ids = frozenset(small[i].task_id for i in chosen)
+    tuned_ids = _tuned_ids(specs, tuned)
     batches = [(chunk, tuned_ids, tuned_trials) for chunk in _batches(todo, batch)]
     if workers > 1:
         with ProcessPoolExecutor(max_workers=workers, initializer=_one_thread) as pool:
@@ -91,6 +104,36 @@ def build_kb(
             store.write_part(path, _measure(job), offset + index)
             bar.update(len(job[0]))
     bar.close()
+    return finish_kb(specs, path, tuned=tuned, tuned_trials=tuned_trials, checksums=checksums)
+
+
+def _tuned_ids(specs: Sequence[TaskSpec], tuned: int) -> frozenset[str]:
+    small = [s for s in specs if s.ways * s.shots <= TUNED_MAX_SUPPORT]
+    chosen = np.random.default_rng(0).permutation(len(small))[:tuned]
+    return frozenset(small[i].task_id for i in chosen)
+
+
+def finish_kb(
+    specs: Sequence[TaskSpec],
+    out: str | Path,
+    *,
+    tuned: int = 0,
+    tuned_trials: int = 10,
+    checksums: dict[str, dict[str, Any]] | None = None,
+    keep_parts: bool = False,
+) -> pd.DataFrame:
+    """Write the knowledge base ``out`` from the tasks of ``specs`` measured so far.
+
+    :func:`build_kb` calls it when every task is measured. Called on an unfinished build
+    (``advisor kb finish``), it writes what there is — the provenance records how many of
+    the grid's tasks that is — and, with ``keep_parts``, keeps the partial results so that
+    a later ``build_kb`` of the same grid resumes and rewrites the file complete.
+    """
+    path = Path(out)
+    measured = store.done_task_ids(path)
+    if checksums is None:
+        checksums = {name: kb_source(name).info for name in sorted({s.source for s in specs})}
+    tuned_ids = _tuned_ids(specs, tuned)
     provenance = {
         "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "advisor": __version__,
@@ -101,7 +144,9 @@ def build_kb(
         "variants": [f"{f}/{v}" for f, v in ALL_VARIANTS],
         "sources": {name: info.get("weights_sha256") for name, info in checksums.items()},
         "grid": sorted({s.domain for s in specs}),
-        "tuned_tasks": sorted(tuned_ids),
+        "tuned_tasks": sorted(tuned_ids & measured),
         "tuned_trials": tuned_trials,
+        "grid_tasks": len(specs),
+        "complete": all(spec.task_id in measured for spec in specs),
     }
-    return store.finish(path, provenance)
+    return store.finish(path, provenance, keep_parts=keep_parts)

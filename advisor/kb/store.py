@@ -57,8 +57,11 @@ def write_part(path: Path, rows: list[dict[str, Any]], index: int) -> None:
     temporary.replace(folder / f"part-{index:06d}.parquet")
 
 
-def finish(path: Path, provenance: dict[str, Any]) -> pd.DataFrame:
-    """Merge the parts into ``path``, sorted by task and learner, and write the provenance."""
+def finish(path: Path, provenance: dict[str, Any], *, keep_parts: bool = False) -> pd.DataFrame:
+    """Merge the parts into ``path``, sorted by task and learner, and write the provenance.
+
+    The parts are removed unless ``keep_parts`` (an unfinished build that will resume).
+    """
     parts = sorted(parts_dir(path).glob("*.parquet"))
     table = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
     table = table.sort_values(["task_id", "family", "variant"], kind="stable", ignore_index=True)
@@ -73,6 +76,8 @@ def finish(path: Path, provenance: dict[str, Any]) -> pd.DataFrame:
         **provenance,
     }
     path.with_suffix(".json").write_text(json.dumps(record, indent=2, default=str))
+    if keep_parts:
+        return table
     for part in parts:
         part.unlink()
     parts_dir(path).rmdir()
