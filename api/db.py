@@ -13,6 +13,7 @@ storage uses it too, so one database can hold both.
 from __future__ import annotations
 
 import datetime
+import fcntl
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -185,8 +186,21 @@ def migrate(url: str) -> None:
 def schema_lock(engine: Engine) -> Iterator[None]:
     """Serialise schema creation between processes that start together.
 
-    A PostgreSQL advisory lock; SQLite needs none (its file lock serialises writes).
+    PostgreSQL: an advisory lock. SQLite: an exclusive lock on a file beside the database
+    (gunicorn's workers all migrate as they boot; Alembic on SQLite is not safe to race).
     """
+    if engine.dialect.name == "sqlite":
+        database = engine.url.database
+        if not database or database == ":memory:":
+            yield
+            return
+        with Path(f"{database}.lock").open("a+b") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        return
     if engine.dialect.name != "postgresql":
         yield
         return
