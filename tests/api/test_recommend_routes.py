@@ -1,5 +1,5 @@
-"""``/v1/recommendations`` and runs without a family: they need the shipped knowledge base
-(``advisor/data/kb/kb.parquet``); those tests are skipped until it is built."""
+"""``/v1/recommendations`` and runs without a family (they use the shipped knowledge base,
+``advisor/data/kb/kb.parquet``, part of the package)."""
 
 from __future__ import annotations
 
@@ -11,15 +11,9 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from advisor.kb.store import SHIPPED
-
 Send = Callable[..., TestResponse]
 Problem = Callable[[TestResponse, int, str], dict[str, Any]]
 FAMILIES = {"transfer", "meta", "hybrid", "scratch"}
-
-needs_kb = pytest.mark.skipif(
-    not SHIPPED.is_file(), reason=f"the shipped knowledge base {SHIPPED} is not built yet"
-)
 
 
 @pytest.fixture
@@ -51,7 +45,6 @@ def test_unknown_recommendation(shared_client: FlaskClient, expect_problem: Prob
     expect_problem(shared_client.get("/v1/recommendations/XYZ"), 422, "request.invalid")
 
 
-@needs_kb
 def test_recommend_and_get(
     shared_client: FlaskClient, shared_dataset_id: str, recommendation: dict[str, Any]
 ) -> None:
@@ -65,7 +58,6 @@ def test_recommend_and_get(
     assert got.status_code == 200 and got.json == recommendation
 
 
-@needs_kb
 @pytest.mark.parametrize(
     ("fmt", "media"),
     [("html", "text/html"), ("md", "text/markdown"), ("json", "application/json")],
@@ -83,7 +75,6 @@ def test_recommendation_report(
         json.loads(text)
 
 
-@needs_kb
 def test_other_tenant_gets_404_for_a_recommendation(
     shared_client: FlaskClient,
     shared_other: FlaskClient,
@@ -96,7 +87,6 @@ def test_other_tenant_gets_404_for_a_recommendation(
     assert shared_client.get(path).status_code == 200
 
 
-@needs_kb
 def test_recommend_for_images(upload: Send, client: FlaskClient, glyph_npz: bytes) -> None:
     dataset_id = upload(glyph_npz, "support.npz").json["id"]
     answer = client.post("/v1/recommendations", json={"dataset_id": dataset_id})
@@ -105,7 +95,6 @@ def test_recommend_for_images(upload: Send, client: FlaskClient, glyph_npz: byte
     assert answer.json["recommendation"]["meta_features"]["nr_class"] == 5
 
 
-@needs_kb
 @pytest.mark.slow  # tunes the recommended family (transfer/meta/hybrid) on 25 images: ~5 s
 def test_run_without_family_follows_the_recommendation(
     client: FlaskClient, upload: Send, glyph_npz: bytes, start_run: Send
