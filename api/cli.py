@@ -9,8 +9,10 @@ through the ``advisor.commands`` entry-point group declared in ``pyproject.toml`
 
 from __future__ import annotations
 
+import faulthandler
 import ipaddress
 import logging
+import signal
 import socket
 
 import click
@@ -85,6 +87,7 @@ def worker(*, threads: int) -> None:
     from api.services import build_services
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    faulthandler.register(signal.SIGUSR1)  # `kill -USR1 PID` prints every thread's stack
     services = build_services()
     fail_stale_runs(services.db, services.settings.run_heartbeat_seconds)
     consumer = services.queue.create_consumer(workers=threads, worker_type="thread")

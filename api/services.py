@@ -7,7 +7,6 @@ database, and registers the queue's tasks (:mod:`api.jobs`).
 
 from __future__ import annotations
 
-import inspect
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -65,7 +64,7 @@ class Services:
         """The runs' Optuna storage (one per process), with trial heartbeats.
 
         A trial whose worker stops beating for ``3 x trial_heartbeat_seconds`` is failed by
-        the next worker that looks, and retried once (``RetryFailedTrialCallback``).
+        the next worker that looks; the run's budget is then spent by the workers left.
         """
         if self._storage is None:
             url = self.settings.study_storage
@@ -73,27 +72,10 @@ class Services:
             engine: dict[str, Any] = (
                 {"connect_args": {"timeout": 30}} if url.startswith("sqlite") else {}
             )
-            retry_class = getattr(
-                optuna.storages,
-                "RetryHeartbeatStaleTrialCallback",
-                optuna.storages.RetryFailedTrialCallback,
-            )
-            # Optuna 4.9 renamed the callback's parameter; take whichever this version has.
-            parameters = inspect.signature(optuna.storages.RDBStorage).parameters
-            callback = (
-                "heartbeat_stale_trial_callback"
-                if "heartbeat_stale_trial_callback" in parameters
-                else "failed_trial_callback"
-            )
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                retry = retry_class(max_retry=1)
                 self._storage = optuna.storages.RDBStorage(
-                    url,
-                    engine_kwargs=engine,
-                    heartbeat_interval=beat,
-                    grace_period=3 * beat,
-                    **{callback: retry},  # type: ignore[arg-type]
+                    url, engine_kwargs=engine, heartbeat_interval=beat, grace_period=3 * beat
                 )
         return self._storage
 

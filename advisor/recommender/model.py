@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.model_selection import GroupKFold
+from threadpoolctl import threadpool_limits
 
 from advisor.kb.runner import FEATURE_PREFIX
 
@@ -116,7 +117,24 @@ class MetaModel:
         folder they are computed once per knowledge base and settings, and kept there as an
         ``.npz`` file (read back without pickle). ``shipped`` is a read-only folder looked in
         first (the package ships the residuals of its knowledge base).
+
+        The gradient-boosting models run on one OpenMP thread: the fit takes seconds either
+        way, and several threads per process slow it down many times over when processes
+        share the cores (gunicorn workers, parallel tests).
         """
+        with threadpool_limits(limits=1, user_api="openmp"):
+            return cls._fit(kb, folds=folds, seed=seed, cache=cache, shipped=shipped)
+
+    @classmethod
+    def _fit(
+        cls,
+        kb: pd.DataFrame,
+        *,
+        folds: int,
+        seed: int,
+        cache: Path | None,
+        shipped: Path | None,
+    ) -> MetaModel:
         tasks, accuracy = task_table(kb)
         columns = usable_features(tasks)
         X = tasks[columns].to_numpy(dtype=np.float64)
@@ -164,7 +182,8 @@ class MetaModel:
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Point predictions ``(rows, len(keys))``, clipped to [0, 1]."""
-        stacked = np.column_stack([self.regressors[key].predict(X) for key in self.keys])
+        with threadpool_limits(limits=1, user_api="openmp"):
+            stacked = np.column_stack([self.regressors[key].predict(X) for key in self.keys])
         return np.asarray(np.clip(stacked, 0.0, 1.0))
 
     def intervals(

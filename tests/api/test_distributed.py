@@ -73,7 +73,7 @@ def distributed_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
         "ADVISOR_QUEUE_NAME": name,
         "ADVISOR_ARTIFACTS_URL": str(tmp_path / "shared-artifacts"),
         "ADVISOR_RUN_PARALLELISM": "2",
-        "ADVISOR_TRIAL_HEARTBEAT_SECONDS": "1",
+        "ADVISOR_TRIAL_HEARTBEAT_SECONDS": "2",
         "ADVISOR_RUN_HEARTBEAT_SECONDS": "30",
     }
     for key, value in env.items():
@@ -97,7 +97,7 @@ def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
 
 def tails(logs: list[Path]) -> str:
     """The end of every worker's log, to explain a failure."""
-    return "\n".join(f"--- {log.name}\n{log.read_text(errors='replace')[-3000:]}" for log in logs)
+    return "\n".join(f"--- {log.name}\n{log.read_text(errors='replace')[-8000:]}" for log in logs)
 
 
 def wait_until_ready(log: Path, timeout: float = 90) -> None:
@@ -179,6 +179,10 @@ def test_one_run_spreads_its_trials_over_two_workers_and_completes_once(
         report = client.get(f"/v1/runs/{run_id}/report?format=md", headers=headers)
         assert report.status_code == 200 and b"scratch" in report.data
     except AssertionError as error:
+        for worker in workers:  # every live worker prints its threads' stacks to its log
+            if worker.poll() is None:
+                os.kill(worker.pid, signal.SIGUSR1)
+        time.sleep(1)
         pytest.fail(f"{error}\n{tails(logs)}")
     finally:
         for worker in workers:
@@ -214,6 +218,10 @@ def test_a_worker_killed_mid_trial_does_not_stop_the_run(
         assert len(complete) >= before  # nothing recorded before the kill is lost
         assert not [t for t in study.trials if t.state == optuna.trial.TrialState.RUNNING]
     except AssertionError as error:
+        for worker in workers:  # every live worker prints its threads' stacks to its log
+            if worker.poll() is None:
+                os.kill(worker.pid, signal.SIGUSR1)
+        time.sleep(1)
         pytest.fail(f"{error}\n{tails(logs)}")
     finally:
         for worker in workers:
