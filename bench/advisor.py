@@ -40,9 +40,9 @@ def header(command: str) -> None:
     )
 
 
-def run_evaluation() -> None:
-    header("evaluate")
-    per_domain, overall = evaluate(read_kb())
+def run_evaluation(held_out: list[str]) -> None:
+    header("evaluate" + (f" --held-out {' '.join(held_out)}" if held_out else ""))
+    per_domain, overall = evaluate(read_kb(), held_out=held_out or None)
     print(markdown(overall))
     print()
     print(
@@ -120,9 +120,12 @@ def main() -> None:
     parser.add_argument("what", choices=["evaluate", "latency", "runs"])
     parser.add_argument("--tasks", type=int, default=20)
     parser.add_argument("--trials", type=int, default=20)
+    parser.add_argument(
+        "--held-out", nargs="*", default=[], help="Only hold out these domains (default: all)."
+    )
     args = parser.parse_args()
     if args.what == "evaluate":
-        run_evaluation()
+        run_evaluation(args.held_out)
     elif args.what == "latency":
         run_latency(args.tasks)
     else:
