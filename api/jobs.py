@@ -42,6 +42,11 @@ WORKER_LOST = define_code(
 REPORT_FORMATS = ("html", "md", "json")
 
 
+def seconds_since(moment: datetime.datetime | None) -> float:
+    """Seconds from ``moment`` (a run's timestamp, read back UTC-aware) to now; 0 if unset."""
+    return 0.0 if moment is None else (utcnow() - moment).total_seconds()
+
+
 def run_key(tenant: str, run_id: str, name: str) -> str:
     """Artifact key of a run's file (``model``, ``report.html``…)."""
     return f"runs/{tenant}/{run_id}/{name}"
@@ -96,14 +101,11 @@ class Progress:
                 return
             workers = dict((run.progress or {}).get("workers") or {})
             workers[self.worker] = int(workers.get(self.worker, 0)) + 1
-            started = run.started or utcnow()
-            if started.tzinfo is None:
-                started = started.replace(tzinfo=datetime.UTC)
             run.progress = {
                 "trials_done": len(done),
                 "trials_total": self.total,
                 "best_score": best,
-                "elapsed": (utcnow() - started).total_seconds(),
+                "elapsed": seconds_since(run.started),
                 "workers": workers,
             }
             run.heartbeat = utcnow()
@@ -197,10 +199,7 @@ def _remaining(run: RunRecord) -> float | None:
     """Seconds left of the run's time budget, counted from when its first part started."""
     if run.timeout is None:
         return None
-    started = run.started or utcnow()
-    if started.tzinfo is None:
-        started = started.replace(tzinfo=datetime.UTC)
-    return max(1.0, run.timeout - (utcnow() - started).total_seconds())
+    return max(1.0, run.timeout - seconds_since(run.started))
 
 
 def _budget_spent(study: optuna.Study, run: RunRecord) -> bool:
@@ -254,9 +253,6 @@ def _tuned_run(services: Services, run: RunRecord, part: int) -> RunResultOut | 
         if run.test_dataset_id
         else None
     )
-    started = run.started or utcnow()
-    if started.tzinfo is None:
-        started = started.replace(tzinfo=datetime.UTC)
     outcome = advisor.finish_run(
         plan,
         result,
@@ -265,7 +261,7 @@ def _tuned_run(services: Services, run: RunRecord, part: int) -> RunResultOut | 
         X_test=None if test is None else test.X,
         y_test=None if test is None else test.y,
         run_id=run.id,
-        seconds_so_far=(utcnow() - started).total_seconds(),
+        seconds_so_far=seconds_since(run.started),
     )
     folder = outcome.model_path
     services.store.put_folder(run_key(run.tenant_id, run.id, "model"), Path(folder))
@@ -302,10 +298,7 @@ def fail_stale_runs(db: Database, older_than: float) -> int:
         stale = session.scalars(select(RunRecord).where(RunRecord.state == "running")).all()
         count = 0
         for run in stale:
-            beat = run.heartbeat or run.started or run.created
-            if beat.tzinfo is None:
-                beat = beat.replace(tzinfo=datetime.UTC)
-            if beat < limit:
+            if (run.heartbeat or run.started or run.created) < limit:
                 run.state, run.error, run.finished = "failed", problem, utcnow()
                 count += 1
         return count

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -12,6 +13,15 @@ from advisor.cli.output import reports_errors
 @click.group()
 def kb() -> None:
     """The knowledge base: measured runs of every learner on many tasks."""
+
+
+def _grid(domains: tuple[str, ...], repeats: int) -> list[Any]:
+    """The task grid of ``build`` and ``finish``: the given domains (all by default)."""
+    from advisor.kb import default_grid  # noqa: PLC0415
+    from advisor.kb.domains import DOMAIN_BY_NAME, KB_DOMAINS  # noqa: PLC0415
+
+    chosen = [DOMAIN_BY_NAME[d] for d in domains] if domains else list(KB_DOMAINS)
+    return list(default_grid(domains=chosen, repeats=repeats))
 
 
 @kb.command()
@@ -44,11 +54,9 @@ def build(
     tuned_trials: int,
 ) -> None:
     """Measure every learner on the task grid (resumable: rerun to continue)."""
-    from advisor.kb import build_kb, default_grid  # noqa: PLC0415
-    from advisor.kb.domains import DOMAIN_BY_NAME, KB_DOMAINS  # noqa: PLC0415
+    from advisor.kb import build_kb  # noqa: PLC0415
 
-    chosen = [DOMAIN_BY_NAME[d] for d in domains] if domains else list(KB_DOMAINS)
-    specs = default_grid(domains=chosen, repeats=repeats)
+    specs = _grid(domains, repeats)
     if limit is not None:
         specs = specs[:limit]
     table = build_kb(
@@ -77,12 +85,9 @@ def finish(
     Give the grid options the build was started with; the provenance records how many of
     the grid's tasks the file holds.
     """
-    from advisor.kb import default_grid  # noqa: PLC0415
     from advisor.kb.build import finish_kb  # noqa: PLC0415
-    from advisor.kb.domains import DOMAIN_BY_NAME, KB_DOMAINS  # noqa: PLC0415
 
-    chosen = [DOMAIN_BY_NAME[d] for d in domains] if domains else list(KB_DOMAINS)
-    specs = default_grid(domains=chosen, repeats=repeats)
+    specs = _grid(domains, repeats)
     table = finish_kb(specs, out, tuned=tuned, tuned_trials=tuned_trials, keep_parts=True)
     tasks = table["task_id"].nunique()
     click.echo(f"Wrote {out}: {tasks} of the grid's {len(specs)} tasks, {len(table)} rows")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import threading
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -245,10 +244,10 @@ _model_lock = threading.Lock()
 def _model(owner: str, run_id: str, source: str) -> Learner:
     shared = services()
     local = shared.settings.cache_dir / "api-models" / owner / run_id
-    if not (local / "learner.json").is_file() and not any(local.glob("*")):
+    if not any(local.glob("*")):  # first use in this process's home: fetch it once
         shared.store.get_folder(run_key(owner, run_id, "model"), local)
     model_source = None if source == "" else shared.source(owner, source)
-    return Learner.load(Path(local), source=model_source)
+    return Learner.load(local, source=model_source)
 
 
 def _instances() -> np.ndarray:
