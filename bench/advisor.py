@@ -3,6 +3,7 @@
     .venv/bin/python -m bench.advisor evaluate          # leave-one-domain-out, vs baselines
     .venv/bin/python -m bench.advisor latency           # seconds per recommendation
     .venv/bin/python -m bench.advisor runs --tasks 12   # tuned runs on new tasks
+    .venv/bin/python -m bench.advisor floor             # regret that measurement noise costs
 
 ``evaluate`` runs :func:`advisor.kb.evaluate.evaluate` on the shipped knowledge base and prints
 the overall table and the table per held-out domain. ``latency`` times
@@ -10,6 +11,8 @@ the overall table and the table per held-out domain. ``latency`` times
 recommender; that one-time cost is printed too). ``runs`` draws new tasks (seeds the KB never
 used) from the KB's domains, runs the advisor's recommendation with a 20-trial study, and
 compares the test accuracy with the best default learner measured on the same task.
+``floor`` estimates, per domain, the regret of an oracle that knows every learner's expected
+accuracy (:mod:`advisor.kb.noise`): no recommender can be expected to do better.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import optuna
 from advisor import Advisor
 from advisor.kb.domains import KB_DOMAINS, draw_task, kb_source
 from advisor.kb.evaluate import evaluate, markdown
+from advisor.kb.noise import noise_floor
 from advisor.kb.runner import ALL_VARIANTS, run_learner
 from advisor.kb.store import read_kb
 
@@ -69,6 +73,11 @@ def run_latency(tasks: int) -> None:
     print(f"| — 90th percentile | {np.quantile(seconds, 0.9):.2f} |")
 
 
+def run_floor() -> None:
+    header("floor")
+    print(markdown(noise_floor(read_kb(), draws=400)))
+
+
 def run_tuned(tasks: int, trials: int) -> None:
     header(f"runs --tasks {tasks} --trials {trials}")
     rng = np.random.default_rng(0)
@@ -79,11 +88,14 @@ def run_tuned(tasks: int, trials: int) -> None:
     print("| --- | --- | --- | --- | --- | --- |")
     regrets = []
     image_domains = [d for d in KB_DOMAINS if d.source == "glyphs"]
+    advisors: dict[str, Advisor] = {}
     for index in range(tasks):
         domain = image_domains[int(rng.integers(len(image_domains)))]
         ways, shots = int(rng.choice([2, 5, 10])), int(rng.choice([1, 5, 10]))
         task = draw_task(domain.name, ways=ways, shots=shots, queries=15, seed=5000 + index)
-        adv = Advisor(domain.source)
+        if domain.source not in advisors:
+            advisors[domain.source] = Advisor(domain.source)
+        adv = advisors[domain.source]
         result = adv.run(
             task.X_support,
             task.y_support,
@@ -117,7 +129,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument("what", choices=["evaluate", "latency", "runs"])
+    parser.add_argument("what", choices=["evaluate", "latency", "runs", "floor"])
     parser.add_argument("--tasks", type=int, default=20)
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument(
@@ -128,6 +140,8 @@ def main() -> None:
         run_evaluation(args.held_out)
     elif args.what == "latency":
         run_latency(args.tasks)
+    elif args.what == "floor":
+        run_floor()
     else:
         run_tuned(args.tasks, args.trials)
 

@@ -11,25 +11,29 @@ base's domains (:mod:`advisor.kb.domains`; seeds from 10,000 on, which the KB ne
 
 * ``in-domain`` — the held-out classes of every ``glyphs`` source script, together;
 * ``glyphs:<script>`` — each glyph script the source never saw (``glyphs`` for all of them);
+* ``cross-glyphs`` — the scripts the source never saw, pooled: task ``i`` is drawn from script
+  ``i mod 10``, so 200 tasks give 20 per script (each script's own cell needs 200 of its own);
 * ``digits`` — scikit-learn's real handwritten digits;
 * ``tabular:<world>:<shift>`` — shifted targets of a synthetic world, against that world's
   source (``tabular`` for both worlds' covariate and concept shifts).
 
 A (target, shots) pair the data cannot supply is skipped, with a note. Tasks run in
 ``--workers`` processes with one torch thread each; every finished chunk is appended to
-``--results`` (JSON Lines), and a rerun skips what is there, so an interrupted run resumes.
+``--results`` (JSON Lines; ``.gz`` read too), and a rerun skips what is there, so an interrupted
+run resumes. ``--report-only`` prints the tables of a results file without running anything.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import gzip
 import json
 import os
 import platform
 import time
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -43,6 +47,8 @@ from advisor.sources import GLYPH_SOURCE_DOMAINS, concatenate
 from learners import FAMILIES, Source, make_learner
 
 WAYS, QUERIES, FIRST_SEED = 5, 15, 10_000
+POOLED = "cross-glyphs"
+MACHINE = f"{platform.machine()} {os.cpu_count()} CPUs {platform.processor() or ''}".strip()
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,18 @@ class Job:
     seeds: tuple[int, ...]
 
 
+def cross_glyph_scripts() -> list[str]:
+    return [d.name for d in KB_DOMAINS if d.name.startswith("glyphs:") and d.kind == "cross"]
+
+
+def task_data(target: str, seed: int) -> Dataset:
+    """The data a task of ``target`` with this seed is drawn from."""
+    if target == POOLED:
+        scripts = cross_glyph_scripts()
+        return target_data(scripts[seed % len(scripts)])
+    return target_data(target)
+
+
 @lru_cache(maxsize=32)
 def target_data(target: str) -> Dataset:
     if target == "in-domain":
@@ -63,15 +81,17 @@ def target_data(target: str) -> Dataset:
 
 
 def source_for(target: str) -> Source:
-    return kb_source("glyphs" if target == "in-domain" else DOMAIN_BY_NAME[target].source)
+    if target in ("in-domain", POOLED):
+        return kb_source("glyphs")
+    return kb_source(DOMAIN_BY_NAME[target].source)
 
 
 def run_job(job: Job) -> dict[str, object]:
     torch.set_num_threads(1)
-    data = target_data(job.target)
     source = None if job.family == "scratch" else source_for(job.target)
     accuracies, seconds = [], []
     for seed in job.seeds:
+        data = task_data(job.target, seed)
         task = sample_task(
             data, ways=min(WAYS, data.n_classes), shots=job.shots, queries=QUERIES, seed=seed
         )
@@ -87,9 +107,7 @@ def targets(names: list[str]) -> list[str]:
     chosen = []
     for name in names:
         if name == "glyphs":
-            chosen += [
-                d.name for d in KB_DOMAINS if d.name.startswith("glyphs:") and d.kind == "cross"
-            ]
+            chosen += cross_glyph_scripts()
         elif name == "tabular":
             chosen += [
                 d.name
@@ -102,33 +120,45 @@ def targets(names: list[str]) -> list[str]:
 
 
 def feasible(target: str, shots: int) -> bool:
+    if target == POOLED:
+        return all(feasible(script, shots) for script in cross_glyph_scripts())
     data = target_data(target)
     smallest = int(np.bincount(data.y_encoded).min())
     return data.n_classes >= 2 and shots + QUERIES <= smallest
 
 
 def jobs(args: argparse.Namespace, done: set[tuple]) -> Iterator[Job]:
+    """The jobs still to run, chunk by chunk across every cell.
+
+    The first chunk of every (target, shots, variant) cell comes before any cell's second, so
+    a run stopped early leaves every cell with about the same number of tasks.
+    """
     seeds = range(FIRST_SEED, FIRST_SEED + args.tasks)
     chunks = [tuple(seeds[i : i + args.chunk]) for i in range(0, args.tasks, args.chunk)]
+    cells = []
     for target in targets(args.targets):
         for shots in args.shots:
             if not feasible(target, shots):
                 print(f"skipped {target} at {shots} shots: too few examples per class", flush=True)
                 continue
             for family, names in FAMILIES.items():
-                for variant in names:
-                    if args.variants and f"{family}/{variant}" not in args.variants:
-                        continue
-                    for chunk in chunks:
-                        job = Job(target, shots, family, variant, chunk)
-                        if (target, shots, family, variant, chunk) not in done:
-                            yield job
+                cells += [
+                    (target, shots, family, variant)
+                    for variant in names
+                    if not args.variants or f"{family}/{variant}" in args.variants
+                ]
+    for chunk in chunks:
+        for target, shots, family, variant in cells:
+            if (target, shots, family, variant, chunk) not in done:
+                yield Job(target, shots, family, variant, chunk)
 
 
 def read_results(path: Path) -> list[dict[str, object]]:
     if not path.is_file():
         return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    raw = path.read_bytes()
+    text = (gzip.decompress(raw) if path.suffix == ".gz" else raw).decode()
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
 def main() -> None:
@@ -144,7 +174,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--chunk", type=int, default=25)
     parser.add_argument("--results", type=Path, default=Path("bench-learners.jsonl"))
+    parser.add_argument(
+        "--report-only", action="store_true", help="Print the tables of --results; run nothing."
+    )
     args = parser.parse_args()
+    if args.report_only:
+        report(args, read_results(args.results), 0.0)
+        return
     previous = read_results(args.results)
     done = {
         (r["target"], r["shots"], r["family"], r["variant"], tuple(r["seeds"])) for r in previous
@@ -154,8 +190,9 @@ def main() -> None:
         kb_source(name)  # build any missing source once, before the workers start
     started = time.perf_counter()
     with ProcessPoolExecutor(max_workers=args.workers) as pool, args.results.open("a") as out:
-        for index, result in enumerate(pool.map(run_job, todo)):
-            out.write(json.dumps(result) + "\n")
+        futures = [pool.submit(run_job, job) for job in todo]
+        for index, future in enumerate(as_completed(futures)):
+            out.write(json.dumps({**future.result(), "machine": MACHINE}) + "\n")
             out.flush()
             if (index + 1) % 20 == 0:
                 print(f"{index + 1}/{len(todo)} chunks", flush=True)
@@ -163,28 +200,74 @@ def main() -> None:
 
 
 def report(args: argparse.Namespace, results: list[dict[str, object]], seconds: float) -> None:
+    """Markdown: one table per target (variants × shots), then the pooled scripts one by one."""
     merged: dict[tuple, tuple[list[float], list[float]]] = {}
+    per_script: dict[tuple, list[float]] = {}
+    scripts = cross_glyph_scripts()
     for r in results:
-        key = (r["target"], r["shots"], f"{r['family']}/{r['variant']}")
-        got = merged.setdefault(key, ([], []))
+        name = f"{r['family']}/{r['variant']}"
+        got = merged.setdefault((r["target"], r["shots"], name), ([], []))
         got[0].extend(r["accuracies"])  # type: ignore[arg-type]
         got[1].extend(r["seconds"])  # type: ignore[arg-type]
+        if r["target"] == POOLED:
+            for seed, accuracy in zip(r["seeds"], r["accuracies"], strict=True):  # type: ignore[call-overload]
+                script = scripts[seed % len(scripts)].removeprefix("glyphs:")
+                per_script.setdefault((script, r["shots"], name), []).append(accuracy)
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d")
-    print(
-        f"\n`python -m bench.learners --tasks {args.tasks} --shots "
-        f"{' '.join(map(str, args.shots))} --targets {' '.join(args.targets)}` — {now}, "
-        f"{platform.machine()}, {os.cpu_count()} CPUs, {args.workers} workers, "
-        f"torch {torch.__version__}; this run {seconds / 60:.0f} min\n"
-    )
-    print("| target | shots | family/variant | accuracy % (95% interval) | s per task |")
-    print("| --- | --- | --- | --- | --- |")
-    for (target, shots, name), (accuracies, times) in sorted(merged.items()):
-        values = np.asarray(accuracies)
-        half = 1.96 * values.std(ddof=1) / np.sqrt(values.size) if values.size > 1 else np.nan
+    if args.report_only:
+        print(f"\nReport of {args.results} ({now}); where each target ran:\n")
+    else:
         print(
-            f"| {target} | {shots} | {name} | {100 * values.mean():.1f} ± {100 * half:.1f} "
-            f"(n={values.size}) | {np.mean(times):.2f} |"
+            f"\n`python -m bench.learners --tasks {args.tasks} --shots "
+            f"{' '.join(map(str, args.shots))} --targets {' '.join(args.targets)}` — {now}, "
+            f"{platform.machine()}, {os.cpu_count()} CPUs, {args.workers} workers, "
+            f"torch {torch.__version__}; this run {seconds / 60:.0f} min\n"
         )
+    machines: dict[str, dict[str, int]] = {}
+    for r in results:
+        tally = machines.setdefault(str(r["target"]), {})
+        machine = str(r.get("machine", "unrecorded"))
+        tally[machine] = tally.get(machine, 0) + len(r["seconds"])  # type: ignore[arg-type]
+    for target, tally in sorted(machines.items()):
+        print(f"- {target}: " + ", ".join(f"{n} tasks on {m}" for m, n in tally.items()))
+    shots = sorted({key[1] for key in merged})
+    for target in sorted({key[0] for key in merged}):
+        print(f"\n**{target}** — accuracy % (95 % interval; n tasks), seconds per task\n")
+        print("| variant | " + " | ".join(f"{k}-shot | s" for k in shots) + " |")
+        print("| --- |" + " --- | --- |" * len(shots))
+        for name in sorted({key[2] for key in merged if key[0] == target}):
+            cells = []
+            for k in shots:
+                accuracies, times = merged.get((target, k, name), ([], []))
+                cells += [_mean_interval(accuracies), f"{np.mean(times):.2f}" if times else "—"]
+            print(f"| {name} | " + " | ".join(cells) + " |")
+    if per_script:
+        print_per_script(per_script, shots)
+
+
+def print_per_script(per_script: dict[tuple, list[float]], shots: list[int]) -> None:
+    """The pooled target's tasks, script by script (20 tasks per script in 200)."""
+    print("\n**cross-glyphs, script by script** — accuracy % (n tasks per cell)\n")
+    names = sorted({key[2] for key in per_script})
+    for k in shots:
+        print(f"\n{k}-shot\n")
+        print("| script | n | " + " | ".join(names) + " |")
+        print("| --- | --- |" + " --- |" * len(names))
+        for script in sorted({key[0] for key in per_script}):
+            values = [per_script.get((script, k, name), []) for name in names]
+            print(
+                f"| {script} | {len(values[0])} | "
+                + " | ".join(f"{100 * np.mean(v):.1f}" if v else "—" for v in values)
+                + " |"
+            )
+
+
+def _mean_interval(accuracies: list[float]) -> str:
+    if not accuracies:
+        return "—"
+    values = 100 * np.asarray(accuracies)
+    half = 1.96 * values.std(ddof=1) / np.sqrt(values.size) if values.size > 1 else np.nan
+    return f"{values.mean():.1f} ± {half:.1f} ({values.size})"
 
 
 if __name__ == "__main__":

@@ -4,7 +4,9 @@
 * :mod:`advisor.kb.grid` — which tasks (:class:`TaskSpec`, :func:`default_grid`);
 * :mod:`advisor.kb.runner` — measuring one task;
 * :mod:`advisor.kb.build` — measuring a grid in parallel, resumably;
-* :mod:`advisor.kb.store` — the versioned file with its provenance, and the shipped KB.
+* :mod:`advisor.kb.store` — the versioned file with its provenance, and the shipped KB;
+* :mod:`advisor.kb.evaluate` — leave-one-domain-out evaluation of the recommender;
+* :mod:`advisor.kb.noise` — the regret that measurement noise alone costs (a floor).
 """
 
 from advisor.kb.build import build_kb

@@ -4,11 +4,13 @@ For each domain of the knowledge base, the recommender is fitted on every *other
 asked about every task of the held-out one — so it is judged on data it has never seen, the
 user's situation. Per held-out domain and overall:
 
-* **selection accuracy** — the recommended family is the best family (a family's accuracy on a
-  task is its best variant's), over all tasks, and over the *clear* tasks where the best and the
-  second-best family differ by more than 2 points;
+* **selection accuracy** — the recommended family is a best family (a family's accuracy on a
+  task is its best variant's; a family tied with the best counts as best), over all tasks, and
+  over the *clear* tasks where the best and the second-best family differ by more than 2 points;
 * **regret** — accuracy points lost against the best learner of the task (the recommended
   variant's accuracy against the best accuracy of any variant): mean and 90th percentile;
+* **family regret** — points lost at the level the recommendation is made: the best family's
+  accuracy minus the recommended family's (each family's accuracy its best variant's);
 * **Spearman** correlation between predicted and measured accuracy over every (task, learner);
 * **coverage** of the 80 % intervals.
 
@@ -45,6 +47,7 @@ class Outcome:
     correct: bool
     clear: bool
     regret: float
+    family_regret: float
 
 
 def _family_accuracy(row: pd.Series) -> pd.Series:
@@ -94,14 +97,21 @@ def evaluate(
             rec = recommender.recommend(values, source=str(task["source"]))
             chosen: dict[str, Key] = {"advisor": (str(rec.family), rec.variant)}
             chosen.update({name: choose(task) for name, choose in choices.items()})
+            top = float(families.iloc[0])
             for method, key in chosen.items():
                 realised = float(measured.get(key, np.nan))
-                outcomes.append(
-                    Outcome(held, method, key[0] == families.index[0], clear, best - realised)
-                )
+                lost = top - float(families.get(key[0], np.nan))
+                outcomes.append(Outcome(held, method, lost <= 0.0, clear, best - realised, lost))
             defaults = [float(measured.get((f, default_variant(f)), np.nan)) for f in FAMILIES]
             outcomes.append(
-                Outcome(held, "random", False, clear, best - float(np.nanmean(defaults)))
+                Outcome(
+                    held,
+                    "random",
+                    False,
+                    clear,
+                    best - float(np.nanmean(defaults)),
+                    top - float(families.mean()),
+                )
             )
             predicted = recommender.model.predict(recommender.model.features(values))[0]
             low, high = (b[0] for b in recommender.model.intervals(predicted[None, :]))
@@ -134,6 +144,7 @@ def _summarise(table: pd.DataFrame, scored: pd.DataFrame, *, by_domain: bool) ->
                 else clear["correct"].mean(),
                 "mean regret": 100 * mine["regret"].mean(),
                 "p90 regret": 100 * mine["regret"].quantile(0.9),
+                "family regret": 100 * mine["family_regret"].mean(),
             }
             if method == "advisor" and len(advisor_scores) > 2:
                 row["spearman"] = float(
