@@ -27,7 +27,7 @@ import numpy as np
 import optuna
 
 from advisor import Advisor
-from advisor.kb.domains import KB_DOMAINS, draw_task, kb_source
+from advisor.kb.domains import KB_DOMAINS, draw_task, kb_source, load_domain
 from advisor.kb.evaluate import evaluate, markdown
 from advisor.kb.noise import noise_floor
 from advisor.kb.runner import ALL_VARIANTS, run_learner
@@ -92,6 +92,7 @@ def run_tuned(tasks: int, trials: int) -> None:
     for index in range(tasks):
         domain = image_domains[int(rng.integers(len(image_domains)))]
         ways, shots = int(rng.choice([2, 5, 10])), int(rng.choice([1, 5, 10]))
+        ways = min(ways, load_domain(domain.name).n_classes)  # held-out classes can be few
         task = draw_task(domain.name, ways=ways, shots=shots, queries=15, seed=5000 + index)
         if domain.source not in advisors:
             advisors[domain.source] = Advisor(domain.source)

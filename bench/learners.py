@@ -147,7 +147,7 @@ def jobs(args: argparse.Namespace, done: set[tuple]) -> Iterator[Job]:
                     for variant in names
                     if not args.variants or f"{family}/{variant}" in args.variants
                 ]
-    for chunk in chunks:
+    for chunk in reversed(chunks) if args.from_end else chunks:
         for target, shots, family, variant in cells:
             if (target, shots, family, variant, chunk) not in done:
                 yield Job(target, shots, family, variant, chunk)
@@ -158,7 +158,12 @@ def read_results(path: Path) -> list[dict[str, object]]:
         return []
     raw = path.read_bytes()
     text = (gzip.decompress(raw) if path.suffix == ".gz" else raw).decode()
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
+    unique: dict[tuple, dict[str, object]] = {}
+    for line in text.splitlines():
+        if line.strip():
+            r = json.loads(line)
+            unique[(r["target"], r["shots"], r["family"], r["variant"], tuple(r["seeds"]))] = r
+    return list(unique.values())
 
 
 def main() -> None:
@@ -174,6 +179,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--chunk", type=int, default=25)
     parser.add_argument("--results", type=Path, default=Path("bench-learners.jsonl"))
+    parser.add_argument(
+        "--from-end",
+        action="store_true",
+        help="Take the chunks last seed first: a second process on a copy of the results file\n"
+        "then meets the first one in the middle (merge the two files; duplicates count once).",
+    )
     parser.add_argument(
         "--report-only", action="store_true", help="Print the tables of --results; run nothing."
     )

@@ -1,7 +1,14 @@
 """From meta-features to a :class:`~advisor.schemas.Recommendation` with its explanation.
 
 The family recommended is the one whose best variant has the highest predicted accuracy
-(:mod:`advisor.recommender.model`); its variant is that best variant. The explanation holds:
+(:mod:`advisor.recommender.model`); its variant is that best variant — with one guard: the
+*anchor*, the learner with the best mean accuracy over the knowledge base, is kept unless some
+learner is predicted more than ``ANCHOR_MARGIN`` (2 points) ahead of it. Smaller predicted
+gaps are within the measurement noise of the accuracies the meta-model learns from (a 5-way
+task's accuracy on 75 queries has a standard error of 3–5 points; :mod:`advisor.kb.noise`), so
+following them trades a learner with a track record for noise — the "single best solver"
+fallback of algorithm selection (Kerschke et al. 2019, *Automated Algorithm Selection*). The
+explanation holds:
 
 * **drivers** — the meta-features that most favour the recommendation: each is set, in turn,
   to its median over the knowledge base, and the drop of the recommended family's predicted
@@ -46,6 +53,7 @@ PRIOR_VARIANT = {"meta": "protonet", "transfer": "finetune", "scratch": "logreg"
 NEIGHBOURS = 5
 DRIVERS = 3
 FEW_SHOTS = 5
+ANCHOR_MARGIN = 0.02
 
 
 class Recommender:
@@ -64,6 +72,9 @@ class Recommender:
         tuned = kb[kb["tuned"].astype(bool)] if "tuned" in kb.columns else kb.iloc[:0]
         self.tuned = tuned.reindex(columns=["task_id", "family", "variant", "params"]).dropna()
         self.tasks, self.accuracy = task_table(kb)
+        means = self.accuracy.mean()
+        anchor = means.index[int(np.nanargmax(means.to_numpy(dtype=np.float64)))]
+        self.anchor = self.model.keys.index((str(anchor[0]), str(anchor[1])))
         self.families = [f for f in FAMILY_ORDER if any(k[0] == f for k in self.model.keys)]
         matrix = self.tasks[self.model.columns].to_numpy(dtype=np.float64)
         self.medians = np.nanmedian(matrix, axis=0)
@@ -102,6 +113,9 @@ class Recommender:
         fallback = None if in_range else self._prior(values)
         family = fallback[0] if fallback else ranked[0]
         variant = fallback[1] if fallback else per_family[family].variant
+        anchored = fallback is None and self._keeps_anchor(predicted, (family, variant))
+        if anchored:
+            family, variant = self.model.keys[self.anchor]
         if mismatch is not None:
             family, variant, fallback = "scratch", per_family["scratch"].variant, None
             p_best = np.array([1.0 if f == "scratch" else 0.0 for f in self.families])
@@ -109,7 +123,8 @@ class Recommender:
         explanation = Explanation(
             summary=self._summary(
                 (family, variant), runner_up, per_family, p_best=p_best, fallback=fallback
-            ),
+            )
+            + (self._anchor_note(predicted) if anchored and mismatch is None else ""),
             drivers=self._drivers(x, family, runner_up),
             neighbours=self._neighbours(x),
             risks=([mismatch] if mismatch else [])
@@ -142,6 +157,22 @@ class Recommender:
                 variant=self.model.keys[best][1],
             )
         return result
+
+    def _keeps_anchor(self, predicted: np.ndarray, choice: tuple[str, str]) -> bool:
+        """Whether the anchor learner stays: no learner predicted > ANCHOR_MARGIN ahead of it."""
+        if choice == self.model.keys[self.anchor]:
+            return False
+        return bool(predicted.max() - predicted[self.anchor] <= ANCHOR_MARGIN)
+
+    def _anchor_note(self, predicted: np.ndarray) -> str:
+        family, variant = self.model.keys[self.anchor]
+        leader = self.model.keys[int(np.argmax(predicted))]
+        gap = 100 * (predicted.max() - predicted[self.anchor])
+        return (
+            f" Kept {family} ({variant}), the learner with the best record across the knowledge "
+            f"base: {leader[0]} ({leader[1]}) is predicted only {gap:.1f} points ahead of it, "
+            "within the noise of the measurements the prediction learns from."
+        )
 
     # -- range and prior --------------------------------------------------------------------
 

@@ -177,3 +177,22 @@ def test_source_mismatch_names_modality_and_width() -> None:
     assert message is not None
     assert "vector" in message
     assert "only scratch" in message
+
+
+def test_the_anchor_learner_stays_unless_another_leads_by_more_than_the_margin(
+    recommender,
+) -> None:
+    from advisor.recommender.recommend import ANCHOR_MARGIN
+
+    keys = recommender.model.keys
+    anchor = recommender.anchor
+    means = recommender.accuracy.mean()
+    assert keys[anchor] == max(keys, key=lambda k: means[k])  # the best record across the KB
+    other = (anchor + 1) % len(keys)
+    predicted = np.full(len(keys), 0.5)
+    predicted[other] = 0.5 + ANCHOR_MARGIN / 2
+    assert recommender._keeps_anchor(predicted, keys[other])
+    assert "within the noise" in recommender._anchor_note(predicted)
+    predicted[other] = 0.5 + 2 * ANCHOR_MARGIN
+    assert not recommender._keeps_anchor(predicted, keys[other])
+    assert not recommender._keeps_anchor(predicted, keys[anchor])
