@@ -41,6 +41,7 @@ import optuna
 import torch
 from sklearn.model_selection import StratifiedKFold
 
+from learners.backbones import make_backbone
 from learners.errors import BAD_PARAMETER, ConfigurationError
 from learners.families.base import Learner
 from learners.registry import learner_class, variants
@@ -48,33 +49,39 @@ from learners.source import Source
 from learners.tensors import InputSpec, to_tensor
 from learners.training import augment_images, generator
 
-Suggest = Callable[[optuna.Trial, str], dict[str, Any]]
+Suggest = Callable[[optuna.Trial, str, int], dict[str, Any]]
+"""``(trial, variant, most frozen blocks) → parameters``; the backbone's depth bounds freezing."""
+
+MOST_FROZEN = 3
+"""Freezing is searched in ``0..min(3, blocks)``: freezing every block of Conv-4 leaves only the
+head to train, which the linear probe already covers."""
 PrunerName = Literal["median", "hyperband", "none"]
 
 
 def _finetune(
     trial: optuna.Trial,
     prefix: str,
+    most_frozen: int,
     lr: tuple[float, float] = (1e-4, 1e-2),
     steps: tuple[int, int, int] = (10, 80, 10),
 ) -> dict[str, Any]:
     return {
         "lr": trial.suggest_float(f"{prefix}.lr", *lr, log=True),
         "steps": trial.suggest_int(f"{prefix}.steps", steps[0], steps[1], step=steps[2]),
-        "frozen_blocks": trial.suggest_int(f"{prefix}.frozen_blocks", 0, 3),
+        "frozen_blocks": trial.suggest_int(f"{prefix}.frozen_blocks", 0, most_frozen),
         "weight_decay": trial.suggest_float(f"{prefix}.weight_decay", 1e-6, 1e-2, log=True),
         "augment": trial.suggest_float(f"{prefix}.augment", 0.0, 1.0),
     }
 
 
-def _adaptation(trial: optuna.Trial, prefix: str) -> dict[str, Any]:
+def _adaptation(trial: optuna.Trial, prefix: str, _most_frozen: int) -> dict[str, Any]:
     return {
         "steps": trial.suggest_int(f"{prefix}.steps", 1, 20),
         "inner_lr": trial.suggest_float(f"{prefix}.inner_lr", 1e-3, 1.0, log=True),
     }
 
 
-def _inverse_regularisation(trial: optuna.Trial, prefix: str) -> dict[str, Any]:
+def _inverse_regularisation(trial: optuna.Trial, prefix: str, _most_frozen: int) -> dict[str, Any]:
     return {"C": trial.suggest_float(f"{prefix}.C", 1e-4, 1e3, log=True)}
 
 
@@ -82,14 +89,14 @@ SPACES: dict[str, dict[str, Suggest]] = {
     "transfer": {
         "finetune": _finetune,
         "linear_probe": _inverse_regularisation,
-        "baseline_pp": lambda t, p: {
+        "baseline_pp": lambda t, p, _: {
             "lr": t.suggest_float(f"{p}.lr", 1e-3, 1e-1, log=True),
             "epochs": t.suggest_int(f"{p}.epochs", 20, 200, step=20),
             "scale": t.suggest_float(f"{p}.scale", 2.0, 30.0, log=True),
         },
     },
     "meta": {
-        "protonet": lambda t, p: {
+        "protonet": lambda t, p, _: {
             "distance": t.suggest_categorical(f"{p}.distance", ["euclidean", "cosine"]),
             "temperature": t.suggest_float(f"{p}.temperature", 0.1, 10.0, log=True),
         },
@@ -98,18 +105,18 @@ SPACES: dict[str, dict[str, Suggest]] = {
         "anil": _adaptation,
     },
     "hybrid": {
-        "protomaml": lambda t, p: _finetune(t, p, lr=(1e-5, 5e-3), steps=(5, 60, 5)),
+        "protomaml": lambda t, p, most: _finetune(t, p, most, lr=(1e-5, 5e-3), steps=(5, 60, 5)),
     },
     "scratch": {
         "logreg": _inverse_regularisation,
-        "gbm": lambda t, p: {
+        "gbm": lambda t, p, _: {
             "learning_rate": t.suggest_float(f"{p}.learning_rate", 0.01, 0.5, log=True),
             "n_estimators": t.suggest_int(f"{p}.n_estimators", 20, 300, log=True),
             "max_depth": t.suggest_int(f"{p}.max_depth", 1, 6),
             "min_samples_leaf": t.suggest_int(f"{p}.min_samples_leaf", 1, 20, log=True),
             "subsample": t.suggest_float(f"{p}.subsample", 0.5, 1.0),
         },
-        "cnn": lambda t, p: {
+        "cnn": lambda t, p, _: {
             "lr": t.suggest_float(f"{p}.lr", 1e-4, 1e-2, log=True),
             "steps": t.suggest_int(f"{p}.steps", 20, 200, step=20),
             "weight_decay": t.suggest_float(f"{p}.weight_decay", 1e-6, 1e-2, log=True),
@@ -120,12 +127,27 @@ SPACES: dict[str, dict[str, Suggest]] = {
 
 
 def suggest(
-    trial: optuna.Trial, family: str, choices: Sequence[str] | None = None
+    trial: optuna.Trial,
+    family: str,
+    choices: Sequence[str] | None = None,
+    *,
+    source: Source | None = None,
 ) -> tuple[str, dict[str, Any]]:
-    """The variant and hyper-parameters a trial proposes for ``family``."""
+    """The variant and hyper-parameters a trial proposes for ``family``.
+
+    With a ``source``, the number of frozen blocks searched stops at its backbone's depth
+    (the MLP of a vector source has two blocks, Conv-4 four).
+    """
     names = list(choices) if choices else variants(family)
     variant = str(trial.suggest_categorical("variant", names)) if len(names) > 1 else names[0]
-    return variant, SPACES[family][variant](trial, variant)
+    return variant, SPACES[family][variant](trial, variant, most_frozen(source))
+
+
+def most_frozen(source: Source | None) -> int:
+    """The most blocks a search may freeze: ``min(MOST_FROZEN, blocks of the backbone)``."""
+    if source is None:
+        return MOST_FROZEN
+    return min(MOST_FROZEN, len(make_backbone(source.backbone, source.spec).blocks))
 
 
 def trial_parameters(family: str, variant: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -317,7 +339,7 @@ def _objective(
     seed: int,
 ) -> Callable[[optuna.Trial], float]:
     def objective(trial: optuna.Trial) -> float:
-        variant, params = suggest(trial, family, choices)
+        variant, params = suggest(trial, family, choices, source=source)
         params["random_state"] = seed
         trial.set_user_attr("variant", variant)
         trial.set_user_attr("params", params)

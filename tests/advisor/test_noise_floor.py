@@ -28,9 +28,7 @@ def test_two_equal_learners_match_the_closed_form() -> None:
     assert family[0] == pytest.approx(learner[0])
 
 
-def test_a_family_floor_is_no_larger_than_its_learners_floor_when_variants_share_a_family() -> (
-    None
-):
+def test_a_family_floor_is_no_larger_than_its_learners_floor_when_variants_share_a_family() -> None:
     # Three equal variants of one family against a far worse family: every loss is within the
     # family, so the family floor is zero while the learner floor is not.
     expected = np.array([[0.7, 0.7, 0.7, 0.2]])

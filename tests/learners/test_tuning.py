@@ -126,5 +126,18 @@ def _suggested_names(space, variant: str) -> list[str]:
             )
             return distribution.to_external_repr(distribution.to_internal_repr(first))
 
-    space(Recording({}), variant)
+    space(Recording({}), variant, 3)
     return seen
+
+
+def test_freezing_is_searched_only_as_deep_as_the_sources_backbone() -> None:
+    from types import SimpleNamespace
+
+    from learners.tensors import InputSpec
+    from learners.tuning import most_frozen
+
+    vectors = SimpleNamespace(backbone="mlp", spec=InputSpec.from_data(np.zeros((4, 6))))
+    images = SimpleNamespace(backbone="conv4", spec=InputSpec.from_data(np.zeros((4, 28, 28))))
+    assert most_frozen(vectors) == 2  # type: ignore[arg-type]  # the MLP has two blocks
+    assert most_frozen(images) == 3  # type: ignore[arg-type]  # Conv-4 has four; 3 at most
+    assert most_frozen(None) == 3
