@@ -295,6 +295,7 @@ class Advisor:
             callbacks=callbacks,
             study_name=study_name,
             sampler_seed=sampler_seed,
+            incumbent=True,
         )
 
     def finish_run(
@@ -343,11 +344,12 @@ class Advisor:
     def _warm_start(
         self, family: str, recommendation: Recommendation | None
     ) -> list[tuple[str, dict[str, Any]]]:
-        variant = (
-            recommendation.predicted[family].variant
-            if recommendation is not None and family in recommendation.predicted
-            else default_variant(family)
-        )
+        if recommendation is not None and recommendation.family == family:
+            variant = recommendation.variant
+        elif recommendation is not None and family in recommendation.predicted:
+            variant = recommendation.predicted[family].variant
+        else:
+            variant = default_variant(family)
         configurations: list[tuple[str, dict[str, Any]]] = [(variant, {})]
         if recommendation is not None:
             configurations += self._neighbour_configurations(family, recommendation)

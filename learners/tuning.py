@@ -56,6 +56,8 @@ MOST_FROZEN = 3
 """Freezing is searched in ``0..min(3, blocks)``: freezing every block of Conv-4 leaves only the
 head to train, which the linear probe already covers."""
 PrunerName = Literal["median", "hyperband", "none"]
+INCUMBENT = "incumbent"
+"""User attribute of the trial that :func:`best_of` keeps unless beaten by one standard error."""
 
 
 def _finetune(
@@ -246,6 +248,7 @@ def tune(
     progress: bool = False,
     callbacks: Sequence[Callable[[optuna.Study, optuna.trial.FrozenTrial], None]] = (),
     sampler_seed: int | None = None,
+    incumbent: bool = False,
 ) -> TuningResult:
     """Tune ``family`` on ``(X, y)`` — the support data — with Optuna.
 
@@ -271,6 +274,9 @@ def tune(
         sampler_seed: the sampler's seed when it must differ from ``seed`` — each of several
             workers sharing one study gives its own, or they would all propose the same
             configurations; folds and learners keep ``seed``.
+        incumbent: the first ``warm_start`` configuration is the *incumbent* (the defaults
+            a recommendation stands on): it is kept unless the best trial beats it by more
+            than one standard error (:func:`best_of`).
 
     Raises:
         ConfigurationError: ``learners.bad_parameter`` for no budget at all, or a bad pruner;
@@ -297,8 +303,12 @@ def tune(
         family, inputs, codes, splits=splits, source=source, choices=choices, seed=seed
     )
     start = time.perf_counter()
-    for variant, params in warm_start:
-        study.enqueue_trial(trial_parameters(family, variant, params), skip_if_exists=True)
+    for position, (variant, params) in enumerate(warm_start):
+        study.enqueue_trial(
+            trial_parameters(family, variant, params),
+            user_attrs={INCUMBENT: True} if incumbent and position == 0 else None,
+            skip_if_exists=True,
+        )
     study.optimize(
         objective,
         n_trials=n_trials,
@@ -313,6 +323,13 @@ def tune(
 def best_of(study: optuna.Study, family: str, *, seconds: float = 0.0) -> TuningResult:
     """The best configuration of a (possibly shared) study of ``family``.
 
+    **One-standard-error rule** (Breiman et al. 1984, *Classification and Regression Trees*,
+    §3.4.3; Hastie et al. 2009, §7.10): when the study has a completed *incumbent* trial (see
+    :func:`tune`), it is kept unless the best trial's validation accuracy ``a`` beats it by
+    more than ``SE = √(a (1 − a) / n)``, ``n`` the number of validation predictions behind
+    ``a``. With a handful of validation examples (1 or 2 shots per class) the best of 20
+    trials is mostly the luckiest, and a search that follows it lands below the defaults.
+
     Raises:
         ConfigurationError: ``learners.bad_parameter`` when no trial completed, with every
             trial's failure reason.
@@ -323,7 +340,13 @@ def best_of(study: optuna.Study, family: str, *, seconds: float = 0.0) -> Tuning
         raise ConfigurationError(
             f"No trial of the {family} study completed: {reasons}.", code=BAD_PARAMETER
         )
-    best = study.best_trial
+    best = max(completed, key=lambda t: float(t.value if t.value is not None else -math.inf))
+    incumbents = [t for t in completed if t.user_attrs.get(INCUMBENT)]
+    if incumbents and best.value is not None and incumbents[0].value is not None:
+        accuracy = float(best.value)
+        validated = max(int(best.user_attrs.get("validated", 0)), 1)
+        if incumbents[0].value >= accuracy - math.sqrt(accuracy * (1 - accuracy) / validated):
+            best = incumbents[0]
     variant, params = best.user_attrs["variant"], dict(best.user_attrs["params"])
     return TuningResult(family, variant, params, float(best.value or math.nan), study, seconds)
 
@@ -349,6 +372,7 @@ def _objective(
                 model = learner_class(family, variant)(source=source, **params)
                 model.fit(X[split.train], codes[split.train])
                 scores.append(float(np.mean(model.predict(split.X_val) == split.y_val)))
+                trial.set_user_attr("validated", sum(len(s.y_val) for s in splits[: step + 1]))
                 trial.report(float(np.mean(scores)), step)
                 if trial.should_prune():
                     raise optuna.TrialPruned

@@ -141,3 +141,54 @@ def test_freezing_is_searched_only_as_deep_as_the_sources_backbone() -> None:
     assert most_frozen(vectors) == 2  # type: ignore[arg-type]  # the MLP has two blocks
     assert most_frozen(images) == 3  # type: ignore[arg-type]  # Conv-4 has four; 3 at most
     assert most_frozen(None) == 3
+
+
+def _study_of(trials: list[tuple[float, int, bool]]) -> optuna.Study:
+    """A finished study of ``(value, validation predictions, incumbent?)`` trials."""
+    study = optuna.create_study(direction="maximize")
+    for number, (value, validated, incumbent) in enumerate(trials):
+        attrs = {"variant": "logreg", "params": {"C": float(number + 1)}, "validated": validated}
+        if incumbent:
+            attrs["incumbent"] = True
+        study.add_trial(
+            optuna.trial.create_trial(
+                params={"logreg.C": float(number + 1)},
+                distributions={"logreg.C": optuna.distributions.FloatDistribution(1e-4, 1e3)},
+                value=value,
+                user_attrs=attrs,
+            )
+        )
+    return study
+
+
+def test_the_incumbent_stays_unless_beaten_by_one_standard_error() -> None:
+    from learners.tuning import best_of
+
+    # 0.85 on 20 validation predictions: SE = √(0.85·0.15/20) ≈ 0.080, so 0.80 is within it.
+    kept = best_of(_study_of([(0.80, 20, True), (0.85, 20, False)]), "scratch")
+    assert kept.params["C"] == 1.0
+    # 0.95 on 400 predictions: SE ≈ 0.011, and the incumbent's 0.80 is far below.
+    beaten = best_of(_study_of([(0.80, 400, True), (0.95, 400, False)]), "scratch")
+    assert beaten.params["C"] == 2.0
+    # Without an incumbent the best trial wins, however small its lead.
+    plain = best_of(_study_of([(0.80, 20, False), (0.85, 20, False)]), "scratch")
+    assert plain.params["C"] == 2.0
+
+
+def test_tune_marks_the_first_warm_start_as_the_incumbent(tmp_path: Path) -> None:
+    X, y = blob_classes(3, 6, 4, seed=4)
+    result = tune(
+        "scratch",
+        X,
+        y,
+        n_trials=3,
+        pruner="none",
+        seed=0,
+        storage=f"sqlite:///{tmp_path / 'i.sqlite3'}",
+        warm_start=[("logreg", {"C": 0.5}), ("logreg", {"C": 5.0})],
+        incumbent=True,
+    )
+    trials = result.study.trials
+    assert trials[0].user_attrs.get("incumbent") is True
+    assert not any(t.user_attrs.get("incumbent") for t in trials[1:])
+    assert all(t.user_attrs["validated"] == len(y) for t in trials if t.value is not None)
