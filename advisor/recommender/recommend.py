@@ -122,7 +122,19 @@ class Recommender:
         runner_up = next(f for f in ranked if f != family)
         explanation = Explanation(
             summary=self._summary(
-                (family, variant), runner_up, per_family, p_best=p_best, fallback=fallback
+                (family, variant),
+                runner_up,
+                per_family,
+                p_best=p_best,
+                fallback=fallback,
+                chosen=Prediction(
+                    accuracy=float(predicted[self.anchor]),
+                    low=float(low[self.anchor]),
+                    high=float(high[self.anchor]),
+                    variant=variant,
+                )
+                if anchored
+                else None,
             )
             + (self._anchor_note(predicted) if anchored and mismatch is None else ""),
             drivers=self._drivers(x, family, runner_up),
@@ -308,9 +320,15 @@ class Recommender:
         *,
         p_best: np.ndarray,
         fallback: tuple[str, str, str] | None,
+        chosen: Prediction | None = None,
     ) -> str:
+        """The recommendation in one paragraph.
+
+        ``chosen`` is the recommended learner's own prediction where it is not its family's
+        best-predicted variant (the anchor kept).
+        """
         family, variant = choice
-        chosen, second = per_family[family], per_family[runner_up]
+        chosen, second = chosen or per_family[family], per_family[runner_up]
         probability = float(p_best[self.families.index(family)])
         text = (
             f"{family} ({variant}) is predicted to reach {chosen.accuracy:.0%} accuracy "
