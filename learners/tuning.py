@@ -133,16 +133,16 @@ def suggest(
     family: str,
     choices: Sequence[str] | None = None,
     *,
-    source: Source | None = None,
+    frozen_limit: int = MOST_FROZEN,
 ) -> tuple[str, dict[str, Any]]:
     """The variant and hyper-parameters a trial proposes for ``family``.
 
-    With a ``source``, the number of frozen blocks searched stops at its backbone's depth
+    ``frozen_limit`` bounds the frozen blocks searched: :func:`most_frozen` of the source
     (the MLP of a vector source has two blocks, Conv-4 four).
     """
     names = list(choices) if choices else variants(family)
     variant = str(trial.suggest_categorical("variant", names)) if len(names) > 1 else names[0]
-    return variant, SPACES[family][variant](trial, variant, most_frozen(source))
+    return variant, SPACES[family][variant](trial, variant, frozen_limit)
 
 
 def most_frozen(source: Source | None) -> int:
@@ -340,7 +340,7 @@ def best_of(study: optuna.Study, family: str, *, seconds: float = 0.0) -> Tuning
         raise ConfigurationError(
             f"No trial of the {family} study completed: {reasons}.", code=BAD_PARAMETER
         )
-    best = max(completed, key=lambda t: float(t.value if t.value is not None else -math.inf))
+    best = study.best_trial
     incumbents = [t for t in completed if t.user_attrs.get(INCUMBENT)]
     if incumbents and best.value is not None and incumbents[0].value is not None:
         accuracy = float(best.value)
@@ -361,18 +361,22 @@ def _objective(
     choices: Sequence[str] | None,
     seed: int,
 ) -> Callable[[optuna.Trial], float]:
+    frozen_limit = most_frozen(source)
+
     def objective(trial: optuna.Trial) -> float:
-        variant, params = suggest(trial, family, choices, source=source)
+        variant, params = suggest(trial, family, choices, frozen_limit=frozen_limit)
         params["random_state"] = seed
         trial.set_user_attr("variant", variant)
         trial.set_user_attr("params", params)
         scores: list[float] = []
+        validated = 0
         try:
             for step, split in enumerate(splits):
                 model = learner_class(family, variant)(source=source, **params)
                 model.fit(X[split.train], codes[split.train])
                 scores.append(float(np.mean(model.predict(split.X_val) == split.y_val)))
-                trial.set_user_attr("validated", sum(len(s.y_val) for s in splits[: step + 1]))
+                validated += len(split.y_val)
+                trial.set_user_attr("validated", validated)
                 trial.report(float(np.mean(scores)), step)
                 if trial.should_prune():
                     raise optuna.TrialPruned

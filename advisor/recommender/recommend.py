@@ -113,7 +113,11 @@ class Recommender:
         fallback = None if in_range else self._prior(values)
         family = fallback[0] if fallback else ranked[0]
         variant = fallback[1] if fallback else per_family[family].variant
-        anchored = fallback is None and self._keeps_anchor(predicted, (family, variant))
+        anchored = (
+            fallback is None
+            and mismatch is None
+            and self._keeps_anchor(predicted, (family, variant))
+        )
         if anchored:
             family, variant = self.model.keys[self.anchor]
         if mismatch is not None:
@@ -127,16 +131,11 @@ class Recommender:
                 per_family,
                 p_best=p_best,
                 fallback=fallback,
-                chosen=Prediction(
-                    accuracy=float(predicted[self.anchor]),
-                    low=float(low[self.anchor]),
-                    high=float(high[self.anchor]),
-                    variant=variant,
-                )
+                chosen=_prediction(self.model.keys, self.anchor, predicted, low, high)
                 if anchored
                 else None,
             )
-            + (self._anchor_note(predicted) if anchored and mismatch is None else ""),
+            + (self._anchor_note(predicted) if anchored else ""),
             drivers=self._drivers(x, family, runner_up),
             neighbours=self._neighbours(x),
             risks=([mismatch] if mismatch else [])
@@ -162,12 +161,7 @@ class Recommender:
         for family in self.families:
             columns = [j for j, key in enumerate(self.model.keys) if key[0] == family]
             best = max(columns, key=lambda j: predicted[j])
-            result[family] = Prediction(
-                accuracy=float(predicted[best]),
-                low=float(low[best]),
-                high=float(high[best]),
-                variant=self.model.keys[best][1],
-            )
+            result[family] = _prediction(self.model.keys, best, predicted, low, high)
         return result
 
     def _keeps_anchor(self, predicted: np.ndarray, choice: tuple[str, str]) -> bool:
@@ -337,6 +331,15 @@ class Recommender:
             f"probability of being the best family: {probability:.0%}."
         )
         return text if fallback is None else f"{fallback[2]} {text}"
+
+
+def _prediction(
+    keys: list[tuple[str, str]], j: int, predicted: np.ndarray, low: np.ndarray, high: np.ndarray
+) -> Prediction:
+    """Learner ``j``'s prediction with its interval."""
+    return Prediction(
+        accuracy=float(predicted[j]), low=float(low[j]), high=float(high[j]), variant=keys[j][1]
+    )
 
 
 def _pairwise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
