@@ -12,7 +12,9 @@ base's domains (:mod:`advisor.kb.domains`; seeds from 10,000 on, which the KB ne
 * ``in-domain`` — the held-out classes of every ``glyphs`` source script, together;
 * ``glyphs:<script>`` — each glyph script the source never saw (``glyphs`` for all of them);
 * ``cross-glyphs`` — the scripts the source never saw, pooled: task ``i`` is drawn from script
-  ``i mod 10``, so 200 tasks give 20 per script (each script's own cell needs 200 of its own);
+  ``i mod 10`` with seed ``10,000 + i``, so 200 tasks give 20 per script. A script's own target
+  interleaves the same way (its task ``j`` has seed ``10,000 + index + 10 j``), so the pooled
+  target's tasks of a script *are* that script's first tasks, counted once in both tables;
 * ``digits`` — scikit-learn's real handwritten digits;
 * ``tabular:<world>:<shift>`` — shifted targets of a synthetic world, against that world's
   source (``tabular`` for both worlds' covariate and concept shifts).
@@ -64,12 +66,23 @@ def cross_glyph_scripts() -> list[str]:
     return [d.name for d in KB_DOMAINS if d.name.startswith("glyphs:") and d.kind == "cross"]
 
 
+def seeds_of(target: str, tasks: range) -> list[int]:
+    """The seeds of tasks ``tasks`` (indices) of ``target``; see the module's docstring."""
+    scripts = cross_glyph_scripts()
+    if target in scripts:
+        return [FIRST_SEED + scripts.index(target) + len(scripts) * j for j in tasks]
+    return [FIRST_SEED + j for j in tasks]
+
+
+def script_of(seed: int) -> str:
+    """The glyph script a pooled task with this seed is drawn from."""
+    scripts = cross_glyph_scripts()
+    return scripts[seed % len(scripts)]
+
+
 def task_data(target: str, seed: int) -> Dataset:
     """The data a task of ``target`` with this seed is drawn from."""
-    if target == POOLED:
-        scripts = cross_glyph_scripts()
-        return target_data(scripts[seed % len(scripts)])
-    return target_data(target)
+    return target_data(script_of(seed) if target == POOLED else target)
 
 
 @lru_cache(maxsize=32)
@@ -133,8 +146,7 @@ def jobs(args: argparse.Namespace, done: set[tuple]) -> Iterator[Job]:
     The first chunk of every (target, shots, variant) cell comes before any cell's second, so
     a run stopped early leaves every cell with about the same number of tasks.
     """
-    seeds = range(FIRST_SEED, FIRST_SEED + args.tasks)
-    chunks = [tuple(seeds[i : i + args.chunk]) for i in range(0, args.tasks, args.chunk)]
+    chunks = [range(i, min(i + args.chunk, args.tasks)) for i in range(0, args.tasks, args.chunk)]
     cells = []
     for target in targets(args.targets):
         for shots in args.shots:
@@ -149,8 +161,30 @@ def jobs(args: argparse.Namespace, done: set[tuple]) -> Iterator[Job]:
                 ]
     for chunk in reversed(chunks) if args.from_end else chunks:
         for target, shots, family, variant in cells:
-            if (target, shots, family, variant, chunk) not in done:
-                yield Job(target, shots, family, variant, chunk)
+            seeds = tuple(
+                seed
+                for seed in seeds_of(target, chunk)
+                if (target, shots, family, variant, seed) not in done
+            )
+            if seeds:
+                yield Job(target, shots, family, variant, seeds)
+
+
+def measurements(results: list[dict[str, object]]) -> dict[tuple, tuple[float, float]]:
+    """(target, shots, family, variant, seed) → (accuracy, seconds), one per task.
+
+    A pooled task is also its script's task with the same seed (the same data, the same draw,
+    the same learner seed), so it counts for that script's target as well.
+    """
+    found: dict[tuple, tuple[float, float]] = {}
+    for r in results:
+        rows = zip(r["seeds"], r["accuracies"], r["seconds"], strict=True)  # type: ignore[call-overload]
+        for seed, accuracy, seconds in rows:
+            cell = (r["shots"], r["family"], r["variant"], seed)
+            found.setdefault((r["target"], *cell), (accuracy, seconds))
+            if r["target"] == POOLED:
+                found.setdefault((script_of(seed), *cell), (accuracy, seconds))
+    return found
 
 
 def read_results(path: Path) -> list[dict[str, object]]:
@@ -159,8 +193,11 @@ def read_results(path: Path) -> list[dict[str, object]]:
     raw = path.read_bytes()
     text = (gzip.decompress(raw) if path.suffix == ".gz" else raw).decode()
     unique: dict[tuple, dict[str, object]] = {}
-    for line in text.splitlines():
-        if line.strip():
+    lines = [line for line in text.splitlines() if line.strip()]
+    if lines and not lines[-1].endswith("}"):
+        lines.pop()  # a run killed while writing leaves a torn last line; its chunk reruns
+    for line in lines:
+        if line:
             r = json.loads(line)
             unique[(r["target"], r["shots"], r["family"], r["variant"], tuple(r["seeds"]))] = r
     return list(unique.values())
@@ -180,6 +217,13 @@ def main() -> None:
     parser.add_argument("--chunk", type=int, default=25)
     parser.add_argument("--results", type=Path, default=Path("bench-learners.jsonl"))
     parser.add_argument(
+        "--include",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="Other results files (read only): their tasks count as done and are reported.",
+    )
+    parser.add_argument(
         "--from-end",
         action="store_true",
         help="Take the chunks last seed first: a second process on a copy of the results file\n"
@@ -189,13 +233,14 @@ def main() -> None:
         "--report-only", action="store_true", help="Print the tables of --results; run nothing."
     )
     args = parser.parse_args()
+
+    def everything() -> list[dict[str, object]]:
+        return [r for path in [args.results, *args.include] for r in read_results(path)]
+
     if args.report_only:
-        report(args, read_results(args.results), 0.0)
+        report(args, everything(), 0.0)
         return
-    previous = read_results(args.results)
-    done = {
-        (r["target"], r["shots"], r["family"], r["variant"], tuple(r["seeds"])) for r in previous
-    }
+    done = set(measurements(everything()))
     todo = list(jobs(args, done))
     for name in {source_for(t).name for t in targets(args.targets)}:
         kb_source(name)  # build any missing source once, before the workers start
@@ -207,23 +252,19 @@ def main() -> None:
             out.flush()
             if (index + 1) % 20 == 0:
                 print(f"{index + 1}/{len(todo)} chunks", flush=True)
-    report(args, read_results(args.results), time.perf_counter() - started)
+    report(args, everything(), time.perf_counter() - started)
 
 
 def report(args: argparse.Namespace, results: list[dict[str, object]], seconds: float) -> None:
-    """Markdown: one table per target (variants × shots), then the pooled scripts one by one."""
+    """Markdown: one table per target (variants × shots), then each unseen script's table."""
     merged: dict[tuple, tuple[list[float], list[float]]] = {}
-    per_script: dict[tuple, list[float]] = {}
+    for (target, k, family, variant, _), (accuracy, took) in measurements(results).items():
+        got = merged.setdefault((target, k, f"{family}/{variant}"), ([], []))
+        got[0].append(accuracy)
+        got[1].append(took)
     scripts = cross_glyph_scripts()
-    for r in results:
-        name = f"{r['family']}/{r['variant']}"
-        got = merged.setdefault((r["target"], r["shots"], name), ([], []))
-        got[0].extend(r["accuracies"])  # type: ignore[arg-type]
-        got[1].extend(r["seconds"])  # type: ignore[arg-type]
-        if r["target"] == POOLED:
-            for seed, accuracy in zip(r["seeds"], r["accuracies"], strict=True):  # type: ignore[call-overload]
-                script = scripts[seed % len(scripts)].removeprefix("glyphs:")
-                per_script.setdefault((script, r["shots"], name), []).append(accuracy)
+    per_script = {key: value for key, value in merged.items() if key[0] in scripts}
+    merged = {key: value for key, value in merged.items() if key[0] not in scripts}
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d")
     if args.report_only:
         print(f"\nReport of {args.results} ({now}); where each target ran:\n")
@@ -241,7 +282,7 @@ def report(args: argparse.Namespace, results: list[dict[str, object]], seconds: 
         tally[machine] = tally.get(machine, 0) + len(r["seconds"])  # type: ignore[arg-type]
     for target, tally in sorted(machines.items()):
         print(f"- {target}: " + ", ".join(f"{n} tasks on {m}" for m, n in tally.items()))
-    shots = sorted({key[1] for key in merged})
+    shots = sorted({key[1] for key in [*merged, *per_script]})
     for target in sorted({key[0] for key in merged}):
         print(f"\n**{target}** — accuracy % (95 % interval; n tasks), seconds per task\n")
         print("| variant | " + " | ".join(f"{k}-shot | s" for k in shots) + " |")
@@ -256,19 +297,21 @@ def report(args: argparse.Namespace, results: list[dict[str, object]], seconds: 
         print_per_script(per_script, shots)
 
 
-def print_per_script(per_script: dict[tuple, list[float]], shots: list[int]) -> None:
-    """The pooled target's tasks, script by script (20 tasks per script in 200)."""
-    print("\n**cross-glyphs, script by script** — accuracy % (n tasks per cell)\n")
+def print_per_script(
+    per_script: dict[tuple, tuple[list[float], list[float]]], shots: list[int]
+) -> None:
+    """Each unseen glyph script on its own: accuracy ± 95 % interval, one table per shot count."""
+    print("\n**each unseen glyph script** — accuracy % ± 95 % interval (n tasks per cell)\n")
     names = sorted({key[2] for key in per_script})
     for k in shots:
         print(f"\n{k}-shot\n")
         print("| script | n | " + " | ".join(names) + " |")
         print("| --- | --- |" + " --- |" * len(names))
         for script in sorted({key[0] for key in per_script}):
-            values = [per_script.get((script, k, name), []) for name in names]
+            values = [per_script.get((script, k, name), ([], []))[0] for name in names]
             print(
-                f"| {script} | {len(values[0])} | "
-                + " | ".join(f"{100 * np.mean(v):.1f}" if v else "—" for v in values)
+                f"| {script.removeprefix('glyphs:')} | {min(map(len, values))} | "
+                + " | ".join(_mean_interval(v).split(" (")[0] for v in values)
                 + " |"
             )
 
