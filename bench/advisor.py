@@ -25,6 +25,7 @@ import time
 
 import numpy as np
 import optuna
+import pandas as pd
 
 from advisor import Advisor
 from advisor.kb.domains import KB_DOMAINS, draw_task, kb_source, load_domain
@@ -75,7 +76,14 @@ def run_latency(tasks: int) -> None:
 
 def run_floor() -> None:
     header("floor")
-    print(markdown(noise_floor(read_kb(), draws=400)))
+    kb = read_kb()
+    print(markdown(noise_floor(kb, draws=400)))
+    print("\nThe same oracle if every task had been measured on more query examples:\n")
+    rows = []
+    for scale in (1, 2, 4, 10):
+        overall = noise_floor(kb, draws=400, query_scale=scale).iloc[[-1]]
+        rows.append(overall.assign(domain=f"all, {scale}× the queries"))
+    print(markdown(pd.concat(rows, ignore_index=True)))
 
 
 def run_tuned(tasks: int, trials: int) -> None:

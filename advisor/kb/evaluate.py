@@ -34,6 +34,9 @@ from advisor.recommender import Recommender, task_table
 from learners import FAMILIES, default_variant
 
 CLEAR_GAP = 0.02
+PERCENT_COLUMNS = frozenset(
+    {"selection", "selection (clear)", "coverage", "clear", "selection ceiling (clear)"}
+)
 Key = tuple[str, str]
 METHODS = ("advisor", "always transfer", "always meta", "single best", "rule of thumb", "random")
 
@@ -164,7 +167,7 @@ def markdown(table: pd.DataFrame) -> str:
         for column in columns:
             value = row[column]
             if isinstance(value, float):
-                percent = column in ("selection", "selection (clear)", "coverage")
+                percent = column in PERCENT_COLUMNS
                 cells.append(
                     "—"
                     if np.isnan(value)
