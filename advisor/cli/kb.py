@@ -15,13 +15,22 @@ def kb() -> None:
     """The knowledge base: measured runs of every learner on many tasks."""
 
 
-def _grid(domains: tuple[str, ...], repeats: int) -> list[Any]:
+def _grid(domains: tuple[str, ...], repeats: int, max_queries: int | None) -> list[Any]:
     """The task grid of ``build`` and ``finish``: the given domains (all by default)."""
     from advisor.kb import default_grid  # noqa: PLC0415
     from advisor.kb.domains import DOMAIN_BY_NAME, KB_DOMAINS  # noqa: PLC0415
 
     chosen = [DOMAIN_BY_NAME[d] for d in domains] if domains else list(KB_DOMAINS)
-    return list(default_grid(domains=chosen, repeats=repeats))
+    return list(default_grid(domains=chosen, repeats=repeats, max_queries=max_queries))
+
+
+def _max_queries_option(function: Any) -> Any:
+    return click.option(
+        "--max-queries",
+        type=click.IntRange(min=15),
+        help="Measure each task on up to this many query examples per class, as the domain "
+        "allows (default: 15; more queries, less noise in every accuracy).",
+    )(function)
 
 
 @kb.command()
@@ -42,6 +51,7 @@ def _grid(domains: tuple[str, ...], repeats: int) -> list[Any]:
     help="Also tune every family on this many tasks (seeded choice).",
 )
 @click.option("--tuned-trials", default=10, show_default=True, help="Trials of those studies.")
+@_max_queries_option
 @reports_errors
 def build(
     *,
@@ -52,11 +62,12 @@ def build(
     limit: int | None,
     tuned: int,
     tuned_trials: int,
+    max_queries: int | None,
 ) -> None:
     """Measure every learner on the task grid (resumable: rerun to continue)."""
     from advisor.kb import build_kb  # noqa: PLC0415
 
-    specs = _grid(domains, repeats)
+    specs = _grid(domains, repeats, max_queries)
     if limit is not None:
         specs = specs[:limit]
     table = build_kb(
@@ -76,9 +87,16 @@ def build(
 @click.option("--domain", "domains", multiple=True, help="Only these domains (repeatable).")
 @click.option("--tuned", default=0, show_default=True, help="As given to build.")
 @click.option("--tuned-trials", default=10, show_default=True, help="As given to build.")
+@_max_queries_option
 @reports_errors
 def finish(
-    *, out: Path, repeats: int, domains: tuple[str, ...], tuned: int, tuned_trials: int
+    *,
+    out: Path,
+    repeats: int,
+    domains: tuple[str, ...],
+    tuned: int,
+    tuned_trials: int,
+    max_queries: int | None,
 ) -> None:
     """Write the KB from the tasks an unfinished build measured so far (it can resume later).
 
@@ -87,7 +105,7 @@ def finish(
     """
     from advisor.kb.build import finish_kb  # noqa: PLC0415
 
-    specs = _grid(domains, repeats)
+    specs = _grid(domains, repeats, max_queries)
     table = finish_kb(specs, out, tuned=tuned, tuned_trials=tuned_trials, keep_parts=True)
     tasks = table["task_id"].nunique()
     click.echo(f"Wrote {out}: {tasks} of the grid's {len(specs)} tasks, {len(table)} rows")

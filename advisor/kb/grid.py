@@ -15,6 +15,14 @@ ways, shots, queries and seed — so that anyone can draw the same task again
   ``max_support`` support examples (larger tasks add cost, not information, to a
   *few*-shot knowledge base);
 * **queries** 15 per class; **seeds** ``0 … repeats − 1`` for every combination.
+
+``max_queries`` measures each task on more query examples — as many per class as the domain's
+smallest class holds beyond the shots, up to ``max_queries`` (never fewer than ``queries``, which
+still decides what is feasible). The accuracy of a task measured on ``n`` query examples has a
+binomial standard error ``√(p(1 − p)/n)``, and that noise bounds how well any recommender can be
+judged on the KB (:mod:`advisor.kb.noise`). A task drawn with more queries has the *same*
+support set, hence the same meta-features and fits, and its query set contains the smaller
+one's, since :func:`~advisor.datasets.sample_task` takes each class's support first.
 """
 
 from __future__ import annotations
@@ -57,8 +65,11 @@ def default_grid(
     queries: int = QUERIES,
     repeats: int = 2,
     max_support: int = 250,
+    max_queries: int | None = None,
 ) -> list[TaskSpec]:
     """Every feasible task of the grid (module docstring), in a stable order."""
+    if max_queries is not None and max_queries < queries:
+        raise ValueError(f"max_queries ({max_queries}) is below queries ({queries})")
     specs = []
     for domain in domains:
         n_classes, per_class = domain_capacity(domain)
@@ -78,7 +89,9 @@ def default_grid(
                         kind=domain.kind,
                         ways=n_ways,
                         shots=n_shots,
-                        queries=queries,
+                        queries=queries
+                        if max_queries is None
+                        else min(max_queries, per_class - n_shots),
                         seed=seed,
                     )
                     for seed in range(repeats)
