@@ -164,11 +164,16 @@ def trial_parameters(family: str, variant: str, params: dict[str, Any]) -> dict[
 
 @dataclass(frozen=True, eq=False)
 class Split:
-    """One validation fold on the support set: train rows, and validation inputs and codes."""
+    """One validation fold on the support set.
+
+    Train rows; validation inputs and codes; and ``origin``, the support rows the validation
+    inputs were made from (the rows themselves, or the examples that were copied).
+    """
 
     train: np.ndarray
     X_val: np.ndarray
     y_val: np.ndarray
+    origin: np.ndarray
 
 
 def validation_splits(
@@ -179,10 +184,11 @@ def validation_splits(
     smallest = int(counts[counts > 0].min())
     if smallest >= 2:
         splitter = StratifiedKFold(n_splits=min(folds, smallest), shuffle=True, random_state=seed)
-        return [Split(train, X[val], codes[val]) for train, val in splitter.split(X, codes)]
+        return [Split(train, X[val], codes[val], val) for train, val in splitter.split(X, codes)]
     everything = np.arange(codes.size)
     return [
-        Split(everything, _augmented_copy(X, spec, seed + fold), codes) for fold in range(folds)
+        Split(everything, _augmented_copy(X, spec, seed + fold), codes, everything)
+        for fold in range(folds)
     ]
 
 
@@ -320,15 +326,30 @@ def tune(
     return best_of(study, family, seconds=time.perf_counter() - start)
 
 
+def standard_error(accuracy: float, n: int) -> float:
+    """Agresti–Coull standard error (``z = 1``) of an accuracy over ``n`` examples."""
+    adjusted_n = n + 1.0
+    adjusted = (accuracy * n + 0.5) / adjusted_n
+    return math.sqrt(adjusted * (1.0 - adjusted) / adjusted_n)
+
+
 def best_of(study: optuna.Study, family: str, *, seconds: float = 0.0) -> TuningResult:
     """The best configuration of a (possibly shared) study of ``family``.
 
     **One-standard-error rule** (Breiman et al. 1984, *Classification and Regression Trees*,
     §3.4.3; Hastie et al. 2009, §7.10): when the study has a completed *incumbent* trial (see
     :func:`tune`), it is kept unless the best trial's validation accuracy ``a`` beats it by
-    more than ``SE = √(a (1 − a) / n)``, ``n`` the number of validation predictions behind
-    ``a``. With a handful of validation examples (1 or 2 shots per class) the best of 20
-    trials is mostly the luckiest, and a search that follows it lands below the defaults.
+    more than one standard error. With a handful of validation examples (1 or 2 shots per
+    class) the best of 20 trials is mostly the luckiest, and a search that follows it lands
+    below the defaults.
+
+    ``n`` is the number of *independent* validation examples behind ``a``: the distinct support
+    examples validated on — augmented copies of one 1-shot image are one example, not one per
+    fold (they share the image, so their outcomes move together). The standard error is
+    Agresti–Coull's with ``z = 1`` (Agresti & Coull 1998), which stays positive at ``a = 1``
+    where the plain binomial one is 0:
+
+        ñ = n + 1,   ã = (a n + ½) / ñ,   SE = √(ã (1 − ã) / ñ).
 
     Raises:
         ConfigurationError: ``learners.bad_parameter`` when no trial completed, with every
@@ -345,7 +366,7 @@ def best_of(study: optuna.Study, family: str, *, seconds: float = 0.0) -> Tuning
     if incumbents and best.value is not None and incumbents[0].value is not None:
         accuracy = float(best.value)
         validated = max(int(best.user_attrs.get("validated", 0)), 1)
-        if incumbents[0].value >= accuracy - math.sqrt(accuracy * (1 - accuracy) / validated):
+        if incumbents[0].value >= accuracy - standard_error(accuracy, validated):
             best = incumbents[0]
     variant, params = best.user_attrs["variant"], dict(best.user_attrs["params"])
     return TuningResult(family, variant, params, float(best.value or math.nan), study, seconds)
@@ -369,14 +390,14 @@ def _objective(
         trial.set_user_attr("variant", variant)
         trial.set_user_attr("params", params)
         scores: list[float] = []
-        validated = 0
+        validated = np.zeros(codes.size, dtype=bool)
         try:
             for step, split in enumerate(splits):
                 model = learner_class(family, variant)(source=source, **params)
                 model.fit(X[split.train], codes[split.train])
                 scores.append(float(np.mean(model.predict(split.X_val) == split.y_val)))
-                validated += len(split.y_val)
-                trial.set_user_attr("validated", validated)
+                validated[split.origin] = True
+                trial.set_user_attr("validated", int(validated.sum()))
                 trial.report(float(np.mean(scores)), step)
                 if trial.should_prune():
                     raise optuna.TrialPruned

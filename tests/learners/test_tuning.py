@@ -181,6 +181,44 @@ def test_the_incumbent_stays_unless_beaten_by_one_standard_error() -> None:
     assert plain.params["C"] == 2.0
 
 
+def test_the_standard_error_is_agresti_coulls_and_positive_at_a_perfect_score() -> None:
+    from learners.tuning import standard_error
+
+    # n = 20, a = 0.85: ñ = 21, ã = 17.5/21, SE = √(ã(1 − ã)/21).
+    assert standard_error(0.85, 20) == pytest.approx(((17.5 / 21) * (3.5 / 21) / 21) ** 0.5)
+    assert standard_error(1.0, 10) == pytest.approx(((10.5 / 11) * (0.5 / 11) / 11) ** 0.5)
+    assert standard_error(1.0, 10) > 0.05
+    assert standard_error(0.9, 10_000) == pytest.approx((0.9 * 0.1 / 10_000) ** 0.5, rel=0.01)
+
+
+def test_a_perfect_score_on_few_examples_does_not_unseat_a_close_incumbent() -> None:
+    from learners.tuning import best_of
+
+    # 1.0 on 10 examples is within one SE (≈ 0.063) of 0.95, not of 0.90.
+    kept = best_of(_study_of([(0.95, 10, True), (1.0, 10, False)]), "scratch")
+    assert kept.params["C"] == 1.0
+    beaten = best_of(_study_of([(0.90, 10, True), (1.0, 10, False)]), "scratch")
+    assert beaten.params["C"] == 2.0
+
+
+def test_augmented_copies_of_one_shot_examples_count_once_as_validation_examples(
+    tmp_path: Path,
+) -> None:
+    X, y = blob_classes(4, 1, 5, seed=2)  # 1 shot: every fold validates on copies of all 4
+    result = tune(
+        "scratch",
+        X,
+        y,
+        choices=["logreg"],
+        n_trials=2,
+        folds=3,
+        pruner="none",
+        seed=0,
+        storage=f"sqlite:///{tmp_path / 'one-shot.sqlite3'}",
+    )
+    assert [t.user_attrs["validated"] for t in result.study.trials] == [4, 4]
+
+
 def test_tune_marks_the_first_warm_start_as_the_incumbent(tmp_path: Path) -> None:
     warm_start = [("logreg", {"C": 0.5}), ("logreg", {"C": 5.0})]
     trials = _warm_started(tmp_path, warm_start, incumbent=True).study.trials
