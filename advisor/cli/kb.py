@@ -64,7 +64,11 @@ def build(
     tuned_trials: int,
     max_queries: int | None,
 ) -> None:
-    """Measure every learner on the task grid (resumable: rerun to continue)."""
+    """Measure every learner on the task grid (resumable: rerun to continue).
+
+    A knowledge base already at --out is extended, not replaced: its tasks are kept and only
+    the grid's missing ones are measured (so a partial one from `kb finish` resumes too).
+    """
     from advisor.kb import build_kb  # noqa: PLC0415
 
     specs = _grid(domains, repeats, max_queries)

@@ -74,7 +74,8 @@ def build_kb(
 ) -> pd.DataFrame:
     """Measure every task of ``specs`` and write the knowledge base to ``out``.
 
-    Tasks already measured by an interrupted build of ``out`` are skipped (resumable). Work
+    Tasks already measured by an interrupted build of ``out``, or held by a knowledge base
+    already at ``out`` (a partial one written by :func:`finish_kb`, say), are skipped. Work
     is spread over ``workers`` processes with one torch thread each, ``batch`` tasks at a
     time; results do not depend on the number of workers (every task is seeded by its spec).
     ``tuned`` tasks, drawn with a fixed seed among those with at most
@@ -84,6 +85,7 @@ def build_kb(
     """
     path = Path(out)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    store.extend_existing(path)
     done = store.done_task_ids(path)
     todo = _round_robin([spec for spec in specs if spec.task_id not in done])
     say = note or (lambda _message: None)

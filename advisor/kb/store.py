@@ -6,7 +6,8 @@ meta-features (columns ``mf.<name>``), the accuracy on the query set and the tim
 the library versions — and the SHA-256 of the table. :func:`read_kb` checks both.
 
 While building, finished tasks are written to ``kb.parts/`` one file per batch, so an
-interrupted build resumes where it stopped (:func:`done_task_ids`).
+interrupted build resumes where it stopped (:func:`done_task_ids`); a build also keeps the tasks
+of a knowledge base already at its path (:func:`extend_existing`).
 """
 
 from __future__ import annotations
@@ -48,13 +49,26 @@ def done_task_ids(path: Path) -> set[str]:
     return ids
 
 
-def write_part(path: Path, rows: list[dict[str, Any]], index: int) -> None:
+def write_part(path: Path, rows: list[dict[str, Any]] | pd.DataFrame, index: int) -> None:
     """Append one batch of finished rows (written atomically)."""
     folder = parts_dir(path)
     folder.mkdir(parents=True, exist_ok=True)
     temporary = folder / f"part-{index:06d}.tmp"
     pd.DataFrame(rows).to_parquet(temporary, index=False)
     temporary.replace(folder / f"part-{index:06d}.parquet")
+
+
+def extend_existing(path: Path) -> None:
+    """Let a build extend the knowledge base already at ``path``: its rows become part 0.
+
+    Only when no build of ``path`` is under way (no parts yet). So a partial knowledge base
+    written by ``advisor kb finish`` resumes from the file alone, and a finished one gains the
+    tasks of a larger grid without measuring its own again. The file is checksum-verified
+    first (:func:`read_kb`); a damaged one stops the build rather than being overwritten.
+    """
+    if any(parts_dir(path).glob("*.parquet")) or not path.is_file():
+        return
+    write_part(path, read_kb(path), 0)
 
 
 def finish(path: Path, provenance: dict[str, Any], *, keep_parts: bool = False) -> pd.DataFrame:

@@ -1,15 +1,17 @@
-"""The KB's task grid: feasibility, and tasks measured on more query examples."""
+"""The KB's task grid (feasibility, more query examples) and extending a KB file."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
 from advisor.cli import cli
-from advisor.kb import default_grid, read_kb
+from advisor.errors import InvalidInputError
+from advisor.kb import build_kb, default_grid, read_kb, store
 from advisor.kb.domains import DOMAIN_BY_NAME, domain_capacity, draw_task
 
 DIGITS = DOMAIN_BY_NAME["digits"]
@@ -68,3 +70,27 @@ def test_kb_build_refuses_fewer_than_the_minimum_queries(tmp_path: Path) -> None
     )
     assert result.exit_code == 2
     assert "--max-queries" in result.output
+
+
+def test_a_build_extends_the_knowledge_base_already_at_its_path(tmp_path: Path) -> None:
+    first, second = default_grid(domains=[DIGITS])[:2]
+    out = tmp_path / "kb.parquet"
+    build_kb([first], out, progress=False)
+    before = read_kb(out)
+    assert not store.parts_dir(out).exists()  # a finished build leaves only the file
+    build_kb([first, second], out, progress=False)
+    after = read_kb(out)
+    assert set(after["task_id"]) == {first.task_id, second.task_id}
+    kept = after[after["task_id"] == first.task_id].reset_index(drop=True)
+    pd.testing.assert_frame_equal(kept[before.columns], before)  # not measured again
+
+
+def test_a_damaged_knowledge_base_stops_the_build_and_is_left_as_it_was(tmp_path: Path) -> None:
+    (spec,) = default_grid(domains=[DIGITS])[:1]
+    out = tmp_path / "kb.parquet"
+    build_kb([spec], out, progress=False)
+    damaged = out.read_bytes()[:-10]
+    out.write_bytes(damaged)
+    with pytest.raises(InvalidInputError):
+        build_kb([spec], out, progress=False)
+    assert out.read_bytes() == damaged
