@@ -15,7 +15,7 @@ def kb() -> None:
     """The knowledge base: measured runs of every learner on many tasks."""
 
 
-def _grid(domains: tuple[str, ...], repeats: int, max_queries: int | None) -> list[Any]:
+def _grid(domains: tuple[str, ...], repeats: int, max_queries: int) -> list[Any]:
     """The task grid of ``build`` and ``finish``: the given domains (all by default)."""
     from advisor.kb import default_grid  # noqa: PLC0415
     from advisor.kb.domains import DOMAIN_BY_NAME, KB_DOMAINS  # noqa: PLC0415
@@ -28,8 +28,10 @@ def _max_queries_option(function: Any) -> Any:
     return click.option(
         "--max-queries",
         type=click.IntRange(min=15),
+        default=60,
+        show_default=True,
         help="Measure each task on up to this many query examples per class, as the domain "
-        "allows (default: 15; more queries, less noise in every accuracy).",
+        "allows (15 at least; more queries, less noise in every accuracy).",
     )(function)
 
 
@@ -62,7 +64,7 @@ def build(
     limit: int | None,
     tuned: int,
     tuned_trials: int,
-    max_queries: int | None,
+    max_queries: int,
 ) -> None:
     """Measure every learner on the task grid (resumable: rerun to continue).
 
@@ -100,7 +102,7 @@ def finish(
     domains: tuple[str, ...],
     tuned: int,
     tuned_trials: int,
-    max_queries: int | None,
+    max_queries: int,
 ) -> None:
     """Write the KB from the tasks an unfinished build measured so far (it can resume later).
 

@@ -14,11 +14,12 @@ ways, shots, queries and seed — so that anyone can draw the same task again
   supply (enough classes, and ``shots + queries`` examples per class) with at most
   ``max_support`` support examples (larger tasks add cost, not information, to a
   *few*-shot knowledge base);
-* **queries** 15 per class; **seeds** ``0 … repeats − 1`` for every combination.
+* **queries** as many per class as the domain's smallest class holds beyond the shots, up to
+  ``max_queries`` = 60 (at least ``queries`` = 15, which decides what is feasible);
+  **seeds** ``0 … repeats − 1`` for every combination.
 
-``max_queries`` measures each task on more query examples — as many per class as the domain's
-smallest class holds beyond the shots, up to ``max_queries`` (never fewer than ``queries``, which
-still decides what is feasible). The accuracy of a task measured on ``n`` query examples has a
+``max_queries=None`` measures every task on exactly ``queries`` query examples per class (the
+first shipped KB, 15). The accuracy of a task measured on ``n`` query examples has a
 binomial standard error ``√(p(1 − p)/n)``, and that noise bounds how well any recommender can be
 judged on the KB (:mod:`advisor.kb.noise`). A task drawn with more queries has the *same*
 support set, hence the same meta-features and fits, and its query set contains the smaller
@@ -36,6 +37,7 @@ from advisor.kb.domains import KB_DOMAINS, DomainRef, domain_capacity
 WAYS = (2, 3, 5, 10, 20)
 SHOTS = (1, 2, 5, 10, 20, 50)
 QUERIES = 15
+MAX_QUERIES = 60
 
 
 class TaskSpec(BaseModel):
@@ -65,7 +67,7 @@ def default_grid(
     queries: int = QUERIES,
     repeats: int = 2,
     max_support: int = 250,
-    max_queries: int | None = None,
+    max_queries: int | None = MAX_QUERIES,
 ) -> list[TaskSpec]:
     """Every feasible task of the grid (module docstring), in a stable order."""
     if max_queries is not None and max_queries < queries:

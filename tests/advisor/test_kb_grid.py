@@ -17,9 +17,10 @@ from advisor.kb.domains import DOMAIN_BY_NAME, domain_capacity, draw_task
 DIGITS = DOMAIN_BY_NAME["digits"]
 
 
-def test_every_task_fits_its_domain_and_the_support_budget() -> None:
+@pytest.mark.parametrize("max_queries", [None, 60])
+def test_every_task_fits_its_domain_and_the_support_budget(max_queries: int | None) -> None:
     n_classes, per_class = domain_capacity(DIGITS)
-    specs = default_grid(domains=[DIGITS])
+    specs = default_grid(domains=[DIGITS], max_queries=max_queries)
     assert specs, "digits supplies tasks"
     for spec in specs:
         assert spec.ways <= n_classes
@@ -30,8 +31,8 @@ def test_every_task_fits_its_domain_and_the_support_budget() -> None:
 
 def test_max_queries_keeps_the_tasks_and_measures_them_on_more_queries() -> None:
     _, per_class = domain_capacity(DIGITS)
-    plain = default_grid(domains=[DIGITS])
-    more = default_grid(domains=[DIGITS], max_queries=60)
+    plain = default_grid(domains=[DIGITS], max_queries=None)
+    more = default_grid(domains=[DIGITS])  # up to 60 by default
     assert [(s.ways, s.shots, s.seed) for s in more] == [(s.ways, s.shots, s.seed) for s in plain]
     for spec in more:
         assert spec.queries == min(60, per_class - spec.shots)
