@@ -90,10 +90,10 @@ def run_tuned(tasks: int, trials: int) -> None:
     header(f"runs --tasks {tasks} --trials {trials}")
     rng = np.random.default_rng(0)
     print(
-        "| task | recommended | tuned test accuracy | best default learner | its accuracy | "
-        "regret (points) |"
+        "| task | recommended | its defaults | tuned run | tuned test accuracy | "
+        "best default learner | its accuracy | regret (points) |"
     )
-    print("| --- | --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     regrets = []
     image_domains = [d for d in KB_DOMAINS if d.source == "glyphs"]
     advisors: dict[str, Advisor] = {}
@@ -122,8 +122,15 @@ def run_tuned(tasks: int, trials: int) -> None:
         best = max(defaults, key=lambda k: defaults[k])
         regret = 100 * (defaults[best] - (result.test_score or 0.0))
         regrets.append(regret)
+        recommended = (
+            f"{result.recommendation.family}/{result.recommendation.variant}"
+            if result.recommendation is not None
+            else "—"
+        )
         print(
-            f"| {domain.name} {ways}-way {shots}-shot | {result.family}/{result.variant} | "
+            f"| {domain.name} {ways}-way {shots}-shot | {recommended} | "
+            f"{100 * defaults.get(recommended, np.nan):.1f} % | "
+            f"{result.family}/{result.variant} | "
             f"{100 * (result.test_score or 0):.1f} % | {best} | {100 * defaults[best]:.1f} % | "
             f"{regret:+.1f} |",
             flush=True,
