@@ -197,9 +197,8 @@ def read_results(path: Path) -> list[dict[str, object]]:
     if lines and not lines[-1].endswith("}"):
         lines.pop()  # a run killed while writing leaves a torn last line; its chunk reruns
     for line in lines:
-        if line:
-            r = json.loads(line)
-            unique[(r["target"], r["shots"], r["family"], r["variant"], tuple(r["seeds"]))] = r
+        r = json.loads(line)
+        unique[(r["target"], r["shots"], r["family"], r["variant"], tuple(r["seeds"]))] = r
     return list(unique.values())
 
 
