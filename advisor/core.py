@@ -190,7 +190,10 @@ class Advisor:
         features = self.meta_features(X, y, categorical)
         values = {name: float(value) for name, value in features.items()}
         recommendation = self.recommender.recommend(
-            values, source=self.source.name, mismatch=source_mismatch(self.source, X)
+            values,
+            source=self.source.name,
+            modality=self.source.spec.modality,
+            mismatch=source_mismatch(self.source, X),
         )
         return recommendation.model_copy(update={"seconds": time.perf_counter() - start})
 
@@ -430,6 +433,7 @@ class Advisor:
             "domain": "local",
             "source": recommendation.source,
             "kind": "local",
+            "modality": self.source.spec.modality,
             "ways": int(values.get("nr_class") or 0),
             "shots": int(values.get("shots_min") or 0),
             "queries": 0,

@@ -75,7 +75,10 @@ class Recommendation(BaseModel):
     family: Family
     variant: str
     predicted: dict[str, Prediction]
-    p_best: dict[str, float] = Field(description="Probability that each family is the best.")
+    p_best: dict[str, float] = Field(
+        description="Probability that each family is the best (ties shared), from the family "
+        "choice's predicted leads and its errors on similar tasks of unseen domains."
+    )
     meta_features: dict[str, float | None]
     explanation: Explanation
     source: str

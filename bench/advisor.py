@@ -4,6 +4,7 @@
     .venv/bin/python -m bench.advisor latency           # seconds per recommendation
     .venv/bin/python -m bench.advisor runs --tasks 12   # tuned runs on new tasks
     .venv/bin/python -m bench.advisor floor             # regret that measurement noise costs
+    .venv/bin/python -m bench.advisor choice            # what the family choice learned
 
 ``evaluate`` runs :func:`advisor.kb.evaluate.evaluate` on the shipped knowledge base and prints
 the overall table and the table per held-out domain. ``latency`` times
@@ -13,6 +14,9 @@ used) from the KB's domains, runs the advisor's recommendation with a 20-trial s
 compares the test accuracy with the best default learner measured on the same task.
 ``floor`` estimates, per domain, the regret of an oracle that knows every learner's expected
 accuracy (:mod:`advisor.kb.noise`): no recommender can be expected to do better.
+``choice`` prints the family choice fitted on the shipped KB: its inputs' cross-validated
+regret, and the family and variant it picks, with every family's predicted lead, for each
+kind of data and number of shots per class (5 classes).
 """
 
 from __future__ import annotations
@@ -142,11 +146,37 @@ def run_tuned(tasks: int, trials: int) -> None:
     )
 
 
+def run_choice() -> None:
+    header("choice")
+    advisor = Advisor("glyphs")
+    choice = advisor.recommender.choice
+    print("| inputs | grouped 5-fold family regret (points) | kept |\n| --- | --- | --- |")
+    for name, regret in choice.cv_regret.items():
+        print(f"| {name} | {100 * regret:.2f} | {'yes' if name == choice.feature_set else ''} |")
+    print()
+    families = choice.families
+    print(
+        "| data | shots | choice | "
+        + " | ".join(f"{f} lead" for f in families)
+        + " |\n| --- | --- | --- | "
+        + " | ".join("---" for _ in families)
+        + " |"
+    )
+    for modality in ("image", "vector"):
+        for shots in (1, 2, 5, 10, 20, 50):
+            row = pd.DataFrame([{"modality": modality, "mf.shots_min": shots, "mf.nr_class": 5}])
+            leads = choice.leads(row).iloc[0]
+            family = str(leads.idxmax())
+            variant = choice.choose_variant(row, family)[0]
+            cells = " | ".join(f"{100 * leads[f]:+.2f}" for f in families)
+            print(f"| {modality} | {shots} | {family}/{variant} | {cells} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument("what", choices=["evaluate", "latency", "runs", "floor"])
+    parser.add_argument("what", choices=["evaluate", "latency", "runs", "floor", "choice"])
     parser.add_argument("--tasks", type=int, default=20)
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument(
@@ -159,6 +189,8 @@ def main() -> None:
         run_latency(args.tasks)
     elif args.what == "floor":
         run_floor()
+    elif args.what == "choice":
+        run_choice()
     else:
         run_tuned(args.tasks, args.trials)
 

@@ -71,6 +71,14 @@ KB_DOMAINS = _all_domains()
 DOMAIN_BY_NAME = {ref.name: ref for ref in KB_DOMAINS}
 
 
+def domain_modality(name: str) -> str | None:
+    """``"image"`` or ``"vector"``: a knowledge-base domain's kind of data (``None``: unknown)."""
+    ref = DOMAIN_BY_NAME.get(name)
+    if ref is None:
+        return None
+    return "vector" if ref.source.startswith("synthetic-") else "image"
+
+
 @lru_cache(maxsize=32)
 def load_domain(name: str) -> Dataset:
     """The dataset of a knowledge-base domain (see the module docstring)."""

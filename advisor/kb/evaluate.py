@@ -97,7 +97,8 @@ def evaluate(
                 bool(families.iloc[0] - families.iloc[1] > CLEAR_GAP),
             )
             values = {str(k): float(v) for k, v in features.iloc[position].items()}
-            rec = recommender.recommend(values, source=str(task["source"]))
+            modality = task["modality"] if isinstance(task["modality"], str) else None
+            rec = recommender.recommend(values, source=str(task["source"]), modality=modality)
             chosen: dict[str, Key] = {"advisor": (str(rec.family), rec.variant)}
             chosen.update({name: choose(task) for name, choose in choices.items()})
             top = float(families.iloc[0])

@@ -11,9 +11,7 @@ situation of a user's dataset. The 80 % interval of a prediction ``ŷ`` is
 ``[ŷ + r₁₀, ŷ + r₉₀]`` with ``r_q`` the q-th percentile of that variant's residuals, clipped
 to [0, 1].
 
-**P(best)** keeps the errors' correlation: a draw picks one calibration task at random and adds
-*its* residuals, for every variant at once, to the predictions; a family's value in a draw is
-its best variant's; ``P(best)`` is the share of 4,000 draws a family wins.
+**P(best)** is the family choice's (:mod:`advisor.recommender.choice`).
 """
 
 from __future__ import annotations
@@ -28,12 +26,12 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.model_selection import GroupKFold
 from threadpoolctl import threadpool_limits
 
+from advisor.kb.domains import domain_modality
 from advisor.kb.runner import FEATURE_PREFIX
 
 Key = tuple[str, str]
 """A learner: ``(family, variant)``."""
 
-DRAWS = 4000
 _CALIBRATION_VERSION = 1
 _MIN_DEFINED_SHARE = 0.5
 
@@ -41,7 +39,9 @@ _MIN_DEFINED_SHARE = 0.5
 def task_table(kb: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One row per task of its descriptor and meta-features, and each learner's accuracy.
 
-    Only the default-settings rows count (``tuned`` rows are left out).
+    Only the default-settings rows count (``tuned`` rows are left out). A task's ``modality``
+    (``image``, ``vector``) is the rows' own where they carry one, else its domain's
+    (:func:`~advisor.kb.domains.domain_modality`); ``None`` where neither says.
 
     Returns ``(tasks, accuracy)``; the accuracy columns are ``(family, variant)`` pairs.
     """
@@ -49,7 +49,17 @@ def task_table(kb: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         kb = kb[~kb["tuned"].astype(bool)]
     feature_columns = [c for c in kb.columns if c.startswith(FEATURE_PREFIX)]
     descriptor = ["task_id", "domain", "source", "kind", "ways", "shots", "queries", "seed"]
-    tasks = kb.drop_duplicates("task_id").set_index("task_id")[descriptor[1:] + feature_columns]
+    first = kb.drop_duplicates("task_id").set_index("task_id")
+    tasks = first[descriptor[1:] + feature_columns].copy()
+    own = first["modality"] if "modality" in first.columns else pd.Series(None, index=first.index)
+    tasks.insert(
+        3,
+        "modality",
+        [
+            m if isinstance(m, str) else domain_modality(str(d))
+            for m, d in zip(own, first["domain"], strict=True)
+        ],
+    )
     accuracy = kb.pivot_table(
         index="task_id", columns=["family", "variant"], values="accuracy", aggfunc="mean"
     )
@@ -81,7 +91,8 @@ def _fingerprint(kb: pd.DataFrame, folds: int, seed: int) -> str:
     return digest.hexdigest()[:20]
 
 
-def _regressor(seed: int) -> HistGradientBoostingRegressor:
+def boosted_regressor(seed: int) -> HistGradientBoostingRegressor:
+    """The gradient-boosted regressor both the meta-model and the family choice fit."""
     return HistGradientBoostingRegressor(
         max_iter=300,
         learning_rate=0.05,
@@ -141,7 +152,7 @@ class MetaModel:
         groups = tasks["domain"].to_numpy()
         keys: list[Key] = [(str(column[0]), str(column[1])) for column in accuracy.columns]
         regressors = {
-            key: _regressor(seed).fit(*_known(X, accuracy[key].to_numpy(dtype=np.float64)))
+            key: boosted_regressor(seed).fit(*_known(X, accuracy[key].to_numpy(dtype=np.float64)))
             for key in keys
         }
         name = f"residuals-{_fingerprint(kb, folds, seed)}.npz"
@@ -164,7 +175,7 @@ class MetaModel:
                 test = fold_test[known[fold_test]]
                 if train.size == 0 or test.size == 0:
                     continue
-                model = _regressor(seed).fit(X[train], y[train])
+                model = boosted_regressor(seed).fit(X[train], y[train])
                 residuals[test, j] = y[test] - model.predict(X[test])
         if cached is not None:
             cached.parent.mkdir(parents=True, exist_ok=True)
@@ -196,21 +207,3 @@ class MetaModel:
         low = np.where(np.isfinite(low), low, -1.0)
         high = np.where(np.isfinite(high), high, 1.0)
         return np.clip(predicted + low, 0.0, 1.0), np.clip(predicted + high, 0.0, 1.0)
-
-    def p_best(self, predicted: np.ndarray, families: list[str], seed: int = 0) -> np.ndarray:
-        """Probability that each of ``families`` is best, for one predicted row (docstring)."""
-        complete = self.residuals[np.isfinite(self.residuals).all(axis=1)]
-        if complete.shape[0] == 0:
-            complete = np.zeros((1, len(self.keys)))
-        rng = np.random.default_rng(seed)
-        draws = np.clip(
-            predicted[None, :] + complete[rng.integers(0, complete.shape[0], DRAWS)], 0.0, 1.0
-        )
-        per_family = np.column_stack(
-            [
-                draws[:, [j for j, k in enumerate(self.keys) if k[0] == f]].max(axis=1)
-                for f in families
-            ]
-        )
-        winners = np.argmax(per_family, axis=1)
-        return np.bincount(winners, minlength=len(families)) / DRAWS

@@ -1,14 +1,13 @@
 """From meta-features to a :class:`~advisor.schemas.Recommendation` with its explanation.
 
-The family recommended is the one whose best variant has the highest predicted accuracy
-(:mod:`advisor.recommender.model`); its variant is that best variant — with one guard: the
-*anchor*, the learner with the best mean accuracy over the knowledge base, is kept unless some
-learner is predicted more than ``ANCHOR_MARGIN`` (2 points) ahead of it. Smaller predicted
-gaps are within the measurement noise of the accuracies the meta-model learns from (a 5-way
-task's accuracy on 75 queries has a standard error of 3–5 points; :mod:`advisor.kb.noise`), so
-following them trades a learner with a track record for noise — the "single best solver"
-fallback of algorithm selection (Kerschke et al. 2019, *Automated Algorithm Selection*). The
-explanation holds:
+The **family** recommended is the family-choice model's (:mod:`advisor.recommender.choice`):
+the family with the largest predicted lead over the *anchor* family — the family of the
+learner with the best mean accuracy over the knowledge base — learned on those leads
+themselves, from the inputs that cross-validation over whole domains shows to carry over to
+new domains. The **variant** is chosen the same way within the family: the largest predicted
+lead over the family's reference variant (its best record across the knowledge base). The
+meta-model's predicted accuracies, intervals and the choice's P(best) are reported beside it.
+The explanation holds:
 
 * **drivers** — the meta-features that most favour the recommendation: each is set, in turn,
   to its median over the knowledge base, and the drop of the recommended family's predicted
@@ -45,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from advisor.kb.runner import FEATURE_PREFIX
+from advisor.recommender.choice import FamilyChoice
 from advisor.recommender.model import MetaModel, task_table
 from advisor.schemas import Driver, Explanation, Neighbour, Prediction, Recommendation
 
@@ -53,7 +53,6 @@ PRIOR_VARIANT = {"meta": "protonet", "transfer": "finetune", "scratch": "logreg"
 NEIGHBOURS = 5
 DRIVERS = 3
 FEW_SHOTS = 5
-ANCHOR_MARGIN = 0.02
 
 
 class Recommender:
@@ -76,6 +75,16 @@ class Recommender:
         anchor = means.index[int(np.nanargmax(means.to_numpy(dtype=np.float64)))]
         self.anchor = self.model.keys.index((str(anchor[0]), str(anchor[1])))
         self.families = [f for f in FAMILY_ORDER if any(k[0] == f for k in self.model.keys)]
+        family_accuracy = self.accuracy.T.groupby(level=0).max().T[self.families]
+        self.choice = FamilyChoice.fit(
+            self.tasks,
+            family_accuracy,
+            str(anchor[0]),
+            seed=seed,
+            cache=cache,
+            shipped=shipped,
+            learner_accuracy=self.accuracy,
+        )
         matrix = self.tasks[self.model.columns].to_numpy(dtype=np.float64)
         self.medians = np.nanmedian(matrix, axis=0)
         spread = np.nanquantile(matrix, 0.75, axis=0) - np.nanquantile(matrix, 0.25, axis=0)
@@ -94,48 +103,57 @@ class Recommender:
     # -- the recommendation -----------------------------------------------------------------
 
     def recommend(
-        self, values: dict[str, float], *, source: str, mismatch: str | None = None
+        self,
+        values: dict[str, float],
+        *,
+        source: str,
+        modality: str | None = None,
+        mismatch: str | None = None,
     ) -> Recommendation:
         """The recommendation for a task with these meta-feature ``values`` (by name).
 
-        ``mismatch`` says why the source cannot take this data at all (images against a
-        vector source, vectors of another width…): then only ``scratch`` can run, and it is
-        recommended whatever the predictions, with the reason as the first risk.
+        ``modality`` (``image`` or ``vector``) is the kind of data, an input of the family
+        choice (unknown if ``None``). ``mismatch`` says why the source cannot take this data
+        at all (images against a vector source, vectors of another width…): then only
+        ``scratch`` can run, and it is recommended whatever the predictions, with the reason
+        as the first risk.
         """
         start = time.perf_counter()
         x = self.model.features(values)
         predicted = self.model.predict(x)[0]
         low, high = (bound[0] for bound in self.model.intervals(predicted[None, :]))
         per_family = self._per_family(predicted, low, high)
-        p_best = self.model.p_best(predicted, self.families, seed=self.seed)
         in_range, distance = self._in_range(x, values)
+        row = self._row(values, modality)
+        leads = self.choice.leads(row).iloc[0]
+        p_best = self.choice.p_best(row, seed=self.seed)
         ranked = sorted(per_family, key=lambda f: -per_family[f].accuracy)
         fallback = None if in_range else self._prior(values)
-        family = fallback[0] if fallback else ranked[0]
-        variant = fallback[1] if fallback else per_family[family].variant
-        anchored = (
-            fallback is None
-            and mismatch is None
-            and self._keeps_anchor(predicted, (family, variant))
-        )
-        if anchored:
-            family, variant = self.model.keys[self.anchor]
         if mismatch is not None:
-            family, variant, fallback = "scratch", per_family["scratch"].variant, None
+            fallback = None
+            family, variant = "scratch", self.choice.choose_variant(row, "scratch")[0]
             p_best = np.array([1.0 if f == "scratch" else 0.0 for f in self.families])
+        elif fallback is not None:
+            family, variant = fallback[0], fallback[1]
+        else:
+            family = str(leads.idxmax())
+            variant = self.choice.choose_variant(row, family)[0]
         runner_up = next(f for f in ranked if f != family)
+        key = (family, variant)
         explanation = Explanation(
             summary=self._summary(
-                (family, variant),
+                key,
                 runner_up,
                 per_family,
                 p_best=p_best,
                 fallback=fallback,
-                chosen=_prediction(self.model.keys, self.anchor, predicted, low, high)
-                if anchored
+                chosen=_prediction(
+                    self.model.keys, self.model.keys.index(key), predicted, low, high
+                )
+                if key in self.model.keys
                 else None,
             )
-            + (self._anchor_note(predicted) if anchored else ""),
+            + ("" if fallback or mismatch else self._choice_note(row, key, leads)),
             drivers=self._drivers(x, family, runner_up),
             neighbours=self._neighbours(x),
             risks=([mismatch] if mismatch else [])
@@ -164,21 +182,28 @@ class Recommender:
             result[family] = _prediction(self.model.keys, best, predicted, low, high)
         return result
 
-    def _keeps_anchor(self, predicted: np.ndarray, choice: tuple[str, str]) -> bool:
-        """Whether the anchor learner stays: no learner predicted > ANCHOR_MARGIN ahead of it."""
-        if choice == self.model.keys[self.anchor]:
-            return False
-        return bool(predicted.max() - predicted[self.anchor] <= ANCHOR_MARGIN)
+    def _row(self, values: dict[str, float], modality: str | None) -> pd.DataFrame:
+        """One task row (``mf.`` columns and ``modality``) for the family choice."""
+        row = {FEATURE_PREFIX + k.removeprefix(FEATURE_PREFIX): v for k, v in values.items()}
+        return pd.DataFrame([{**row, "modality": modality}])
 
-    def _anchor_note(self, predicted: np.ndarray) -> str:
-        family, variant = self.model.keys[self.anchor]
-        leader = self.model.keys[int(np.argmax(predicted))]
-        gap = 100 * (predicted.max() - predicted[self.anchor])
-        return (
-            f" Kept {family} ({variant}), the learner with the best record across the knowledge "
-            f"base: {leader[0]} ({leader[1]}) is predicted only {gap:.1f} points ahead of it, "
-            "within the noise of the measurements the prediction learns from."
-        )
+    def _choice_note(self, row: pd.DataFrame, choice: tuple[str, str], leads: pd.Series) -> str:
+        """Why the choice fell on ``choice``: predicted leads over the references, in points."""
+        (family, variant), anchor = choice, self.choice.anchor
+        text = f" Chosen on {self.choice.feature_set}: "
+        if family == anchor:
+            rival = str(leads.drop(anchor).idxmax())
+            text += (
+                f"no family is predicted to beat {anchor} on tasks like this one (closest: "
+                f"{rival}, {100 * leads[rival]:+.1f} points)"
+            )
+        else:
+            text += f"{family} is predicted to lead {anchor} by {100 * leads[family]:+.1f} points"
+        reference = self.choice.references.get(family, variant)
+        if variant != reference:
+            lead = float(self.choice.variant_leads(row, family)[variant].iloc[0])
+            text += f"; {variant} to lead {reference} by {100 * lead:+.1f}"
+        return text + "."
 
     # -- range and prior --------------------------------------------------------------------
 
@@ -318,8 +343,8 @@ class Recommender:
     ) -> str:
         """The recommendation in one paragraph.
 
-        ``chosen`` is the recommended learner's own prediction where it is not its family's
-        best-predicted variant (the anchor kept).
+        ``chosen`` is the recommended learner's own prediction (its family's best-predicted
+        variant's where ``None``).
         """
         family, variant = choice
         chosen, second = chosen or per_family[family], per_family[runner_up]

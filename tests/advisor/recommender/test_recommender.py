@@ -179,20 +179,18 @@ def test_source_mismatch_names_modality_and_width() -> None:
     assert "only scratch" in message
 
 
-def test_the_anchor_learner_stays_unless_another_leads_by_more_than_the_margin(
-    recommender,
-) -> None:
-    from advisor.recommender.recommend import ANCHOR_MARGIN
-
+def test_the_choice_is_made_against_the_learner_with_the_best_record(recommender) -> None:
     keys = recommender.model.keys
-    anchor = recommender.anchor
     means = recommender.accuracy.mean()
-    assert keys[anchor] == max(keys, key=lambda k: means[k])  # the best record across the KB
-    other = (anchor + 1) % len(keys)
-    predicted = np.full(len(keys), 0.5)
-    predicted[other] = 0.5 + ANCHOR_MARGIN / 2
-    assert recommender._keeps_anchor(predicted, keys[other])
-    assert "within the noise" in recommender._anchor_note(predicted)
-    predicted[other] = 0.5 + 2 * ANCHOR_MARGIN
-    assert not recommender._keeps_anchor(predicted, keys[other])
-    assert not recommender._keeps_anchor(predicted, keys[anchor])
+    anchor = keys[recommender.anchor]
+    assert anchor == max(keys, key=lambda k: means[k])  # the best record across the KB
+    assert recommender.choice.anchor == anchor[0]  # its family is the reference of the leads
+    # Each family's reference variant is its own best record; the others lead it or not.
+    assert recommender.choice.references["transfer"] == "finetune"
+    assert set(recommender.choice.variant_regressors["transfer"]) == {"linear_probe"}
+
+
+def test_the_summary_says_why_the_family_was_chosen(recommender) -> None:
+    rec = recommender.recommend(values(50, 1.7), source="toy")
+    assert f"Chosen on {recommender.choice.feature_set}:" in rec.explanation.summary
+    assert f"predicted to lead {recommender.choice.anchor}" in rec.explanation.summary
