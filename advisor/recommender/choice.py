@@ -195,13 +195,17 @@ class FamilyChoice:
         return np.where(np.isfinite(std) & (std > 1e-12), std, 1.0)
 
     def leads(self, tasks: pd.DataFrame) -> pd.DataFrame:
-        """Each family's predicted lead over the anchor family (accuracy, 0–1 scale)."""
+        """Each family's predicted lead over the anchor family (accuracy, 0–1 scale).
+
+        The anchor's is 0; a family the knowledge base holds too few measurements of to learn
+        its lead gets ``-inf``: it is never chosen over one with a record.
+        """
         X = choice_inputs(tasks, tuple(self.inputs)).to_numpy(np.float64)
         with threadpool_limits(limits=1, user_api="openmp"):
             columns = {
                 family: self.regressors[family].predict(X)
                 if family in self.regressors
-                else np.zeros(len(X))
+                else np.full(len(X), 0.0 if family == self.anchor else -np.inf)
                 for family in self.families
             }
         return pd.DataFrame(columns, index=tasks.index)

@@ -191,11 +191,15 @@ class Recommender:
         """Why the choice fell on ``choice``: predicted leads over the references, in points."""
         (family, variant), anchor = choice, self.choice.anchor
         text = f" Chosen on {self.choice.feature_set}: "
-        if family == anchor:
-            rival = str(leads.drop(anchor).idxmax())
+        others = leads.drop(anchor)
+        others = others[np.isfinite(others)]
+        if family == anchor and others.empty:
+            text += f"no other family has a record to compare with {anchor}"
+        elif family == anchor:
+            rival = str(others.idxmax())
             text += (
                 f"no family is predicted to beat {anchor} on tasks like this one (closest: "
-                f"{rival}, {100 * leads[rival]:+.1f} points)"
+                f"{rival}, {100 * others[rival]:+.1f} points)"
             )
         else:
             text += f"{family} is predicted to lead {anchor} by {100 * leads[family]:+.1f} points"

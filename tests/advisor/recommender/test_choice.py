@@ -230,3 +230,14 @@ def test_p_best_splits_ties_between_level_families(chosen, monkeypatch) -> None:
         level, "leads", lambda tasks: pd.DataFrame(0.0, index=tasks.index, columns=FAMILIES)
     )
     assert level.p_best(query("image", 5)).tolist() == pytest.approx([1 / 3] * 3)
+
+
+def test_a_family_without_a_record_is_never_chosen() -> None:
+    kb = descriptor_kb(n_domains=4, tasks_per_domain=12)
+    meta = kb.index[kb["family"] == "meta"]
+    kb.loc[meta[1:], "accuracy"] = np.nan  # meta failed on every task but one
+    model = fit(kb)
+    leads = model.leads(query("image", 1)).iloc[0]
+    assert leads["meta"] == -np.inf and leads["transfer"] == 0.0
+    assert model.choose(query("image", 1)) != ["meta"]
+    assert model.p_best(query("image", 1))[model.families.index("meta")] == 0.0
