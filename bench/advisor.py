@@ -150,26 +150,30 @@ def run_choice() -> None:
     header("choice")
     advisor = Advisor("glyphs")
     choice = advisor.recommender.choice
-    print("| inputs | grouped 5-fold family regret (points) | kept |\n| --- | --- | --- |")
-    for name, regret in choice.cv_regret.items():
-        print(f"| {name} | {100 * regret:.2f} | {'yes' if name == choice.feature_set else ''} |")
-    print()
-    families = choice.families
-    print(
-        "| data | shots | choice | "
-        + " | ".join(f"{f} lead" for f in families)
-        + " |\n| --- | --- | --- | "
-        + " | ".join("---" for _ in families)
-        + " |"
+    inputs = pd.DataFrame(
+        {
+            "inputs": list(choice.cv_regret),
+            "grouped 5-fold family regret (points)": [100 * r for r in choice.cv_regret.values()],
+            "kept": ["yes" if n == choice.feature_set else "" for n in choice.cv_regret],
+        }
     )
+    print(markdown(inputs))
+    print()
+    rows = []
     for modality in ("image", "vector"):
         for shots in (1, 2, 5, 10, 20, 50):
             row = pd.DataFrame([{"modality": modality, "mf.shots_min": shots, "mf.nr_class": 5}])
             leads = choice.leads(row).iloc[0]
             family = str(leads.idxmax())
-            variant = choice.choose_variant(row, family)[0]
-            cells = " | ".join(f"{100 * leads[f]:+.2f}" for f in families)
-            print(f"| {modality} | {shots} | {family}/{variant} | {cells} |")
+            rows.append(
+                {
+                    "data": modality,
+                    "shots": str(shots),
+                    "choice": f"{family}/{choice.choose_variant(row, family)[0]}",
+                    **{f"{f} lead": f"{100 * leads[f]:+.2f}" for f in choice.families},
+                }
+            )
+    print(markdown(pd.DataFrame(rows)))
 
 
 def main() -> None:

@@ -154,14 +154,13 @@ class FamilyChoice:
         with threadpool_limits(limits=1, user_api="openmp"):
             stored = _stored(name, cache, shipped, len(tasks), len(families))
             if stored is None:
-                groups = tasks["domain"].to_numpy()
-                scores, residuals = {}, {}
-                for candidate in candidates:
-                    X = every[columns[candidate]].to_numpy(np.float64)
-                    predicted = _out_of_fold_leads(X, accuracy, anchor_index, groups, seed)
-                    if predicted is not None:
-                        scores[candidate] = _regret(predicted, accuracy)
-                        residuals[candidate] = accuracy - accuracy[:, [anchor_index]] - predicted
+                scores, residuals = _cross_validate(
+                    {c: every[columns[c]].to_numpy(np.float64) for c in candidates},
+                    accuracy,
+                    anchor_index,
+                    tasks["domain"].to_numpy(),
+                    seed,
+                )
                 chosen = _one_standard_error(scores, list(candidates))
                 errors = residuals.get(chosen, np.full(accuracy.shape, np.nan))
                 if cache is not None:
@@ -212,8 +211,7 @@ class FamilyChoice:
 
     def choose(self, tasks: pd.DataFrame) -> list[str]:
         """The family with the largest predicted lead (the anchor family at 0), per task."""
-        leads = self.leads(tasks)
-        return [str(leads.columns[j]) for j in np.argmax(leads.to_numpy(), axis=1)]
+        return _largest(self.leads(tasks))
 
     def variant_leads(self, tasks: pd.DataFrame, family: str) -> pd.DataFrame:
         """Each variant of ``family``'s predicted lead over the family's reference variant."""
@@ -226,8 +224,7 @@ class FamilyChoice:
 
     def choose_variant(self, tasks: pd.DataFrame, family: str) -> list[str]:
         """The variant of ``family`` with the largest predicted lead, per task."""
-        leads = self.variant_leads(tasks, family)
-        return [str(leads.columns[j]) for j in np.argmax(leads.to_numpy(), axis=1)]
+        return _largest(self.variant_leads(tasks, family))
 
     def p_best(self, tasks: pd.DataFrame, seed: int = 0) -> np.ndarray:
         """The probability that each family is best, for the first task of ``tasks``.
@@ -246,15 +243,37 @@ class FamilyChoice:
         pool = self.residuals[known]
         if pool.shape[0] == 0:
             pool = np.zeros((1, len(self.families)))
-        elif self.spread.size:
+        elif (spread := self.spread).size:
             here = choice_inputs(tasks.iloc[:1], tuple(self.inputs)).to_numpy(np.float64)
-            distance = np.abs(np.nan_to_num((self.X[known] - here) / self.spread)).sum(axis=1)
+            distance = np.abs(np.nan_to_num((self.X[known] - here) / spread)).sum(axis=1)
             keep = max(1, math.ceil(NEAREST * len(distance)))
             pool = pool[distance <= np.partition(distance, keep - 1)[keep - 1]]
         rng = np.random.default_rng(seed)
         draws = leads[None, :] + pool[rng.integers(0, pool.shape[0], DRAWS)]
         tied = draws >= draws.max(axis=1, keepdims=True) - TIE
         return np.asarray((tied / tied.sum(axis=1, keepdims=True)).mean(axis=0))
+
+
+def _largest(leads: pd.DataFrame) -> list[str]:
+    """Per row, the column with the largest lead."""
+    return [str(leads.columns[j]) for j in np.argmax(leads.to_numpy(), axis=1)]
+
+
+def _cross_validate(
+    inputs: dict[str, np.ndarray],
+    accuracy: np.ndarray,
+    anchor: int,
+    groups: np.ndarray,
+    seed: int,
+) -> tuple[dict[str, tuple[float, float]], dict[str, np.ndarray]]:
+    """Per candidate input set: grouped-CV regret (mean, standard error) and lead errors."""
+    scores, residuals = {}, {}
+    for candidate, X in inputs.items():
+        predicted = _out_of_fold_leads(X, accuracy, anchor, groups, seed)
+        if predicted is not None:
+            scores[candidate] = _regret(predicted, accuracy)
+            residuals[candidate] = accuracy - accuracy[:, [anchor]] - predicted
+    return scores, residuals
 
 
 def _fingerprint(
