@@ -2,7 +2,8 @@
 
     .venv/bin/python -m bench.advisor evaluate          # leave-one-domain-out, vs baselines
     .venv/bin/python -m bench.advisor latency           # seconds per recommendation
-    .venv/bin/python -m bench.advisor runs --tasks 12   # tuned runs on new tasks
+    .venv/bin/python -m bench.advisor runs --tasks 12   # tuned runs on new tasks (images;
+                                                        # --modality vector: tabular ones)
     .venv/bin/python -m bench.advisor floor             # regret that measurement noise costs
     .venv/bin/python -m bench.advisor choice            # what the family choice learned
 
@@ -91,8 +92,11 @@ def run_floor() -> None:
     print(markdown(pd.concat(rows, ignore_index=True)))
 
 
-def run_tuned(tasks: int, trials: int) -> None:
-    header(f"runs --tasks {tasks} --trials {trials}")
+def run_tuned(tasks: int, trials: int, modality: str) -> None:
+    header(
+        f"runs --tasks {tasks} --trials {trials}"
+        + ("" if modality == "image" else f" --modality {modality}")
+    )
     rng = np.random.default_rng(0)
     print(
         "| task | recommended | its defaults | tuned run | tuned test accuracy | "
@@ -100,15 +104,16 @@ def run_tuned(tasks: int, trials: int) -> None:
     )
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     regrets = []
-    image_domains = [d for d in KB_DOMAINS if d.source == "glyphs"]
+    domains = [d for d in KB_DOMAINS if d.modality == modality]
     advisors: dict[str, Advisor] = {}
     for index in range(tasks):
-        domain = image_domains[int(rng.integers(len(image_domains)))]
+        domain = domains[int(rng.integers(len(domains)))]
         ways, shots = int(rng.choice([2, 5, 10])), int(rng.choice([1, 5, 10]))
         ways = min(ways, load_domain(domain.name).n_classes)  # held-out classes can be few
-        task = draw_task(domain.name, ways=ways, shots=shots, queries=15, seed=5000 + index)
+        queries = 15 if modality == "image" else 100  # synthetic data is drawn at will
+        task = draw_task(domain.name, ways=ways, shots=shots, queries=queries, seed=5000 + index)
         if domain.source not in advisors:
-            advisors[domain.source] = Advisor(domain.source)
+            advisors[domain.source] = Advisor(kb_source(domain.source))
         adv = advisors[domain.source]
         result = adv.run(
             task.X_support,
@@ -186,6 +191,12 @@ def main() -> None:
     parser.add_argument(
         "--held-out", nargs="*", default=[], help="Only hold out these domains (default: all)."
     )
+    parser.add_argument(
+        "--modality",
+        choices=["image", "vector"],
+        default="image",
+        help="runs: draw the tasks from the image domains or from the synthetic tabular ones.",
+    )
     args = parser.parse_args()
     if args.what == "evaluate":
         run_evaluation(args.held_out)
@@ -196,7 +207,7 @@ def main() -> None:
     elif args.what == "choice":
         run_choice()
     else:
-        run_tuned(args.tasks, args.trials)
+        run_tuned(args.tasks, args.trials, args.modality)
 
 
 if __name__ == "__main__":

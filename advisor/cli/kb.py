@@ -15,23 +15,25 @@ def kb() -> None:
     """The knowledge base: measured runs of every learner on many tasks."""
 
 
-def _grid(domains: tuple[str, ...], repeats: int, max_queries: int) -> list[Any]:
+def _grid(domains: tuple[str, ...], repeats: int, max_queries: int | None) -> list[Any]:
     """The task grid of ``build`` and ``finish``: the given domains (all by default)."""
     from advisor.kb import default_grid  # noqa: PLC0415
     from advisor.kb.domains import DOMAIN_BY_NAME, KB_DOMAINS  # noqa: PLC0415
+    from advisor.kb.grid import MAX_QUERIES  # noqa: PLC0415
 
     chosen = [DOMAIN_BY_NAME[d] for d in domains] if domains else list(KB_DOMAINS)
-    return list(default_grid(domains=chosen, repeats=repeats, max_queries=max_queries))
+    cap = MAX_QUERIES if max_queries is None else max_queries
+    return list(default_grid(domains=chosen, repeats=repeats, max_queries=cap))
 
 
 def _max_queries_option(function: Any) -> Any:
     return click.option(
         "--max-queries",
         type=click.IntRange(min=15),
-        default=60,
-        show_default=True,
+        default=None,
         help="Measure each task on up to this many query examples per class, as the domain "
-        "allows (15 at least; more queries, less noise in every accuracy).",
+        "allows (15 at least; more queries, less noise in every accuracy). Default: 60 for "
+        "image domains, 300 for vector ones.",
     )(function)
 
 
@@ -64,7 +66,7 @@ def build(
     limit: int | None,
     tuned: int,
     tuned_trials: int,
-    max_queries: int,
+    max_queries: int | None,
 ) -> None:
     """Measure every learner on the task grid (resumable: rerun to continue).
 
@@ -102,7 +104,7 @@ def finish(
     domains: tuple[str, ...],
     tuned: int,
     tuned_trials: int,
-    max_queries: int,
+    max_queries: int | None,
 ) -> None:
     """Write the KB from the tasks an unfinished build measured so far (it can resume later).
 

@@ -135,7 +135,6 @@ def finish_kb(
     measured = store.done_task_ids(path)
     if checksums is None:
         checksums = {name: kb_source(name).info for name in sorted({s.source for s in specs})}
-    tuned_ids = _tuned_ids(specs, tuned)
     provenance = {
         "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "advisor": __version__,
@@ -146,7 +145,6 @@ def finish_kb(
         "variants": [f"{f}/{v}" for f, v in ALL_VARIANTS],
         "sources": {name: info.get("weights_sha256") for name, info in checksums.items()},
         "grid": sorted({s.domain for s in specs}),
-        "tuned_tasks": sorted(tuned_ids & measured),
         "tuned_trials": tuned_trials,
         "grid_tasks": len(specs),
         "complete": all(spec.task_id in measured for spec in specs),

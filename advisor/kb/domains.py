@@ -10,7 +10,10 @@ domain name             data                                       source       
 ======================  =========================================  ==================  ======
 
 Glyph domains are rendered with 70 examples per class so that 50-shot tasks with 15 queries
-fit. A synthetic world's source is built on its unshifted data by :func:`tabular_source`
+fit; synthetic domains are drawn with 350 per class (drawing is cheap, and more query examples
+mean less noise in every measured accuracy — see :mod:`advisor.kb.noise`). The four synthetic
+worlds differ in width and number of classes (``D × K`` = 20 × 10, 10 × 20, 40 × 5, 5 × 15).
+A synthetic world's source is built on its unshifted data by :func:`tabular_source`
 (seconds; cached under ``ADVISOR_HOME/sources``); its targets are the covariate-shifted
 (``s = 1``), concept-shifted (``c = 0.5``) and doubly shifted presets.
 """
@@ -35,9 +38,12 @@ from learners import Source, build_source, save_source
 from meta_features.errors import InvalidInputError, NotFoundError
 
 GLYPH_EXAMPLES = 70
+TABULAR_EXAMPLES = 350
 TABULAR_WORLDS: dict[int, dict[str, int]] = {
     0: {"n_features": 20, "n_classes": 10},
     1: {"n_features": 10, "n_classes": 20},
+    2: {"n_features": 40, "n_classes": 5},
+    3: {"n_features": 5, "n_classes": 15},
 }
 TABULAR_SHIFTS = ("synthetic_covariate", "synthetic_concept", "synthetic_both")
 
@@ -49,6 +55,11 @@ class DomainRef:
     name: str
     source: str
     kind: str
+
+    @property
+    def modality(self) -> str:
+        """``"image"`` or ``"vector"``: the kind of data (a synthetic world's are vectors)."""
+        return "vector" if self.source.startswith("synthetic-") else "image"
 
 
 def _all_domains() -> tuple[DomainRef, ...]:
@@ -74,14 +85,16 @@ DOMAIN_BY_NAME = {ref.name: ref for ref in KB_DOMAINS}
 def domain_modality(name: str) -> str | None:
     """``"image"`` or ``"vector"``: a knowledge-base domain's kind of data (``None``: unknown)."""
     ref = DOMAIN_BY_NAME.get(name)
-    if ref is None:
-        return None
-    return "vector" if ref.source.startswith("synthetic-") else "image"
+    return None if ref is None else ref.modality
 
 
 @lru_cache(maxsize=32)
-def load_domain(name: str) -> Dataset:
-    """The dataset of a knowledge-base domain (see the module docstring)."""
+def load_domain(name: str, *, tabular_examples: int = TABULAR_EXAMPLES) -> Dataset:
+    """The dataset of a knowledge-base domain (see the module docstring).
+
+    ``tabular_examples`` is the number of examples per class of a synthetic domain (the
+    learners benchmark draws its tasks from the 70 of its published tables).
+    """
     if name == "digits":
         return load_builtin("digits", "handwritten", seed=0)
     if name.startswith("tabular:"):
@@ -91,7 +104,7 @@ def load_domain(name: str) -> Dataset:
             shift,
             seed=1,
             family_seed=int(world),
-            examples_per_class=GLYPH_EXAMPLES,
+            examples_per_class=tabular_examples,
             **TABULAR_WORLDS[int(world)],
         )
     script = name.removeprefix("glyphs:")

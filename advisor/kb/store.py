@@ -87,6 +87,8 @@ def finish(path: Path, provenance: dict[str, Any], *, keep_parts: bool = False) 
         "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
         "tasks": int(table["task_id"].nunique()),
         "rows": len(table),
+        # the tasks with tuned rows, wherever they came from (an extended KB keeps its own)
+        "tuned_tasks": sorted(table.loc[table["tuned"].astype(bool), "task_id"].unique()),
         **provenance,
     }
     path.with_suffix(".json").write_text(json.dumps(record, indent=2, default=str))

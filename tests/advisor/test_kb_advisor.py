@@ -50,6 +50,7 @@ def test_kb_rows_provenance_and_checksum(tiny_kb: Path) -> None:
     assert table["accuracy"].between(0, 1).all()
     record = json.loads(tiny_kb.with_suffix(".json").read_text())
     assert record["tasks"] == len(SPECS) and record["version"] == 1
+    assert record["tuned_tasks"] == sorted(tuned["task_id"].unique())
     assert record["sources"]["glyphs"]
     damaged = tiny_kb.parent / "damaged.parquet"
     damaged.write_bytes(tiny_kb.read_bytes()[:-10])

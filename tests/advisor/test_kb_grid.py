@@ -15,6 +15,7 @@ from advisor.kb import build_kb, default_grid, read_kb, store
 from advisor.kb.domains import DOMAIN_BY_NAME, domain_capacity, draw_task
 
 DIGITS = DOMAIN_BY_NAME["digits"]
+SYNTHETIC = DOMAIN_BY_NAME["tabular:2:synthetic_concept"]
 
 
 @pytest.mark.parametrize("max_queries", [None, 60])
@@ -37,6 +38,21 @@ def test_max_queries_keeps_the_tasks_and_measures_them_on_more_queries() -> None
     for spec in more:
         assert spec.queries == min(60, per_class - spec.shots)
         assert spec.queries >= 15
+
+
+def test_vector_domains_are_measured_on_more_queries_than_image_domains() -> None:
+    _, per_class = domain_capacity(SYNTHETIC)
+    specs = default_grid(domains=[SYNTHETIC, DIGITS])
+    vector = [s for s in specs if s.domain == SYNTHETIC.name]
+    image = [s for s in specs if s.domain == DIGITS.name]
+    assert vector and image
+    assert {s.queries for s in vector} == {min(300, per_class - s.shots) for s in vector}
+    assert max(s.queries for s in vector) == 300
+    assert max(s.queries for s in image) == 60
+    capped = default_grid(domains=[SYNTHETIC], max_queries=60)  # one number caps every domain
+    assert max(s.queries for s in capped) == 60
+    with pytest.raises(ValueError, match="below queries"):
+        default_grid(domains=[SYNTHETIC], max_queries={"image": 60, "vector": 10})
 
 
 def test_a_task_with_more_queries_has_the_same_support_and_contains_the_old_queries() -> None:
@@ -79,6 +95,7 @@ def test_a_build_extends_the_knowledge_base_already_at_its_path(tmp_path: Path) 
     build_kb([first], out, progress=False)
     before = read_kb(out)
     assert not store.parts_dir(out).exists()  # a finished build leaves only the file
+    assert before.attrs["provenance"]["tuned_tasks"] == []
     build_kb([first, second], out, progress=False)
     after = read_kb(out)
     assert set(after["task_id"]) == {first.task_id, second.task_id}
