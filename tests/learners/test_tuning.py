@@ -110,6 +110,20 @@ def test_warm_start_configurations_are_tried_first(tmp_path: Path) -> None:
     assert first.params["variant"] == "logreg" and first.params["logreg.C"] == 0.123
 
 
+def test_a_warm_start_without_parameters_tries_the_variants_exact_defaults(
+    tmp_path: Path,
+) -> None:
+    from learners.tuning import default_parameters
+
+    result = _warm_started(tmp_path, [("gbm", {})], incumbent=True)
+    first = result.study.trials[0]
+    assert first.params == {"variant": "gbm"}  # nothing sampled for its hyper-parameters
+    assert first.user_attrs["params"] == {**default_parameters("scratch", "gbm"), "random_state": 0}
+    # Some defaults lie outside the search space, where Optuna could not fix them.
+    assert default_parameters("transfer", "finetune")["weight_decay"] == 0.0
+    assert "random_state" not in default_parameters("transfer", "finetune")
+
+
 @pytest.mark.parametrize("family", ["transfer", "meta", "hybrid", "scratch"])
 def test_every_search_space_suggests_each_name_once(family: str) -> None:
     from learners.registry import variants
@@ -201,7 +215,7 @@ def test_a_perfect_score_on_few_examples_does_not_unseat_a_close_incumbent() -> 
     assert beaten.params["C"] == 2.0
 
 
-def test_augmented_copies_of_one_shot_examples_count_once_as_validation_examples(
+def test_augmented_copies_of_one_shot_examples_are_not_held_out_examples(
     tmp_path: Path,
 ) -> None:
     X, y = blob_classes(4, 1, 5, seed=2)  # 1 shot: every fold validates on copies of all 4
@@ -216,7 +230,19 @@ def test_augmented_copies_of_one_shot_examples_count_once_as_validation_examples
         seed=0,
         storage=f"sqlite:///{tmp_path / 'one-shot.sqlite3'}",
     )
-    assert [t.user_attrs["validated"] for t in result.study.trials] == [4, 4]
+    # every fold trains on the 4 examples it validates on copies of: none is held out
+    assert [t.user_attrs["validated"] for t in result.study.trials] == [0, 0]
+
+
+def test_without_held_out_examples_the_incumbent_stays_unless_it_fails() -> None:
+    from learners.tuning import best_of
+
+    # n = 0: SE = 1/2 whatever the accuracy, so a perfect score on copies does not unseat 0.6
+    kept = best_of(_study_of([(0.60, 0, True), (1.0, 0, False)]), "scratch")
+    assert kept.params["C"] == 1.0
+    # ...but an incumbent that fails outright (0.4 against 1.0) is replaced.
+    beaten = best_of(_study_of([(0.40, 0, True), (1.0, 0, False)]), "scratch")
+    assert beaten.params["C"] == 2.0
 
 
 def test_tune_marks_the_first_warm_start_as_the_incumbent(tmp_path: Path) -> None:
