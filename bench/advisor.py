@@ -105,12 +105,12 @@ def run_tuned(tasks: int, trials: int, modality: str) -> None:
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     regrets = []
     domains = [d for d in KB_DOMAINS if d.modality == modality]
+    queries = 15 if modality == "image" else 100  # synthetic data is drawn at will
     advisors: dict[str, Advisor] = {}
     for index in range(tasks):
         domain = domains[int(rng.integers(len(domains)))]
         ways, shots = int(rng.choice([2, 5, 10])), int(rng.choice([1, 5, 10]))
         ways = min(ways, load_domain(domain.name).n_classes)  # held-out classes can be few
-        queries = 15 if modality == "image" else 100  # synthetic data is drawn at will
         task = draw_task(domain.name, ways=ways, shots=shots, queries=queries, seed=5000 + index)
         if domain.source not in advisors:
             advisors[domain.source] = Advisor(kb_source(domain.source))

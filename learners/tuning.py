@@ -58,8 +58,9 @@ MOST_FROZEN = 3
 head to train, which the linear probe already covers."""
 PrunerName = Literal["median", "hyperband", "none"]
 INCUMBENT = "incumbent"
-DEFAULTS = "defaults"  # a warm start with no parameters: the variant's own defaults
 """User attribute of the trial that :func:`best_of` keeps unless beaten by one standard error."""
+DEFAULTS = "defaults"
+"""User attribute of a warm-start trial with no parameters: it runs the variant's defaults."""
 
 
 def _finetune(
@@ -366,10 +367,9 @@ def best_of(study: optuna.Study, family: str, *, seconds: float = 0.0) -> Tuning
     examples count for nothing — each fold trains on the very examples it copies, so the
     copies measure how well a configuration fits its own training data, not how it
     generalises — and with ``n = 0`` the standard error is ½: the incumbent (the recommended
-    defaults) is kept unless it trails by more than half the examples. (Counting each copied
-    example once, tuned 10-way 1-shot image runs still landed 3–9 points below the same
-    variant's defaults.) The standard error is Agresti–Coull's with ``z = 1`` (Agresti & Coull
-    1998), which stays positive at ``a = 1`` where the plain binomial one is 0:
+    defaults) is kept unless it trails by more than half the examples. The standard error
+    is Agresti–Coull's with ``z = 1`` (Agresti & Coull 1998), which stays positive at
+    ``a = 1`` where the plain binomial one is 0:
 
         ñ = n + 1,   ã = (a n + ½) / ñ,   SE = √(ã (1 − ã) / ñ).
 
@@ -387,7 +387,7 @@ def best_of(study: optuna.Study, family: str, *, seconds: float = 0.0) -> Tuning
     incumbents = [t for t in completed if t.user_attrs.get(INCUMBENT)]
     if incumbents and best.value is not None and incumbents[0].value is not None:
         accuracy = float(best.value)
-        validated = max(int(best.user_attrs.get("validated", 0)), 0)
+        validated = int(best.user_attrs.get("validated", 0))
         if incumbents[0].value >= accuracy - standard_error(accuracy, validated):
             best = incumbents[0]
     variant, params = best.user_attrs["variant"], dict(best.user_attrs["params"])

@@ -93,7 +93,6 @@ def build(
 )
 @click.option("--repeats", default=2, show_default=True, help="Seeds per grid point.")
 @click.option("--domain", "domains", multiple=True, help="Only these domains (repeatable).")
-@click.option("--tuned", default=0, show_default=True, help="As given to build.")
 @click.option("--tuned-trials", default=10, show_default=True, help="As given to build.")
 @_max_queries_option
 @reports_errors
@@ -102,7 +101,6 @@ def finish(
     out: Path,
     repeats: int,
     domains: tuple[str, ...],
-    tuned: int,
     tuned_trials: int,
     max_queries: int | None,
 ) -> None:
@@ -114,7 +112,7 @@ def finish(
     from advisor.kb.build import finish_kb  # noqa: PLC0415
 
     specs = _grid(domains, repeats, max_queries)
-    table = finish_kb(specs, out, tuned=tuned, tuned_trials=tuned_trials, keep_parts=True)
+    table = finish_kb(specs, out, tuned_trials=tuned_trials, keep_parts=True)
     tasks = table["task_id"].nunique()
     click.echo(f"Wrote {out}: {tasks} of the grid's {len(specs)} tasks, {len(table)} rows")
 

@@ -106,7 +106,7 @@ def build_kb(
             store.write_part(path, _measure(job), offset + index)
             bar.update(len(job[0]))
     bar.close()
-    return finish_kb(specs, path, tuned=tuned, tuned_trials=tuned_trials, checksums=checksums)
+    return finish_kb(specs, path, tuned_trials=tuned_trials, checksums=checksums)
 
 
 def _tuned_ids(specs: Sequence[TaskSpec], tuned: int) -> frozenset[str]:
@@ -119,7 +119,6 @@ def finish_kb(
     specs: Sequence[TaskSpec],
     out: str | Path,
     *,
-    tuned: int = 0,
     tuned_trials: int = 10,
     checksums: dict[str, dict[str, Any]] | None = None,
     keep_parts: bool = False,
