@@ -34,6 +34,7 @@ from advisor.errors import NotFoundError, define_code
 from advisor.kb.runner import FEATURE_PREFIX
 from advisor.kb.store import SHIPPED, read_kb
 from advisor.recommender import Recommender
+from advisor.recommender.model import LOCAL_KIND
 from advisor.schemas import Recommendation
 from advisor.settings import get_settings
 from advisor.sources import get_source
@@ -399,7 +400,9 @@ class Advisor:
         ranked = sorted(
             recommendation.predicted, key=lambda f: -recommendation.predicted[f].accuracy
         )
-        runner = next(f for f in ranked if f != recommendation.family)
+        runner = recommendation.explanation.runner_up or next(
+            f for f in ranked if f != recommendation.family
+        )
         source = None if runner == "scratch" else self.source
         other = tune(
             runner,
@@ -432,7 +435,7 @@ class Advisor:
             "task_id": task_id,
             "domain": "local",
             "source": recommendation.source,
-            "kind": "local",
+            "kind": LOCAL_KIND,
             "modality": self.source.spec.modality,
             "ways": int(values.get("nr_class") or 0),
             "shots": int(values.get("shots_min") or 0),
@@ -447,6 +450,7 @@ class Advisor:
                 "variant": result.variant,
                 "tuned": True,
                 "accuracy": result.cv_score,
+                "params": json.dumps(result.params, default=str),
             }
             for family, result in results
         ]

@@ -65,6 +65,11 @@ class Explanation(BaseModel):
     fallback: str | None = Field(
         None, description="The documented prior used instead of the meta-model, if out of range."
     )
+    runner_up: str | None = Field(
+        None,
+        description="The family likeliest to be best after the recommended one (P(best), then "
+        "predicted accuracy): the one the drivers compare with and a regret check runs.",
+    )
 
 
 class Recommendation(BaseModel):

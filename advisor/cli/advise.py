@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-import optuna
 
 from advisor.cli.output import print_json, reports_errors, table
 from advisor.datasets import Dataset, load_dataset
@@ -124,6 +123,8 @@ def run(
     as_json: bool,
 ) -> None:
     """Tune and fit the recommended (or given) family on DATA; save the model and the run."""
+    import optuna  # noqa: PLC0415 (imported by the commands that run studies only)
+
     from advisor.core import Advisor  # noqa: PLC0415
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # the progress bar says enough

@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import click
-import optuna
 
 from advisor.cli.advise import describe_recommendation
 from advisor.cli.output import reports_errors
@@ -34,6 +33,8 @@ def _step(number: int, total: int, title: str) -> None:
 @reports_errors
 def demo(out: Path, trials: int) -> None:
     """A tour of AutoML Advisor on its built-in data (no server, no download)."""
+    import optuna  # noqa: PLC0415 (imported by the commands that run studies only)
+
     from advisor.core import Advisor  # noqa: PLC0415 - keep `advisor --help` fast
     from advisor.datasets import load_builtin, sample_task  # noqa: PLC0415
     from advisor.datasets.preview import save_preview  # noqa: PLC0415

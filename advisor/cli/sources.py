@@ -9,8 +9,9 @@ import click
 
 from advisor.cli.output import print_json, reports_errors, table
 from advisor.datasets import load_dataset
-from advisor.sources import build_glyphs_source, build_user_source, get_source, user_sources_dir
-from learners import builtin_sources
+
+# advisor.sources imports learners, hence torch (seconds): each command imports it when it runs,
+# so that ``advisor --help`` stays quick.
 
 
 @click.group()
@@ -23,6 +24,9 @@ def sources() -> None:
 @reports_errors
 def list_sources(*, as_json: bool) -> None:
     """List the built-in sources and those built under ADVISOR_HOME."""
+    from advisor.sources import get_source, user_sources_dir  # noqa: PLC0415
+    from learners import builtin_sources  # noqa: PLC0415
+
     user = sorted(p.name for p in user_sources_dir().glob("*") if (p / "source.json").is_file())
     names = list(dict.fromkeys([*user, *builtin_sources()]))
     rows: list[dict[str, Any]] = []
@@ -60,6 +64,8 @@ def list_sources(*, as_json: bool) -> None:
 @reports_errors
 def build(*, name: str, out: Path | None) -> None:
     """Rebuild a built-in source from the built-in domains (a few minutes on 2 cores)."""
+    from advisor.sources import build_glyphs_source, user_sources_dir  # noqa: PLC0415
+
     target = out or user_sources_dir() / name
     build_glyphs_source(target, progress=click.echo)
     click.echo(f"Wrote {target}")
@@ -87,6 +93,8 @@ def build(*, name: str, out: Path | None) -> None:
 @reports_errors
 def build_from(*, path: Path, name: str, label: str | None, **settings: Any) -> None:
     """Build a source from a labeled dataset file of yours (any format inspect reads)."""
+    from advisor.sources import build_user_source  # noqa: PLC0415
+
     options: dict[str, Any] = {}
     if label is not None:
         options["label"] = int(label) if label.lstrip("-").isdigit() else label

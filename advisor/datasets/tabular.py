@@ -19,16 +19,16 @@ missing feature value. Infinite values cannot be imputed and are refused.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from sklearn.compose import ColumnTransformer
-from sklearn.impute import SimpleImputer
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder
 
 from advisor import errors
+
+if TYPE_CHECKING:
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import Pipeline
 from advisor.datasets.dataset import (
     ColumnInfo,
     ColumnKind,
@@ -101,6 +101,11 @@ class TabularEncoder:
 
     def fit(self, frame: pd.DataFrame) -> TabularEncoder:
         """Learn column kinds, imputation statistics and categories from ``frame``."""
+        # scikit-learn takes seconds to import: only when a table is encoded.
+        from sklearn.compose import ColumnTransformer  # noqa: PLC0415
+        from sklearn.impute import SimpleImputer  # noqa: PLC0415
+        from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder  # noqa: PLC0415
+
         self.numeric_columns_, self.onehot_columns_, self.ordinal_columns_ = [], [], []
         self.warnings_ = []
         for name in frame.columns:
@@ -193,6 +198,9 @@ class TabularEncoder:
 
 
 def _categorical_pipeline(encoder: Any) -> Pipeline:
+    from sklearn.impute import SimpleImputer  # noqa: PLC0415
+    from sklearn.pipeline import Pipeline  # noqa: PLC0415
+
     return Pipeline([("impute", SimpleImputer(strategy="most_frequent")), ("encode", encoder)])
 
 

@@ -200,14 +200,38 @@ class FamilyChoice:
         its lead gets ``-inf``: it is never chosen over one with a record.
         """
         X = choice_inputs(tasks, tuple(self.inputs)).to_numpy(np.float64)
+        return pd.DataFrame(self._leads(X), index=tasks.index)
+
+    def _leads(self, X: np.ndarray) -> dict[str, np.ndarray]:
         with threadpool_limits(limits=1, user_api="openmp"):
-            columns = {
+            return {
                 family: self.regressors[family].predict(X)
                 if family in self.regressors
                 else np.full(len(X), 0.0 if family == self.anchor else -np.inf)
                 for family in self.families
             }
-        return pd.DataFrame(columns, index=tasks.index)
+
+    def occlusion(self, tasks: pd.DataFrame, family: str, rival: str) -> pd.DataFrame:
+        """What each input adds to ``family``'s predicted lead over ``rival``, first task.
+
+        Each input is set in turn to its median over the knowledge base, and the margin
+        ``d̂_family − d̂_rival`` lost is its effect (accuracy, 0–1 scale): an occlusion
+        attribution (Zeiler & Fergus 2014, *Visualizing and Understanding Convolutional
+        Networks*, §4.2, with inputs in place of image patches). Rows: the inputs; columns
+        ``value``, ``typical`` and ``effect``.
+        """
+        x = choice_inputs(tasks.iloc[:1], tuple(self.inputs)).to_numpy(np.float64)
+        defined = np.isfinite(self.X).any(axis=0) if self.X.size else np.zeros(0, dtype=bool)
+        typical = np.full(len(self.inputs), np.nan)
+        typical[defined] = np.nanmedian(self.X[:, defined], axis=0)
+        occluded = np.repeat(x, len(self.inputs), axis=0)
+        occluded[np.arange(len(self.inputs)), np.arange(len(self.inputs))] = typical
+        leads = self._leads(np.vstack([x, occluded]))
+        margin = leads[family] - leads[rival]
+        effect = margin[0] - margin[1:] if np.isfinite(margin).all() else np.zeros(len(typical))
+        return pd.DataFrame(
+            {"value": x[0], "typical": typical, "effect": effect}, index=list(self.inputs)
+        )
 
     def choose(self, tasks: pd.DataFrame) -> list[str]:
         """The family with the largest predicted lead (the anchor family at 0), per task."""

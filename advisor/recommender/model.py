@@ -34,19 +34,26 @@ Key = tuple[str, str]
 
 _CALIBRATION_VERSION = 1
 _MIN_DEFINED_SHARE = 0.5
+LOCAL_KIND = "local"
+"""The ``kind`` of the rows a run's regret check appends to the local knowledge base."""
 
 
 def task_table(kb: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One row per task of its descriptor and meta-features, and each learner's accuracy.
 
-    Only the default-settings rows count (``tuned`` rows are left out). A task's ``modality``
+    Only the default-settings rows count (``tuned`` rows are left out), and the outcomes of
+    this installation's own runs (``kind`` :data:`LOCAL_KIND`: the regret checks of
+    :meth:`advisor.Advisor.run`, each family tuned and scored by cross-validation on the user's
+    data) — the measurements the recommender learns from on top of the knowledge base's. A
+    task's ``modality``
     (``image``, ``vector``) is the rows' own where they carry one, else its domain's
     (:func:`~advisor.kb.domains.domain_modality`); ``None`` where neither says.
 
     Returns ``(tasks, accuracy)``; the accuracy columns are ``(family, variant)`` pairs.
     """
     if "tuned" in kb.columns:
-        kb = kb[~kb["tuned"].astype(bool)]
+        local = kb["kind"] == LOCAL_KIND if "kind" in kb.columns else False
+        kb = kb[~kb["tuned"].fillna(False).astype(bool) | local]
     feature_columns = [c for c in kb.columns if c.startswith(FEATURE_PREFIX)]
     descriptor = ["task_id", "domain", "source", "kind", "ways", "shots", "queries", "seed"]
     first = kb.drop_duplicates("task_id").set_index("task_id")

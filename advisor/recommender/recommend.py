@@ -9,10 +9,14 @@ lead over the family's reference variant (its best record across the knowledge b
 meta-model's predicted accuracies, intervals and the choice's P(best) are reported beside it.
 The explanation holds:
 
-* **drivers** — the meta-features that most favour the recommendation: each is set, in turn,
-  to its median over the knowledge base, and the drop of the recommended family's predicted
-  lead over the runner-up is its effect (an occlusion attribution; Zeiler & Fergus 2014 did it
-  with image patches);
+* **runner-up** — the likeliest best family after the recommended one (P(best), then
+  predicted accuracy); where it is at least as likely to be best, the summary says the two are
+  level;
+* **drivers** — the inputs that most favour the recommendation over the runner-up in the
+  model that made it: each input of the family choice is set, in turn, to its median over the
+  knowledge base, and the drop of the recommended family's predicted lead over the runner-up's
+  is its effect (an occlusion attribution; Zeiler & Fergus 2014 did it with image patches);
+  where the prior or a source mismatch decides, the same on the meta-model's predictions;
 * **neighbours** — the nearest knowledge-base tasks in meta-feature space (each feature scaled
   by its median and interquartile range over the KB), with each family's measured accuracy;
 * **risks**, in plain language — negative transfer when the data lies far from the source,
@@ -53,6 +57,7 @@ PRIOR_VARIANT = {"meta": "protonet", "transfer": "finetune", "scratch": "logreg"
 NEIGHBOURS = 5
 DRIVERS = 3
 FEW_SHOTS = 5
+_CHOICE_INPUT_NAMES = {"log_shots": ("shots_min", True), "log_ways": ("nr_class", True)}
 
 
 class Recommender:
@@ -127,7 +132,6 @@ class Recommender:
         row = self._row(values, modality)
         leads = self.choice.leads(row).iloc[0]
         p_best = self.choice.p_best(row, seed=self.seed)
-        ranked = sorted(per_family, key=lambda f: -per_family[f].accuracy)
         fallback = None if in_range else self._prior(values)
         if mismatch is not None:
             fallback = None
@@ -138,7 +142,8 @@ class Recommender:
         else:
             family = str(leads.idxmax())
             variant = self.choice.choose_variant(row, family)[0]
-        runner_up = next(f for f in ranked if f != family)
+        runner_up = self._runner_up(family, p_best, per_family)
+        decided_by_choice = fallback is None and mismatch is None
         key = (family, variant)
         explanation = Explanation(
             summary=self._summary(
@@ -153,13 +158,17 @@ class Recommender:
                 if key in self.model.keys
                 else None,
             )
-            + ("" if fallback or mismatch else self._choice_note(row, key, leads)),
-            drivers=self._drivers(x, family, runner_up),
+            + ("" if not decided_by_choice else self._choice_note(row, key, leads))
+            + ("" if not decided_by_choice else self._level_note(family, runner_up, p_best, leads)),
+            drivers=self._choice_drivers(row, family, runner_up)
+            if decided_by_choice
+            else self._drivers(x, family, runner_up),
             neighbours=self._neighbours(x),
             risks=([mismatch] if mismatch else [])
             + self._risks(values, per_family, in_range, distance),
             in_range=in_range,
             fallback=None if fallback is None else fallback[2],
+            runner_up=runner_up,
         )
         return Recommendation(
             family=family,
@@ -181,6 +190,12 @@ class Recommender:
             best = max(columns, key=lambda j: predicted[j])
             result[family] = _prediction(self.model.keys, best, predicted, low, high)
         return result
+
+    def _runner_up(self, family: str, p_best: np.ndarray, per_family: dict[str, Prediction]) -> str:
+        """The likeliest best family after ``family``: P(best), then predicted accuracy."""
+        chance = dict(zip(self.families, p_best, strict=True))
+        others = [f for f in self.families if f != family]
+        return max(others, key=lambda f: (round(float(chance[f]), 3), per_family[f].accuracy))
 
     def _row(self, values: dict[str, float], modality: str | None) -> pd.DataFrame:
         """One task row (``mf.`` columns and ``modality``) for the family choice."""
@@ -208,6 +223,24 @@ class Recommender:
             lead = float(self.choice.variant_leads(row, family)[variant].iloc[0])
             text += f"; {variant} to lead {reference} by {100 * lead:+.1f}"
         return text + "."
+
+    def _level_note(self, family: str, runner_up: str, p_best: np.ndarray, leads: pd.Series) -> str:
+        """A warning where P(best) does not separate the recommendation from the runner-up.
+
+        The choice takes the largest predicted lead, P(best) adds the errors of similar KB
+        tasks to the leads: where the runner-up is at least as likely to be best, the two are
+        level within the choice's accuracy on such tasks, and the user should hear it.
+        """
+        chance = dict(zip(self.families, p_best, strict=True))
+        if chance[runner_up] < chance[family]:
+            return ""
+        gap = 100 * float(leads[family] - leads[runner_up])
+        return (
+            f" {runner_up} is as likely to be the best family ({chance[runner_up]:.0%} against "
+            f"{chance[family]:.0%}; predicted leads {gap:+.1f} points apart): on tasks like this "
+            "one the two are level, so either should do; a run with the runner-up check "
+            "(--check-runner-up, check_runner_up=True) measures both on your data."
+        )
 
     # -- range and prior --------------------------------------------------------------------
 
@@ -277,6 +310,30 @@ class Recommender:
             for j in order
             if effects[j] > 0
         ]
+
+    def _choice_drivers(self, row: pd.DataFrame, family: str, runner_up: str) -> list[Driver]:
+        """The family choice's inputs that most favour ``family`` over ``runner_up``.
+
+        The choice decided, so its inputs are what drove the decision (occlusion on the
+        choice, :meth:`FamilyChoice.occlusion`); the derived inputs are shown in their own
+        units: ``shots_min`` and ``nr_class`` for the logarithms the choice reads, ``image``
+        1 for images and 0 for vectors.
+        """
+        effects = self.choice.occlusion(row, family, runner_up)
+        effects = effects[effects["effect"] > 0].sort_values("effect", ascending=False)
+        drivers = []
+        for name, (raw, median, effect) in effects.head(DRIVERS).iterrows():
+            shown, unlog = _CHOICE_INPUT_NAMES.get(str(name), (str(name), False))
+            value, typical = (_exp(raw), _exp(median)) if unlog else (raw, median)
+            drivers.append(
+                Driver(
+                    name=shown,
+                    value=None if _missing(float(value)) else float(value),
+                    typical=None if _missing(float(typical)) else float(typical),
+                    effect=float(100 * effect),
+                )
+            )
+        return drivers
 
     def _neighbours(self, x: np.ndarray) -> list[Neighbour]:
         distances = _pairwise(self._scale(x), self.scaled)[0]
@@ -383,3 +440,8 @@ def _get(values: dict[str, Any], name: str) -> float:
 
 def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _exp(value: float) -> float:
+    """``e**value`` rounded to 6 decimals (a count read back from its logarithm)."""
+    return round(math.exp(value), 6)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +20,20 @@ from advisor.datasets import load_dataset
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
+
+
+def test_the_command_line_starts_without_the_heavy_libraries() -> None:
+    """``advisor --help`` answers in about a second: torch, scikit-learn, SciPy, POT, Optuna and
+    Flask (seconds to import) load only in the commands that use them."""
+    heavy = ("torch", "sklearn", "scipy", "ot", "optuna", "flask", "sqlalchemy")
+    code = (
+        "import sys; from advisor.cli import cli; "
+        f"print(','.join(m for m in {heavy!r} if m in sys.modules))"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert found == "", f"importing the command line loaded {found}"
 
 
 def test_version_and_help(runner: CliRunner) -> None:

@@ -34,7 +34,6 @@ from typing import ClassVar
 import numpy as np
 from PIL import Image
 from pydantic import Field
-from sklearn.datasets import load_digits
 
 from advisor.datasets.builtin.base import BuiltinFamily, DomainCard, FamilyOptions
 from advisor.datasets.dataset import Dataset, Provenance, make_dataset
@@ -85,6 +84,8 @@ def upsample_digits(images: np.ndarray, image_size: int = _MNIST_SIZE) -> np.nda
 @lru_cache(maxsize=4)
 def _handwritten(image_size: int) -> tuple[np.ndarray, np.ndarray]:
     """The up-sampled images and labels in scikit-learn's order (read-only, cached)."""
+    from sklearn.datasets import load_digits  # noqa: PLC0415 (seconds to import; here only)
+
     bunch = load_digits()
     images = upsample_digits(bunch.images, image_size)
     labels = np.asarray(bunch.target, dtype=np.int64)

@@ -22,7 +22,6 @@ from functools import lru_cache
 from typing import Any, ClassVar
 
 import numpy as np
-import sklearn.datasets
 from pydantic import Field
 
 from advisor import errors
@@ -147,6 +146,8 @@ class TabularFamily(BuiltinFamily):
 @lru_cache(maxsize=len(_SKLEARN_DOMAINS))
 def _sklearn_table(domain: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Features (float64), string labels and feature names of a bundled dataset, read-only."""
+    import sklearn.datasets  # noqa: PLC0415 (seconds to import; here only)
+
     bunch: Any = getattr(sklearn.datasets, f"load_{domain}")()
     x = np.asarray(bunch.data, dtype=np.float64)
     y = np.asarray(bunch.target_names)[bunch.target].astype(str)

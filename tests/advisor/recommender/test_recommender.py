@@ -194,3 +194,71 @@ def test_the_summary_says_why_the_family_was_chosen(recommender) -> None:
     rec = recommender.recommend(values(50, 1.7), source="toy")
     assert f"Chosen on {recommender.choice.feature_set}:" in rec.explanation.summary
     assert f"predicted to lead {recommender.choice.anchor}" in rec.explanation.summary
+
+
+def test_drivers_are_the_inputs_the_choice_decided_on(recommender) -> None:
+    rec = recommender.recommend(values(1, 0.5), source="toy")
+    shown = {"log_shots": "shots_min", "log_ways": "nr_class"}
+    inputs = {shown.get(name, name) for name in recommender.choice.inputs}
+    drivers = rec.explanation.drivers
+    assert drivers and {d.name for d in drivers} <= inputs
+    assert drivers[0].name == "shots_min" and drivers[0].value == 1.0  # in shots, not log
+    assert all(d.effect > 0 for d in drivers)
+    assert [d.effect for d in drivers] == sorted((d.effect for d in drivers), reverse=True)
+
+
+def test_runner_up_is_the_next_likeliest_best_and_a_tie_is_said(recommender, monkeypatch) -> None:
+    rec = recommender.recommend(values(1, 0.5), source="toy")
+    others = {f: p for f, p in rec.p_best.items() if f != rec.family}
+    # The likeliest best after meta; where P(best) ties (0 %), the best predicted accuracy.
+    assert rec.explanation.runner_up == max(
+        others, key=lambda f: (round(others[f], 3), rec.predicted[f].accuracy)
+    )
+    assert "as likely to be the best" not in rec.explanation.summary  # meta is clearly ahead
+
+    def level(tasks, seed=0):  # meta and hybrid equally likely to be best
+        return np.array([0.5 if f in ("meta", "hybrid") else 0.0 for f in recommender.families])
+
+    monkeypatch.setattr(recommender.choice, "p_best", level)
+    tied = recommender.recommend(values(1, 0.5), source="toy")
+    assert tied.family == "meta" and tied.explanation.runner_up == "hybrid"
+    assert "hybrid is as likely to be the best family (50% against 50%" in (
+        tied.explanation.summary
+    )
+
+
+@pytest.mark.slow  # fits a recommender on a knowledge base of its own: ~15 s on 2 cores
+def test_the_outcomes_of_local_runs_are_learned_from() -> None:
+    kb = synthetic_kb(n_domains=5, tasks_per_domain=20, seed=3).assign(tuned=False)
+    here = values(3, 0.77)
+    local = pd.DataFrame(
+        [
+            {
+                "task_id": "local/run",
+                "domain": "local",
+                "source": "toy",
+                "kind": "local",
+                "ways": 5,
+                "shots": 3,
+                "queries": 0,
+                "seed": 0,
+                **{f"mf.{name}": value for name, value in here.items()},
+                "family": family,
+                "variant": variant,
+                "tuned": True,  # a tuned study's cross-validated score, as a regret check writes
+                "accuracy": accuracy,
+                "params": "{}",
+            }
+            for family, variant, accuracy in (("meta", "protonet", 0.9), ("scratch", "logreg", 0.4))
+        ]
+    )
+    recommender = Recommender(pd.concat([kb, local], ignore_index=True))
+    assert "local/run" in recommender.tasks.index
+    assert recommender.accuracy.loc["local/run", ("meta", "protonet")] == pytest.approx(0.9)
+    rec = recommender.recommend(here, source="toy")
+    assert rec.explanation.neighbours[0].task_id == "local/run"
+    assert rec.explanation.neighbours[0].accuracy["meta"] == pytest.approx(0.9)
+    # KB rows that lack the ``tuned`` flag are measurements too (a missing flag is not "tuned").
+    assert len(task_table(pd.concat([kb.drop(columns="tuned"), local]))[0]) == len(
+        recommender.tasks
+    )
