@@ -41,13 +41,12 @@ LOCAL_KIND = "local"
 def task_table(kb: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One row per task of its descriptor and meta-features, and each learner's accuracy.
 
-    Only the default-settings rows count (``tuned`` rows are left out), and the outcomes of
-    this installation's own runs (``kind`` :data:`LOCAL_KIND`: the regret checks of
+    The rows that count are the default-settings ones (``tuned`` rows are left out) and the
+    outcomes of this installation's own runs (``kind`` :data:`LOCAL_KIND`: the regret checks of
     :meth:`advisor.Advisor.run`, each family tuned and scored by cross-validation on the user's
-    data) — the measurements the recommender learns from on top of the knowledge base's. A
-    task's ``modality``
-    (``image``, ``vector``) is the rows' own where they carry one, else its domain's
-    (:func:`~advisor.kb.domains.domain_modality`); ``None`` where neither says.
+    data), which the recommender learns from on top of the knowledge base's measurements. A
+    task's ``modality`` (``image``, ``vector``) is the rows' own where they carry one, else its
+    domain's (:func:`~advisor.kb.domains.domain_modality`); ``None`` where neither says.
 
     Returns ``(tasks, accuracy)``; the accuracy columns are ``(family, variant)`` pairs.
     """
