@@ -397,11 +397,10 @@ class Advisor:
     def _check_runner_up(
         self, X: Any, y: Any, recommendation: Recommendation, chosen: TuningResult
     ) -> dict[str, Any]:
-        ranked = sorted(
-            recommendation.predicted, key=lambda f: -recommendation.predicted[f].accuracy
-        )
-        runner = recommendation.explanation.runner_up or next(
-            f for f in ranked if f != recommendation.family
+        predicted = recommendation.predicted
+        runner = recommendation.explanation.runner_up or max(  # a run saved before runner_up
+            (f for f in predicted if f != recommendation.family),
+            key=lambda f: predicted[f].accuracy,
         )
         source = None if runner == "scratch" else self.source
         other = tune(

@@ -224,9 +224,7 @@ class FamilyChoice:
         defined = np.isfinite(self.X).any(axis=0) if self.X.size else np.zeros(0, dtype=bool)
         typical = np.full(len(self.inputs), np.nan)
         typical[defined] = np.nanmedian(self.X[:, defined], axis=0)
-        occluded = np.repeat(x, len(self.inputs), axis=0)
-        occluded[np.arange(len(self.inputs)), np.arange(len(self.inputs))] = typical
-        leads = self._leads(np.vstack([x, occluded]))
+        leads = self._leads(np.vstack([x, occluded(x, typical)]))
         margin = leads[family] - leads[rival]
         effect = margin[0] - margin[1:] if np.isfinite(margin).all() else np.zeros(len(typical))
         return pd.DataFrame(
@@ -276,6 +274,13 @@ class FamilyChoice:
         draws = leads[None, :] + pool[rng.integers(0, pool.shape[0], DRAWS)]
         tied = draws >= draws.max(axis=1, keepdims=True) - TIE
         return np.asarray((tied / tied.sum(axis=1, keepdims=True)).mean(axis=0))
+
+
+def occluded(x: np.ndarray, typical: np.ndarray) -> np.ndarray:
+    """One copy of the row ``x`` (``(1, d)``) per input, input ``j`` set to ``typical[j]``."""
+    rows = np.repeat(x, x.shape[1], axis=0)
+    rows[np.arange(x.shape[1]), np.arange(x.shape[1])] = typical
+    return rows
 
 
 def _largest(leads: pd.DataFrame) -> list[str]:

@@ -48,7 +48,7 @@ import numpy as np
 import pandas as pd
 
 from advisor.kb.runner import FEATURE_PREFIX
-from advisor.recommender.choice import FamilyChoice
+from advisor.recommender.choice import FamilyChoice, occluded
 from advisor.recommender.model import MetaModel, task_table
 from advisor.schemas import Driver, Explanation, Neighbour, Prediction, Recommendation
 
@@ -142,7 +142,8 @@ class Recommender:
         else:
             family = str(leads.idxmax())
             variant = self.choice.choose_variant(row, family)[0]
-        runner_up = self._runner_up(family, p_best, per_family)
+        chance = {f: float(p) for f, p in zip(self.families, p_best, strict=True)}
+        runner_up = self._runner_up(family, chance, per_family)
         decided_by_choice = fallback is None and mismatch is None
         key = (family, variant)
         explanation = Explanation(
@@ -158,8 +159,12 @@ class Recommender:
                 if key in self.model.keys
                 else None,
             )
-            + ("" if not decided_by_choice else self._choice_note(row, key, leads))
-            + ("" if not decided_by_choice else self._level_note(family, runner_up, p_best, leads)),
+            + (
+                self._choice_note(row, key, leads)
+                + self._level_note(family, runner_up, chance, leads)
+                if decided_by_choice
+                else ""
+            ),
             drivers=self._choice_drivers(row, family, runner_up)
             if decided_by_choice
             else self._drivers(x, family, runner_up),
@@ -174,7 +179,7 @@ class Recommender:
             family=family,
             variant=variant,
             predicted=per_family,
-            p_best={f: float(p) for f, p in zip(self.families, p_best, strict=True)},
+            p_best=chance,
             meta_features={k: (None if _missing(v) else float(v)) for k, v in values.items()},
             explanation=explanation,
             source=source,
@@ -191,11 +196,12 @@ class Recommender:
             result[family] = _prediction(self.model.keys, best, predicted, low, high)
         return result
 
-    def _runner_up(self, family: str, p_best: np.ndarray, per_family: dict[str, Prediction]) -> str:
+    def _runner_up(
+        self, family: str, chance: dict[str, float], per_family: dict[str, Prediction]
+    ) -> str:
         """The likeliest best family after ``family``: P(best), then predicted accuracy."""
-        chance = dict(zip(self.families, p_best, strict=True))
         others = [f for f in self.families if f != family]
-        return max(others, key=lambda f: (round(float(chance[f]), 3), per_family[f].accuracy))
+        return max(others, key=lambda f: (round(chance[f], 3), per_family[f].accuracy))
 
     def _row(self, values: dict[str, float], modality: str | None) -> pd.DataFrame:
         """One task row (``mf.`` columns and ``modality``) for the family choice."""
@@ -224,14 +230,15 @@ class Recommender:
             text += f"; {variant} to lead {reference} by {100 * lead:+.1f}"
         return text + "."
 
-    def _level_note(self, family: str, runner_up: str, p_best: np.ndarray, leads: pd.Series) -> str:
+    def _level_note(
+        self, family: str, runner_up: str, chance: dict[str, float], leads: pd.Series
+    ) -> str:
         """A warning where P(best) does not separate the recommendation from the runner-up.
 
         The choice takes the largest predicted lead, P(best) adds the errors of similar KB
         tasks to the leads: where the runner-up is at least as likely to be best, the two are
         level within the choice's accuracy on such tasks, and the user should hear it.
         """
-        chance = dict(zip(self.families, p_best, strict=True))
         if chance[runner_up] < chance[family]:
             return ""
         gap = 100 * float(leads[family] - leads[runner_up])
@@ -293,12 +300,8 @@ class Recommender:
         return np.asarray(best[family] - best[runner_up])
 
     def _drivers(self, x: np.ndarray, family: str, runner_up: str) -> list[Driver]:
-        occluded = np.repeat(x, len(self.model.columns), axis=0)
-        occluded[np.arange(len(self.model.columns)), np.arange(len(self.model.columns))] = (
-            self.medians
-        )
         lead = self._lead(x, family, runner_up)[0]
-        effects = lead - self._lead(occluded, family, runner_up)
+        effects = lead - self._lead(occluded(x, self.medians), family, runner_up)
         order = np.argsort(-effects)[:DRIVERS]
         return [
             Driver(

@@ -23,8 +23,8 @@ def runner() -> CliRunner:
 
 
 def test_the_command_line_starts_without_the_heavy_libraries() -> None:
-    """``advisor --help`` answers in about a second: torch, scikit-learn, SciPy, POT, Optuna and
-    Flask (seconds to import) load only in the commands that use them."""
+    """``advisor --help`` stays quick: torch, scikit-learn, SciPy, POT, Optuna and Flask (each
+    seconds to import) load only in the commands that use them."""
     heavy = ("torch", "sklearn", "scipy", "ot", "optuna", "flask", "sqlalchemy")
     code = (
         "import sys; from advisor.cli import cli; "
