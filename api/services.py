@@ -7,7 +7,6 @@ database, and registers the queue's tasks (:mod:`api.jobs`).
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +20,7 @@ from advisor.settings import Settings, get_settings
 from api.artifacts import ArtifactStore
 from api.db import Database, DatasetRecord, SourceRecord, migrate, schema_lock
 from api.queue import make_queue
+from api.studies import beating_storage
 from learners import Source, builtin_sources, load_source
 
 DATASET_UNKNOWN = define_code("dataset.unknown", "No dataset with that id belongs to this tenant.")
@@ -68,15 +68,12 @@ class Services:
         """
         if self._storage is None:
             url = self.settings.study_storage
-            beat = int(self.settings.trial_heartbeat_seconds)
             engine: dict[str, Any] = (
                 {"connect_args": {"timeout": 30}} if url.startswith("sqlite") else {}
             )
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                self._storage = optuna.storages.RDBStorage(
-                    url, engine_kwargs=engine, heartbeat_interval=beat, grace_period=3 * beat
-                )
+            self._storage = beating_storage(
+                url, int(self.settings.trial_heartbeat_seconds), **engine
+            )
         return self._storage
 
     # -- sources ----------------------------------------------------------------------------

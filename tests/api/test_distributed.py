@@ -203,7 +203,7 @@ def test_a_worker_killed_mid_trial_does_not_stop_the_run(
     try:
         for log in logs:
             wait_until_ready(log)
-        client, headers, run_id = start_run(distributed_env, n_trials=10)
+        client, headers, run_id = start_run(distributed_env, n_trials=6)
         # Both workers have finished a trial: each holds a part of the study now.
         running = wait_for(
             client, headers, run_id, lambda r: len(r["progress"].get("workers", {})) >= 2, 120
