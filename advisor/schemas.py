@@ -52,6 +52,33 @@ class Neighbour(BaseModel):
     accuracy: dict[str, float] = Field(description="Best accuracy of each family on that task.")
 
 
+class TrackRecord(BaseModel):
+    """How the family choice did on the knowledge-base tasks most like the user's.
+
+    Judged out of domain: on each such task, the choice of regressors fitted without that
+    task's domain (the grouped cross-validation that chose the choice's inputs).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    tasks: int = Field(description="How many knowledge-base tasks it is measured on.")
+    mean_regret: float = Field(
+        description="Accuracy points lost on average against the best family of each task."
+    )
+    best_share: float = Field(
+        description="Share of those tasks (0 to 1) on which the choice was a best family."
+    )
+
+    def sentence(self) -> str:
+        """The record in words, as the risks, the command line and the reports give it."""
+        return (
+            f"on the {self.tasks} knowledge-base tasks most like yours, each judged by a choice "
+            f"fitted without its domain, the family choice lost {self.mean_regret:.1f} accuracy "
+            f"points on average against the best family and picked a best one on "
+            f"{100 * self.best_share:.0f} % of them."
+        )
+
+
 class Explanation(BaseModel):
     """Why the advisor recommends what it does."""
 
@@ -69,6 +96,11 @@ class Explanation(BaseModel):
         None,
         description="The family likeliest to be best after the recommended one (P(best), then "
         "predicted accuracy): the one the drivers compare with and a regret check runs.",
+    )
+    track_record: TrackRecord | None = Field(
+        None,
+        description="The family choice's record on the knowledge-base tasks most like this "
+        "one, judged on domains it was not fitted on.",
     )
 
 

@@ -16,7 +16,8 @@ compares the test accuracy with the best default learner measured on the same ta
 ``floor`` estimates, per domain, the regret of an oracle that knows every learner's expected
 accuracy (:mod:`advisor.kb.noise`): no recommender can be expected to do better.
 ``choice`` prints the family choice fitted on the shipped KB: its inputs' cross-validated
-regret, and the family and variant it picks, with every family's predicted lead, for each
+regret, and the family and variant it picks, with every family's predicted lead and its track
+record there (out-of-fold regret and share of best picks on the nearest KB tasks), for each
 kind of data and number of shots per class (5 classes).
 """
 
@@ -38,6 +39,7 @@ from advisor.kb.evaluate import evaluate, markdown
 from advisor.kb.noise import noise_floor
 from advisor.kb.runner import ALL_VARIANTS, run_learner
 from advisor.kb.store import read_kb
+from advisor.schemas import TrackRecord
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -151,6 +153,16 @@ def run_tuned(tasks: int, trials: int, modality: str) -> None:
     )
 
 
+def _record_columns(record: TrackRecord | None) -> dict[str, str]:
+    """The choice's track record on the task's neighbourhood, as two table cells."""
+    if record is None:
+        return {"record: regret": "—", "record: best picks": "—"}
+    return {
+        "record: regret": f"{record.mean_regret:.2f}",
+        "record: best picks": f"{100 * record.best_share:.0f} %",
+    }
+
+
 def run_choice() -> None:
     header("choice")
     advisor = Advisor("glyphs")
@@ -176,6 +188,7 @@ def run_choice() -> None:
                     "shots": str(shots),
                     "choice": f"{family}/{choice.choose_variant(row, family)[0]}",
                     **{f"{f} lead": f"{100 * leads[f]:+.2f}" for f in choice.families},
+                    **_record_columns(choice.track_record(row)),
                 }
             )
     print(markdown(pd.DataFrame(rows)))

@@ -56,6 +56,9 @@ def describe_recommendation(rec: Recommendation) -> str:
                 for d in rec.explanation.drivers
             ),
         ]
+    if (record := rec.explanation.track_record) is not None:
+        sentence = record.sentence()
+        lines += ["", "Record       " + sentence[0].upper() + sentence[1:]]
     lines += [f"Risk         {risk}" for risk in rec.explanation.risks]
     lines.append(f"({rec.seconds:.2f} s; source {rec.source})")
     return "\n".join(lines)

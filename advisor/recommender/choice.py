@@ -41,6 +41,7 @@ from threadpoolctl import threadpool_limits
 
 from advisor.kb.runner import FEATURE_PREFIX
 from advisor.recommender.model import boosted_regressor
+from advisor.schemas import TrackRecord
 
 DESCRIPTORS = ("image", "log_shots", "log_ways")
 SIMILARITY = ("mmd", "frechet", "proxy_a_distance", "sinkhorn", "centroid_dist.mean")
@@ -109,6 +110,7 @@ class FamilyChoice:
     feature_set: str
     regressors: dict[str, HistGradientBoostingRegressor]
     residuals: np.ndarray  # (tasks, families): measured − out-of-fold predicted lead
+    out_of_fold_regret: np.ndarray  # (tasks,): family regret of the out-of-fold choice
     X: np.ndarray  # (tasks, inputs): the knowledge base's tasks in the choice's inputs
     cv_regret: dict[str, float] = field(default_factory=dict)
     references: dict[str, str] = field(default_factory=dict)  # family → its reference variant
@@ -179,6 +181,7 @@ class FamilyChoice:
             feature_set=chosen,
             regressors={families[j]: r for j, r in regressors.items()},
             residuals=errors,
+            out_of_fold_regret=_out_of_fold_regret(accuracy, errors, anchor_index),
             X=X,
             cv_regret={candidate: mean for candidate, (mean, _) in scores.items()},
             references=references,
@@ -231,6 +234,38 @@ class FamilyChoice:
             {"value": x[0], "typical": typical, "effect": effect}, index=list(self.inputs)
         )
 
+    def _nearest(self, tasks: pd.DataFrame) -> np.ndarray:
+        """The KB rows nearest the first of ``tasks``: its ``NEAREST`` share, all families known.
+
+        Nearest in the choice's inputs, each scaled by its standard deviation (L1 distance).
+        """
+        known = np.flatnonzero(np.isfinite(self.residuals).all(axis=1))
+        if known.size == 0 or not self.spread.size:
+            return known
+        here = choice_inputs(tasks.iloc[:1], tuple(self.inputs)).to_numpy(np.float64)
+        distance = np.abs(np.nan_to_num((self.X[known] - here) / self.spread)).sum(axis=1)
+        keep = max(1, math.ceil(NEAREST * len(distance)))
+        return np.asarray(known[distance <= np.partition(distance, keep - 1)[keep - 1]])
+
+    def track_record(self, tasks: pd.DataFrame) -> TrackRecord | None:
+        """How the choice did, out of domain, on the KB's tasks nearest the first of ``tasks``.
+
+        The same ``NEAREST`` neighbourhood as :meth:`p_best`; on each of its tasks, the family
+        regret of the choice made by the cross-validation's regressors that were fitted
+        without that task's domain, and whether it picked a best family. ``None`` when the
+        knowledge base gave no out-of-fold choices.
+        """
+        rows = self._nearest(tasks)
+        regret = self.out_of_fold_regret[rows]
+        regret = regret[np.isfinite(regret)]
+        if regret.size == 0:
+            return None
+        return TrackRecord(
+            tasks=int(regret.size),
+            mean_regret=round(100 * float(regret.mean()), 2),
+            best_share=round(float((regret <= 0.0).mean()), 3),
+        )
+
     def choose(self, tasks: pd.DataFrame) -> list[str]:
         """The family with the largest predicted lead (the anchor family at 0), per task."""
         return _largest(self.leads(tasks))
@@ -261,15 +296,8 @@ class FamilyChoice:
         out-of-fold and a full fit must not decide them.
         """
         leads = self.leads(tasks.iloc[:1]).to_numpy()[0]
-        known = np.isfinite(self.residuals).all(axis=1)
-        pool = self.residuals[known]
-        if pool.shape[0] == 0:
-            pool = np.zeros((1, len(self.families)))
-        elif (spread := self.spread).size:
-            here = choice_inputs(tasks.iloc[:1], tuple(self.inputs)).to_numpy(np.float64)
-            distance = np.abs(np.nan_to_num((self.X[known] - here) / spread)).sum(axis=1)
-            keep = max(1, math.ceil(NEAREST * len(distance)))
-            pool = pool[distance <= np.partition(distance, keep - 1)[keep - 1]]
+        rows = self._nearest(tasks)
+        pool = self.residuals[rows] if rows.size else np.zeros((1, len(self.families)))
         rng = np.random.default_rng(seed)
         draws = leads[None, :] + pool[rng.integers(0, pool.shape[0], DRAWS)]
         tied = draws >= draws.max(axis=1, keepdims=True) - TIE
@@ -392,6 +420,21 @@ def _out_of_fold_leads(
         for j, regressor in _fit_leads(X[train], accuracy[train], anchor, seed).items():
             leads[test, j] = regressor.predict(X[test])
     return leads
+
+
+def _out_of_fold_regret(accuracy: np.ndarray, errors: np.ndarray, anchor: int) -> np.ndarray:
+    """Per task, the family regret of the choice its out-of-fold leads make.
+
+    The out-of-fold leads are the measured ones less their errors,
+    ``d̂ = (a − a_anchor) − e``; the regret is ``max_f a_f − a_{argmax d̂}``. ``NaN`` where a
+    family's accuracy (so its error) is unknown.
+    """
+    predicted = accuracy - accuracy[:, [anchor]] - errors
+    known = np.flatnonzero(np.isfinite(predicted).all(axis=1))
+    regret = np.full(len(accuracy), np.nan)
+    chosen = np.argmax(predicted[known], axis=1)
+    regret[known] = accuracy[known].max(axis=1) - accuracy[known, chosen]
+    return regret
 
 
 def _regret(leads: np.ndarray, accuracy: np.ndarray) -> tuple[float, float]:

@@ -19,8 +19,12 @@ The explanation holds:
   where the prior or a source mismatch decides, the same on the meta-model's predictions;
 * **neighbours** — the nearest knowledge-base tasks in meta-feature space (each feature scaled
   by its median and interquartile range over the KB), with each family's measured accuracy;
+* **track record** — how the family choice did on the knowledge-base tasks most like this
+  one (the neighbourhood P(best) draws its errors from), each judged by regressors fitted
+  without its domain: mean family regret and the share of best picks;
 * **risks**, in plain language — negative transfer when the data lies far from the source,
-  too few shots per class to fine-tune, and data outside the knowledge base's range.
+  too few shots per class to fine-tune, data outside the knowledge base's range, and a track
+  record above ``UNSURE_REGRET`` points (with the runner-up check to measure both families).
 
 **Out of range.** A task is outside the KB's range when its distance to its nearest KB task is
 above the 99th percentile of the KB tasks' own nearest-neighbour distances, or its number of
@@ -50,13 +54,21 @@ import pandas as pd
 from advisor.kb.runner import FEATURE_PREFIX
 from advisor.recommender.choice import FamilyChoice, occluded
 from advisor.recommender.model import MetaModel, task_table
-from advisor.schemas import Driver, Explanation, Neighbour, Prediction, Recommendation
+from advisor.schemas import (
+    Driver,
+    Explanation,
+    Neighbour,
+    Prediction,
+    Recommendation,
+    TrackRecord,
+)
 
 FAMILY_ORDER = ("transfer", "meta", "hybrid", "scratch")
 PRIOR_VARIANT = {"meta": "protonet", "transfer": "finetune", "scratch": "logreg"}
 NEIGHBOURS = 5
 DRIVERS = 3
 FEW_SHOTS = 5
+UNSURE_REGRET = 1.0  # points: the issue's target for the mean regret, tasks like this one
 _CHOICE_INPUT_NAMES = {"log_shots": ("shots_min", True), "log_ways": ("nr_class", True)}
 
 
@@ -145,6 +157,7 @@ class Recommender:
         chance = {f: float(p) for f, p in zip(self.families, p_best, strict=True)}
         runner_up = self._runner_up(family, chance, per_family)
         decided_by_choice = fallback is None and mismatch is None
+        record = self.choice.track_record(row) if decided_by_choice else None
         key = (family, variant)
         explanation = Explanation(
             summary=self._summary(
@@ -170,10 +183,12 @@ class Recommender:
             else self._drivers(x, family, runner_up),
             neighbours=self._neighbours(x),
             risks=([mismatch] if mismatch else [])
-            + self._risks(values, per_family, in_range, distance),
+            + self._risks(values, per_family, in_range, distance)
+            + _record_risk(record, runner_up),
             in_range=in_range,
             fallback=None if fallback is None else fallback[2],
             runner_up=runner_up,
+            track_record=record,
         )
         return Recommendation(
             family=family,
@@ -448,3 +463,16 @@ def _missing(value: Any) -> bool:
 def _exp(value: float) -> float:
     """``e**value`` rounded to 6 decimals (a count read back from its logarithm)."""
     return round(math.exp(value), 6)
+
+
+def _record_risk(record: TrackRecord | None, runner_up: str | None) -> list[str]:
+    """A risk when the choice lost more than ``UNSURE_REGRET`` points on tasks like this one."""
+    if record is None or record.mean_regret <= UNSURE_REGRET:
+        return []
+    check = (
+        f" A run with the runner-up check (--check-runner-up, check_runner_up=True) also "
+        f"measures {runner_up} on your data."
+        if runner_up
+        else ""
+    )
+    return ["The family choice is less sure on data like yours: " + record.sentence() + check]

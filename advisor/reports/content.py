@@ -104,6 +104,8 @@ def _recommendation_section(rec: Recommendation) -> Section:
                 ],
             )
         )
+    if (record := rec.explanation.track_record) is not None:
+        section.paragraphs.append("Track record: " + record.sentence())
     if rec.explanation.risks:
         section.paragraphs.append("Risks:")
         section.paragraphs += [f"- {risk}" for risk in rec.explanation.risks]

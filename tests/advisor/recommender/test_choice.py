@@ -241,3 +241,37 @@ def test_a_family_without_a_record_is_never_chosen() -> None:
     assert leads["meta"] == -np.inf and leads["transfer"] == 0.0
     assert model.choose(query("image", 1)) != ["meta"]
     assert model.p_best(query("image", 1))[model.families.index("meta")] == 0.0
+
+
+def test_out_of_fold_regret_is_that_of_the_choice_the_errors_imply() -> None:
+    # Families: transfer (the anchor), meta, scratch. Errors = measured − predicted lead.
+    accuracy = np.array([[0.80, 0.90, 0.70], [0.80, 0.75, 0.85], [0.80, np.nan, 0.60]])
+    errors = np.array(
+        [
+            [0.0, 0.15, -0.05],  # predicted leads 0, −0.05, −0.05: transfer, 10 points lost
+            [0.0, -0.10, 0.00],  # predicted leads 0, +0.05, +0.05: meta first, 10 lost
+            [0.0, np.nan, 0.00],  # meta could not run: no out-of-fold choice
+        ]
+    )
+    regret = choice_module._out_of_fold_regret(accuracy, errors, anchor=0)
+    np.testing.assert_allclose(regret[:2], [0.10, 0.10])
+    assert np.isnan(regret[2])
+    right = choice_module._out_of_fold_regret(accuracy, np.zeros_like(accuracy), anchor=0)
+    np.testing.assert_allclose(right[:2], [0.0, 0.0])  # exact leads: the best family
+
+
+def test_track_record_is_the_out_of_fold_choice_on_similar_tasks(chosen) -> None:
+    record = chosen.track_record(query("image", 1))
+    assert record is not None
+    assert record.tasks >= int(0.1 * len(chosen.X))  # the NEAREST share (ties kept)
+    # The errors were measured on held-out domains of a clean KB: few points lost.
+    assert 0.0 <= record.mean_regret < 1.0 and record.best_share > 0.5
+    # Make the out-of-fold choice lose 5 points on vector tasks only: only their record says so.
+    vectors = chosen.X[:, chosen.inputs.index("image")] == 0.0
+    worse = FamilyChoice(**{**chosen.__dict__, "out_of_fold_regret": np.where(vectors, 0.05, 0)})
+    on_vectors = worse.track_record(query("vector", 50))
+    assert on_vectors is not None
+    assert on_vectors.mean_regret == pytest.approx(5.0) and on_vectors.best_share == 0.0
+    on_images = worse.track_record(query("image", 1))
+    assert on_images is not None
+    assert on_images.mean_regret == 0.0 and on_images.best_share == 1.0

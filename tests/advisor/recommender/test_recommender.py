@@ -227,6 +227,25 @@ def test_runner_up_is_the_next_likeliest_best_and_a_tie_is_said(recommender, mon
     )
 
 
+def test_a_poor_track_record_on_similar_tasks_is_a_risk(recommender, monkeypatch) -> None:
+    rec = recommender.recommend(values(1, 0.5), source="toy")
+    record = rec.explanation.track_record
+    assert record is not None and record.tasks > 0
+    assert not any("less sure" in risk for risk in rec.explanation.risks)  # clean KB: sure
+    choice = recommender.choice
+    lossy = np.where(np.isfinite(choice.out_of_fold_regret), 0.03, np.nan)
+    monkeypatch.setattr(choice, "out_of_fold_regret", lossy)  # 3 points lost everywhere
+    unsure = recommender.recommend(values(1, 0.5), source="toy")
+    assert unsure.explanation.track_record is not None
+    assert unsure.explanation.track_record.mean_regret == pytest.approx(3.0)
+    risk = unsure.explanation.risks[-1]
+    assert "less sure" in risk and "lost 3.0 accuracy points" in risk
+    assert f"also measures {unsure.explanation.runner_up} on your data" in risk
+    # Where the prior decides (out of range), the choice's record does not apply.
+    far = recommender.recommend(values(500, 0.2, ways=100), source="toy")
+    assert far.explanation.fallback and far.explanation.track_record is None
+
+
 @pytest.mark.slow  # fits a recommender on a knowledge base of its own: ~15 s on 2 cores
 def test_the_outcomes_of_local_runs_are_learned_from() -> None:
     kb = synthetic_kb(n_domains=5, tasks_per_domain=20, seed=3).assign(tuned=False)
