@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
 from advisor.cli.output import print_json, reports_errors, table
 from advisor.datasets import Dataset, load_dataset
 from advisor.schemas import Recommendation
+
+if TYPE_CHECKING:
+    from advisor.core import Advisor
 
 _SOURCE = click.option(
     "--source",
@@ -64,6 +68,39 @@ def describe_recommendation(rec: Recommendation) -> str:
     return "\n".join(lines)
 
 
+def recommend_in_steps(
+    adv: Advisor, X: Any, y: Any, *, categorical: Any = None, stream: TextIO | None = None
+) -> Recommendation:
+    """:meth:`Advisor.recommend`, its two slow steps shown on ``stream`` (none if ``None``).
+
+    The first recommendation of a process loads (or, on a new knowledge base, fits) the
+    recommender's models, seconds on 2 cores; every recommendation measures the data's
+    meta-features against the source. A bar names the step under way and is cleared after.
+    """
+    from tqdm import tqdm  # noqa: PLC0415 - keep `advisor --help` fast
+
+    steps = ("Loading the knowledge base's models", "Measuring your data against the source")
+    with tqdm(
+        total=len(steps),
+        file=stream,
+        disable=stream is None,
+        leave=False,
+        bar_format="{desc} [{n_fmt}/{total_fmt}, {elapsed}]",
+    ) as bar:
+        bar.set_description_str(steps[0])
+        adv.recommender  # noqa: B018 - fitted once per process, cached
+        bar.update()
+        bar.set_description_str(steps[1])
+        rec = adv.recommend(X, y, categorical=categorical)
+        bar.update()
+    return rec
+
+
+def progress_stream(enabled: bool = True) -> TextIO | None:
+    """Standard error where a person watches it (a terminal), else ``None``."""
+    return sys.stderr if enabled and sys.stderr.isatty() else None
+
+
 @click.command()
 @click.argument("data", type=click.Path(exists=False, path_type=Path))
 @_SOURCE
@@ -75,7 +112,13 @@ def recommend(*, data: Path, source: str, label: str | None, as_json: bool) -> N
     from advisor.core import Advisor  # noqa: PLC0415 - keep `advisor --help` fast
 
     dataset = _load(data, label)
-    rec = Advisor(source).recommend(dataset.X, dataset.y, categorical=dataset.categorical_mask)
+    rec = recommend_in_steps(
+        Advisor(source),
+        dataset.X,
+        dataset.y,
+        categorical=dataset.categorical_mask,
+        stream=progress_stream(not as_json),
+    )
     if as_json:
         print_json(rec.model_dump(mode="json"))
     else:

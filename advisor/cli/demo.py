@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from advisor.cli.advise import describe_recommendation
+from advisor.cli.advise import describe_recommendation, progress_stream, recommend_in_steps
 from advisor.cli.output import reports_errors
 
 
@@ -61,7 +61,9 @@ def demo(out: Path, trials: int) -> None:
     )
 
     _step(2, total, "The recommendation")
-    recommendation = adv.recommend(task.X_support, task.y_support)
+    recommendation = recommend_in_steps(
+        adv, task.X_support, task.y_support, stream=progress_stream()
+    )
     click.echo(describe_recommendation(recommendation))
 
     _step(3, total, f"A tuned run of the recommendation ({trials} Optuna trials)")

@@ -33,8 +33,9 @@ extrapolating, so a documented prior decides instead — the usual guidance:
 
 * at most 5 examples in the smallest class → **meta** (ProtoNet): a metric learned across many
   tasks needs no training on the target;
-* otherwise, when the data lies no farther from the source than the KB's median task (proxy
-  A-distance) → **transfer** (fine-tuning): enough data to adapt features that fit;
+* otherwise, when the data lies no farther from the source (proxy A-distance) than the KB's
+  median task of the same kind of data, images or tables → **transfer** (fine-tuning): enough
+  data to adapt features that fit;
 * otherwise → **scratch**: plenty of data far from the source, where transfer may hurt.
 
 The report says so, and the predictions keep their intervals but are marked as
@@ -144,7 +145,7 @@ class Recommender:
         row = self._row(values, modality)
         leads = self.choice.leads(row).iloc[0]
         p_best = self.choice.p_best(row, seed=self.seed)
-        fallback = None if in_range else self._prior(values)
+        fallback = None if in_range else self._prior(values, modality)
         if mismatch is not None:
             fallback = None
             family, variant = "scratch", self.choice.choose_variant(row, "scratch")[0]
@@ -183,7 +184,7 @@ class Recommender:
             else self._drivers(x, family, runner_up),
             neighbours=self._neighbours(x),
             risks=([mismatch] if mismatch else [])
-            + self._risks(values, per_family, in_range, distance)
+            + self._risks(values, per_family, in_range, distance, modality)
             + _record_risk(record, runner_up),
             in_range=in_range,
             fallback=None if fallback is None else fallback[2],
@@ -277,25 +278,40 @@ class Recommender:
         )
         return inside, distance
 
-    def _prior(self, values: dict[str, float]) -> tuple[str, str, str]:
+    def _source_distances(self, modality: str | None) -> tuple[np.ndarray, str]:
+        """The KB tasks' proxy A-distances to their source, and which tasks they are.
+
+        How far a task lies from its source depends on the kind of data (a domain classifier
+        tells glyph scripts apart more easily than shifted tables), so a task is placed among
+        the KB's tasks of its own kind (the words say so: `` of the same kind of data``); with
+        the kind unknown, or none of that kind measured, among all of them (``""``).
+        """
+        column = self.tasks.get(FEATURE_PREFIX + "proxy_a_distance")
+        if column is None:
+            return np.array([np.nan]), ""
+        if modality is not None and "modality" in self.tasks.columns:
+            own = column[self.tasks["modality"] == modality]
+            if own.notna().any():
+                return own.to_numpy(dtype=np.float64), " of the same kind of data"
+        return column.to_numpy(dtype=np.float64), ""
+
+    def _prior(self, values: dict[str, float], modality: str | None) -> tuple[str, str, str]:
         shots = _get(values, "shots_min")
         distance = _get(values, "proxy_a_distance")
-        typical = float(
-            np.nanmedian(self.tasks.get(FEATURE_PREFIX + "proxy_a_distance", pd.Series([np.nan])))
-        )
+        distances, kind = self._source_distances(modality)
+        typical = float(np.nanmedian(distances)) if np.isfinite(distances).any() else math.nan
+        median = f"the knowledge base's median task{kind}"
         if not math.isnan(shots) and shots <= FEW_SHOTS:
             choice = ("meta", "at most 5 examples in the smallest class")
         elif math.isnan(distance) or math.isnan(typical) or distance <= typical:
             choice = (
                 "transfer",
-                "more than 5 examples per class, and a source no farther than "
-                "the knowledge base's median task",
+                f"more than 5 examples per class, and a source no farther than {median}",
             )
         else:
             choice = (
                 "scratch",
-                "more than 5 examples per class, and a source farther than the "
-                "knowledge base's median task",
+                f"more than 5 examples per class, and a source farther than {median}",
             )
         family, reason = choice
         return (
@@ -377,15 +393,21 @@ class Recommender:
         per_family: dict[str, Prediction],
         in_range: bool,
         distance: float,
+        modality: str | None,
     ) -> list[str]:
         risks = []
         far = _get(values, "proxy_a_distance")
-        limit = self.tasks.get(FEATURE_PREFIX + "proxy_a_distance")
-        if limit is not None and not math.isnan(far) and far > float(np.nanquantile(limit, 0.9)):
+        distances, kind = self._source_distances(modality)
+        if (
+            np.isfinite(distances).any()
+            and not math.isnan(far)
+            and far > float(np.nanquantile(distances, 0.9))
+        ):
             risks.append(
                 "Negative transfer: your data lies farther from the source than 90 % of the "
-                f"knowledge base's tasks (proxy A-distance {far:.2f}); features learned on the "
-                "source may mislead a fine-tuned model. Compare with the scratch family."
+                f"knowledge base's tasks{kind} (proxy A-distance {far:.2f}); "
+                "features learned on the source may mislead a fine-tuned model. Compare with "
+                "the scratch family."
             )
         if (
             "transfer" in per_family

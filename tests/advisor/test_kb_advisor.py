@@ -128,3 +128,23 @@ def test_cli_recommend_run_report(tiny_kb: Path, tmp_path: Path, monkeypatch) ->
     run_id = json.loads(result.output)["run_id"]
     result = runner.invoke(cli, ["report", run_id, "-o", str(tmp_path / "r.md")])
     assert result.exit_code == 0 and (tmp_path / "r.md").is_file()
+
+
+def test_recommend_names_its_slow_steps_as_it_goes(tiny_kb: Path, capsys) -> None:
+    import io
+
+    from advisor.cli.advise import recommend_in_steps
+
+    task = sample_task(load_domain("glyphs:numerals"), ways=2, shots=3, queries=4, seed=6)
+    stream = io.StringIO()
+    adv = Advisor("glyphs", kb=tiny_kb)
+    rec = recommend_in_steps(adv, task.X_support, task.y_support, stream=stream)
+    shown = stream.getvalue()
+    loading = shown.index("Loading the knowledge base's models [0/2")
+    assert shown.index("Measuring your data against the source [1/2", loading) > loading
+    assert rec == adv.recommend(task.X_support, task.y_support).model_copy(
+        update={"seconds": rec.seconds}
+    )
+    capsys.readouterr()
+    recommend_in_steps(adv, task.X_support, task.y_support, stream=None)  # no terminal
+    assert capsys.readouterr() == ("", "")

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from advisor.recommender import MetaModel, Recommender, task_table
+from advisor.schemas import Recommendation
 
 VARIANTS = [
     ("transfer", "finetune"),
@@ -281,3 +282,36 @@ def test_the_outcomes_of_local_runs_are_learned_from() -> None:
     assert len(task_table(pd.concat([kb.drop(columns="tuned"), local]))[0]) == len(
         recommender.tasks
     )
+
+
+def test_the_source_distance_is_judged_among_tasks_of_the_same_kind(
+    recommender, monkeypatch
+) -> None:
+    # Two kinds of data whose distances to their source lie on different scales.
+    tasks = recommender.tasks.copy()
+    distance = tasks["mf.proxy_a_distance"]
+    tasks["modality"] = np.where(distance > 1.0, "image", "vector")
+    monkeypatch.setattr(recommender, "tasks", tasks)
+    images, vectors = distance[distance > 1.0], distance[distance <= 1.0]
+    between = (float(distance.median()) + float(images.median())) / 2  # far for the pool only
+    assert vectors.median() < distance.median() < between < images.median()
+
+    def prior(modality: str | None) -> Recommendation:  # out of range: the prior decides
+        return recommender.recommend(
+            values(500, between, ways=100), source="toy", modality=modality
+        )
+
+    near_for_images = prior("image")
+    assert near_for_images.family == "transfer"
+    assert "median task of the same kind of data" in (near_for_images.explanation.fallback or "")
+    assert prior("vector").family == "scratch"
+    assert prior(None).family == "scratch"  # kind unknown: the whole KB's median
+    # The negative-transfer risk's 90th percentile, the same way.
+    edge = float(np.quantile(vectors, 0.9)) + 0.05
+    assert edge < float(np.quantile(distance, 0.9))
+
+    def warned(modality: str | None) -> bool:
+        rec = recommender.recommend(values(20, edge), source="toy", modality=modality)
+        return any("Negative transfer" in risk for risk in rec.explanation.risks)
+
+    assert warned("vector") and not warned("image") and not warned(None)
