@@ -497,4 +497,4 @@ def _record_risk(record: TrackRecord | None, runner_up: str | None) -> list[str]
         if runner_up
         else ""
     )
-    return ["The family choice is less sure on data like yours: " + record.sentence() + check]
+    return ["The pick is less sure on data like yours: " + record.sentence() + check]
