@@ -125,14 +125,31 @@ def finish(
     help="The KB to evaluate (default: the shipped one).",
 )
 @click.option("--per-domain", is_flag=True, help="Also print the table per held-out domain.")
+@click.option(
+    "--held-out",
+    "held_out",
+    multiple=True,
+    help="Hold out only this domain (repeatable; default: every domain in turn).",
+)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1), help="Processes.")
 @reports_errors
-def evaluate(*, path: Path | None, per_domain: bool) -> None:
+def evaluate(
+    *, path: Path | None, per_domain: bool, held_out: tuple[str, ...], workers: int
+) -> None:
     """Leave-one-domain-out evaluation of the recommender against the baselines."""
     from advisor.kb.evaluate import evaluate as run_evaluation  # noqa: PLC0415
     from advisor.kb.evaluate import markdown  # noqa: PLC0415
     from advisor.kb.store import read_kb  # noqa: PLC0415
 
-    by_domain, overall = run_evaluation(read_kb(path))
+    table = read_kb(path)
+    unknown = sorted(set(held_out) - set(table["domain"]))
+    if unknown:
+        raise click.BadParameter(
+            f"not a domain of the knowledge base: {', '.join(unknown)}", param_hint="--held-out"
+        )
+    by_domain, overall = run_evaluation(
+        table, held_out=list(held_out) or None, workers=workers, progress=True
+    )
     click.echo(markdown(overall))
     if per_domain:
         click.echo("\n" + markdown(by_domain))

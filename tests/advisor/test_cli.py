@@ -167,3 +167,9 @@ def test_demo_runs_end_to_end(runner: CliRunner, tmp_path: Path) -> None:
     assert "on the 75 queries" in result.output
     assert (tmp_path / "demo" / "report.html").is_file()
     assert (tmp_path / "demo" / "support.png").is_file()
+
+
+def test_kb_evaluate_refuses_a_domain_it_does_not_hold(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["kb", "evaluate", "--held-out", "glyphs:klingon"])
+    assert result.exit_code == 2
+    assert "not a domain of the knowledge base: glyphs:klingon" in result.output

@@ -157,6 +157,17 @@ def test_leave_one_domain_out_evaluation_beats_the_baselines() -> None:
     assert "| advisor |" in markdown(overall)
 
 
+def test_evaluation_folds_in_worker_processes_give_the_same_tables() -> None:
+    from advisor.kb.evaluate import evaluate
+
+    kb = synthetic_kb(n_domains=3, tasks_per_domain=12, seed=4)
+    alone = evaluate(kb, held_out=["d0", "d2"])
+    shared = evaluate(kb, held_out=["d2", "d0"], workers=2)
+    for one, other in zip(alone, shared, strict=True):
+        pd.testing.assert_frame_equal(one, other)
+    assert set(alone[0]["domain"]) == {"d0", "d2"}
+
+
 def test_a_source_that_cannot_take_the_data_leaves_only_scratch(recommender) -> None:
     # The predictions favour meta at 1 shot from a near source, but the source cannot run.
     reason = "The source takes image inputs; only scratch can run."
