@@ -93,7 +93,15 @@ def _recommendation_section(rec: Recommendation) -> Section:
     section = Section(
         "Recommendation", [f"**{rec.family}** ({rec.variant}). " + rec.explanation.summary]
     )
-    if rec.explanation.drivers:
+    if (record := rec.explanation.track_record) is not None:
+        section.paragraphs.append("Track record: " + record.sentence())
+    if rec.explanation.risks:
+        section.paragraphs.append("Risks:")
+        section.paragraphs += [f"- {risk}" for risk in rec.explanation.risks]
+    if rec.explanation.fallback:
+        section.paragraphs.append(rec.explanation.fallback)
+    section.paragraphs.append(f"Source: {rec.source}. Recommended in {rec.seconds:.2f} s.")
+    if rec.explanation.drivers:  # last: a section's tables follow its paragraphs
         section.paragraphs.append("What drove it (each feature set to its typical value):")
         section.tables.append(
             (
@@ -104,14 +112,6 @@ def _recommendation_section(rec: Recommendation) -> Section:
                 ],
             )
         )
-    if (record := rec.explanation.track_record) is not None:
-        section.paragraphs.append("Track record: " + record.sentence())
-    if rec.explanation.risks:
-        section.paragraphs.append("Risks:")
-        section.paragraphs += [f"- {risk}" for risk in rec.explanation.risks]
-    if rec.explanation.fallback:
-        section.paragraphs.append(rec.explanation.fallback)
-    section.paragraphs.append(f"Source: {rec.source}. Recommended in {rec.seconds:.2f} s.")
     return section
 
 
