@@ -497,4 +497,8 @@ def _record_risk(record: TrackRecord | None, runner_up: str | None) -> list[str]
         if runner_up
         else ""
     )
-    return ["The pick is less sure on data like yours: " + record.sentence() + check]
+    return [
+        "The pick is less sure on data like yours: on similar knowledge-base tasks the family "
+        f"choice lost {record.mean_regret:.1f} points on average and picked a best family on "
+        f"{100 * record.best_share:.0f} % of them.{check}"
+    ]

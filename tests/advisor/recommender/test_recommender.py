@@ -251,7 +251,7 @@ def test_a_poor_track_record_on_similar_tasks_is_a_risk(recommender, monkeypatch
     assert unsure.explanation.track_record is not None
     assert unsure.explanation.track_record.mean_regret == pytest.approx(3.0)
     risk = unsure.explanation.risks[-1]
-    assert "less sure" in risk and "lost 3.0 accuracy points" in risk
+    assert "less sure" in risk and "lost 3.0 points on average" in risk
     assert f"also measures {unsure.explanation.runner_up} on your data" in risk
     # Where the prior decides (out of range), the choice's record does not apply.
     far = recommender.recommend(values(500, 0.2, ways=100), source="toy")
