@@ -66,7 +66,9 @@ class RunResult:
         study: the Optuna study.
         recommendation: the recommendation the run followed (``None`` if the family was given).
         model_path: where the fitted model was saved.
-        runner_up: the runner-up family's cross-validated score, if it was checked.
+        runner_up: the runner-up family's cross-validated score, if it was checked
+            (``family``, ``variant``, ``cv_score``, ``difference``; or ``skipped``, the reason
+            there was none to check).
     """
 
     family: str
@@ -228,9 +230,11 @@ class Advisor:
         With ``check_runner_up``, the runner-up family is tuned on a small budget (5 trials)
         too, its cross-validated score is reported next to the chosen one's, and both
         outcomes are appended to this installation's knowledge base, which the recommender
-        learns from as well. ``callbacks`` are Optuna trial callbacks (progress, cancellation);
-        ``run_id`` names the run's folder (a fresh id when ``None``) and ``study_name`` the
-        study (a study of that name in ``storage`` is resumed).
+        learns from as well; where the source cannot take the data (only scratch can run) the
+        check is skipped and ``runner_up["skipped"]`` says why. ``callbacks`` are Optuna trial
+        callbacks (progress, cancellation); ``run_id`` names the run's folder (a fresh id when
+        ``None``) and ``study_name`` the study (a study of that name in ``storage`` is
+        resumed).
         """
         start = time.perf_counter()
         plan = self.plan_run(X, y, family)
@@ -397,6 +401,15 @@ class Advisor:
     def _check_runner_up(
         self, X: Any, y: Any, recommendation: Recommendation, chosen: TuningResult
     ) -> dict[str, Any]:
+        mismatch = source_mismatch(self.source, X)
+        if mismatch is not None:  # only scratch can run: there is no runner-up to measure
+            return {
+                "family": None,
+                "variant": None,
+                "cv_score": None,
+                "difference": None,
+                "skipped": mismatch,
+            }
         predicted = recommendation.predicted
         runner = recommendation.explanation.runner_up or max(  # a run saved before runner_up
             (f for f in predicted if f != recommendation.family),

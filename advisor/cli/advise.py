@@ -202,6 +202,10 @@ def run(
     click.echo(f"CV accuracy  {100 * result.cv_score:.1f} %")
     if result.test_score is not None:
         click.echo(f"Test         {100 * result.test_score:.1f} %")
+    if result.runner_up:
+        from advisor.reports.content import regret_check_line  # noqa: PLC0415
+
+        click.echo(f"Runner-up    {regret_check_line(result.runner_up)}")
     click.echo(f"Model        {result.model_path}")
     if report_path is not None:
         click.echo(f"Report       {report_path}")

@@ -156,7 +156,8 @@ class Recommender:
             family = str(leads.idxmax())
             variant = self.choice.choose_variant(row, family)[0]
         chance = {f: float(p) for f, p in zip(self.families, p_best, strict=True)}
-        runner_up = self._runner_up(family, chance, per_family)
+        # With a source mismatch only scratch can run: no other family is a runner-up.
+        runner_up = None if mismatch else self._runner_up(family, chance, per_family)
         decided_by_choice = fallback is None and mismatch is None
         record = self.choice.track_record(row) if decided_by_choice else None
         key = (family, variant)
@@ -176,15 +177,24 @@ class Recommender:
             + (
                 self._choice_note(row, key, leads)
                 + self._level_note(family, runner_up, chance, leads)
-                if decided_by_choice
+                if decided_by_choice and runner_up is not None
                 else ""
             ),
-            drivers=self._choice_drivers(row, family, runner_up)
+            drivers=[]
+            if runner_up is None
+            else self._choice_drivers(row, family, runner_up)
             if decided_by_choice
             else self._drivers(x, family, runner_up),
             neighbours=self._neighbours(x),
             risks=([mismatch] if mismatch else [])
-            + self._risks(values, per_family, in_range, distance, modality)
+            + self._risks(
+                values,
+                per_family,
+                in_range,
+                distance,
+                modality=modality,
+                prior_decides=fallback is not None,
+            )
             + _record_risk(record, runner_up),
             in_range=in_range,
             fallback=None if fallback is None else fallback[2],
@@ -393,7 +403,9 @@ class Recommender:
         per_family: dict[str, Prediction],
         in_range: bool,
         distance: float,
+        *,
         modality: str | None,
+        prior_decides: bool,
     ) -> list[str]:
         risks = []
         far = _get(values, "proxy_a_distance")
@@ -428,14 +440,15 @@ class Recommender:
             risks.append(
                 "Your data lies outside the range of the knowledge base (nearest measured task "
                 f"at distance {distance:.1f}, beyond the 99th percentile {self.range_limit:.1f}): "
-                "the predictions are extrapolations and a documented prior chose the family."
+                "the predictions are extrapolations"
+                + (" and a documented prior chose the family." if prior_decides else ".")
             )
         return risks
 
     def _summary(
         self,
         choice: tuple[str, str],
-        runner_up: str,
+        runner_up: str | None,
         per_family: dict[str, Prediction],
         *,
         p_best: np.ndarray,
@@ -448,12 +461,17 @@ class Recommender:
         variant's where ``None``).
         """
         family, variant = choice
-        chosen, second = chosen or per_family[family], per_family[runner_up]
+        chosen = chosen or per_family[family]
         probability = float(p_best[self.families.index(family)])
+        against = (
+            ""
+            if runner_up is None
+            else f", {100 * (chosen.accuracy - per_family[runner_up].accuracy):+.1f} points "
+            f"against {runner_up}"
+        )
         text = (
             f"{family} ({variant}) is predicted to reach {chosen.accuracy:.0%} accuracy "
-            f"(80 % interval {chosen.low:.0%}–{chosen.high:.0%}), "
-            f"{100 * (chosen.accuracy - second.accuracy):+.1f} points against {runner_up}; "
+            f"(80 % interval {chosen.low:.0%}–{chosen.high:.0%}){against}; "
             f"probability of being the best family: {probability:.0%}."
         )
         return text if fallback is None else f"{fallback[2]} {text}"

@@ -237,15 +237,22 @@ def _run_sections(run: RunResult) -> list[Section]:
         [(["parameter", "value"], [[k, _number(v)] for k, v in run.best_params.items()])],
     )
     if run.runner_up:
-        summary.paragraphs.append(
-            f"Regret check: the runner-up {run.runner_up['family']} reached "
-            f"{100 * run.runner_up['cv_score']:.1f} % (difference "
-            f"{100 * run.runner_up['difference']:+.1f} points)."
-        )
+        summary.paragraphs.append(regret_check_line(run.runner_up))
     sections = [summary, _history_section(run.study)]
     if run.confusion is not None:
         sections.append(_confusion_section(run.confusion, run.labels))
     return sections
+
+
+def regret_check_line(runner_up: dict[str, Any]) -> str:
+    """The regret check's outcome in one sentence (the reports and ``advisor run``)."""
+    if runner_up.get("skipped"):
+        return f"Regret check skipped: {runner_up['skipped']}"
+    return (
+        f"Regret check: the runner-up {runner_up['family']} ({runner_up['variant']}) reached "
+        f"{100 * runner_up['cv_score']:.1f} % cross-validated, "
+        f"{100 * runner_up['difference']:+.1f} points against the recommendation's."
+    )
 
 
 def _history_section(study: optuna.Study) -> Section:

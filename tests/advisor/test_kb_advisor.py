@@ -148,3 +148,41 @@ def test_recommend_names_its_slow_steps_as_it_goes(tiny_kb: Path, capsys) -> Non
     capsys.readouterr()
     recommend_in_steps(adv, task.X_support, task.y_support, stream=None)  # no terminal
     assert capsys.readouterr() == ("", "")
+
+
+@pytest.fixture
+def own_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A fresh ADVISOR_HOME for this test alone (its local KB must not reach other tests)."""
+    from advisor.settings import reset_settings
+
+    monkeypatch.setenv("ADVISOR_HOME", str(tmp_path / "home"))
+    reset_settings()
+    yield tmp_path / "home"
+    monkeypatch.undo()
+    reset_settings()
+
+
+@pytest.mark.slow  # tunes two families and refits the recommender with the local outcomes
+def test_the_regret_check_measures_the_runner_up_and_remembers_both(
+    tiny_kb: Path, own_home: Path
+) -> None:
+    task = sample_task(load_domain("glyphs:numerals"), ways=2, shots=3, queries=4, seed=11)
+    adv = Advisor("glyphs", kb=tiny_kb)
+    result = adv.run(task.X_support, task.y_support, n_trials=2, check_runner_up=True)
+    check, rec = result.runner_up, result.recommendation
+    assert check is not None and rec is not None
+    assert check["family"] == rec.explanation.runner_up != result.family
+    assert 0.0 <= check["cv_score"] <= 1.0
+    assert check["difference"] == pytest.approx(result.cv_score - check["cv_score"])
+    local = pd.read_parquet(adv.local_kb_path())
+    assert set(local["family"]) == {result.family, check["family"]}
+    assert (local["kind"] == "local").all()
+    # Vectors against the image source: only scratch can run, so there is no runner-up; the
+    # check says so instead of failing the run after its model was fitted.
+    X = np.random.default_rng(0).normal(size=(12, 4))
+    y = np.repeat([0, 1, 2], 4)
+    alone = adv.run(X, y, n_trials=1, check_runner_up=True)
+    assert alone.family == "scratch" and alone.recommendation is not None
+    assert alone.recommendation.explanation.runner_up is None
+    assert alone.runner_up is not None and "only scratch can run" in alone.runner_up["skipped"]
+    assert len(pd.read_parquet(adv.local_kb_path())) == len(local)  # nothing new remembered

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from advisor.reports.content import Report, _recommendation_section
+from advisor.reports.content import Report, _recommendation_section, regret_check_line
 from advisor.reports.render import to_markdown
 from advisor.schemas import Driver, Explanation, Prediction, Recommendation, TrackRecord
 
@@ -46,3 +46,14 @@ def test_no_drivers_no_record_no_empty_headings(tmp_path: Path) -> None:
     text = to_markdown(Report("r", [_recommendation_section(recommendation())], {}), tmp_path)
     assert "What drove it" not in text and "Track record" not in text and "Risks:" not in text
     assert "**meta** (protonet). Meta leads." in text
+
+
+def test_the_regret_check_in_one_sentence_measured_or_skipped() -> None:
+    measured = {"family": "meta", "variant": "protonet", "cv_score": 0.9, "difference": -0.02}
+    assert regret_check_line(measured) == (
+        "Regret check: the runner-up meta (protonet) reached 90.0 % cross-validated, "
+        "-2.0 points against the recommendation's."
+    )
+    skipped = {"family": None, "variant": None, "cv_score": None, "difference": None}
+    line = regret_check_line({**skipped, "skipped": "Only scratch can run."})
+    assert line == "Regret check skipped: Only scratch can run."

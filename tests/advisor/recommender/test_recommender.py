@@ -176,6 +176,13 @@ def test_a_source_that_cannot_take_the_data_leaves_only_scratch(recommender) -> 
     assert rec.p_best["scratch"] == 1.0
     assert sum(rec.p_best.values()) == 1.0
     assert rec.explanation.risks[0] == reason
+    # No other family can run: there is no runner-up to compare with, drive from, or check.
+    assert rec.explanation.runner_up is None and rec.explanation.drivers == []
+    assert "points against" not in rec.explanation.summary
+    far = recommender.recommend(values(500, 0.2, ways=100), source="syn", mismatch=reason)
+    assert far.family == "scratch" and not far.explanation.in_range
+    outside = next(r for r in far.explanation.risks if "outside the range" in r)
+    assert outside.endswith("the predictions are extrapolations.")  # the prior did not choose
 
 
 def test_source_mismatch_names_modality_and_width() -> None:
