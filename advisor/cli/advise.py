@@ -186,7 +186,7 @@ def run(
         X_test=None if test is None else test.X,
         y_test=None if test is None else test.y,
         check_runner_up=check_runner_up,
-        progress=not as_json,
+        progress=progress_stream(not as_json) is not None,  # a bar where one watches
     )
     if report_path is not None:
         adv.report(result, report_path)
