@@ -30,7 +30,7 @@ import optuna
 import pandas as pd
 
 import meta_features as mf
-from advisor.errors import NotFoundError, define_code
+from advisor.errors import AdvisorError, NotFoundError, define_code
 from advisor.kb.runner import FEATURE_PREFIX
 from advisor.kb.store import SHIPPED, read_kb
 from advisor.recommender import Recommender
@@ -416,15 +416,24 @@ class Advisor:
             key=lambda f: predicted[f].accuracy,
         )
         source = None if runner == "scratch" else self.source
-        other = tune(
-            runner,
-            X,
-            y,
-            source=source,
-            n_trials=5,
-            seed=self.random_state,
-            storage=optuna.storages.InMemoryStorage(),
-        )
+        try:
+            other = tune(
+                runner,
+                X,
+                y,
+                source=source,
+                n_trials=5,
+                seed=self.random_state,
+                storage=optuna.storages.InMemoryStorage(),
+            )
+        except AdvisorError as error:  # the run itself is done: keep it, say why
+            return {
+                "family": runner,
+                "variant": None,
+                "cv_score": None,
+                "difference": None,
+                "skipped": f"The runner-up {runner} could not be tuned: {error.message}",
+            }
         self._remember(recommendation, [(recommendation.family, chosen), (runner, other)])
         return {
             "family": runner,

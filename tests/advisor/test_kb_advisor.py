@@ -186,3 +186,28 @@ def test_the_regret_check_measures_the_runner_up_and_remembers_both(
     assert alone.recommendation.explanation.runner_up is None
     assert alone.runner_up is not None and "only scratch can run" in alone.runner_up["skipped"]
     assert len(pd.read_parquet(adv.local_kb_path())) == len(local)  # nothing new remembered
+
+
+def test_a_runner_up_that_cannot_be_tuned_leaves_the_run_whole(
+    tiny_kb: Path, own_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import advisor.core
+
+    real_tune = advisor.core.tune
+
+    def tune(family: str, *args: object, **kwargs: object) -> object:
+        if kwargs.get("n_trials") == 5:  # the regret check's budget
+            raise AdvisorError("No trial of the study completed.", code="learners.bad_parameter")
+        return real_tune(family, *args, **kwargs)
+
+    monkeypatch.setattr(advisor.core, "tune", tune)
+    task = sample_task(load_domain("glyphs:numerals"), ways=2, shots=3, queries=4, seed=12)
+    adv = Advisor("glyphs", kb=tiny_kb)
+    result = adv.run(task.X_support, task.y_support, n_trials=1, check_runner_up=True)
+    assert result.runner_up is not None and result.runner_up["cv_score"] is None
+    assert result.runner_up["skipped"] == (
+        f"The runner-up {result.runner_up['family']} could not be tuned: "
+        "No trial of the study completed."
+    )
+    assert load_run(result.run_id).cv_score == result.cv_score  # the run was saved whole
+    assert not adv.local_kb_path().exists()  # no half outcome remembered
