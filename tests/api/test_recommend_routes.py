@@ -54,6 +54,8 @@ def test_recommend_and_get(
     assert set(body["p_best"]) <= FAMILIES
     assert abs(sum(body["p_best"].values()) - 1.0) < 1e-6
     assert body["meta_features"]["nr_class"] == 3
+    # Iris against the glyph source: only scratch can run, so there is no runner-up.
+    assert body["family"] == "scratch" and body["explanation"]["runner_up"] is None
     got = shared_client.get(f"/v1/recommendations/{recommendation['id']}")
     assert got.status_code == 200 and got.json == recommendation
 
