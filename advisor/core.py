@@ -403,13 +403,7 @@ class Advisor:
     ) -> dict[str, Any]:
         mismatch = source_mismatch(self.source, X)
         if mismatch is not None:  # only scratch can run: there is no runner-up to measure
-            return {
-                "family": None,
-                "variant": None,
-                "cv_score": None,
-                "difference": None,
-                "skipped": mismatch,
-            }
+            return _skipped_check(None, mismatch)
         predicted = recommendation.predicted
         runner = recommendation.explanation.runner_up or max(  # a run saved before runner_up
             (f for f in predicted if f != recommendation.family),
@@ -427,13 +421,9 @@ class Advisor:
                 storage=optuna.storages.InMemoryStorage(),
             )
         except AdvisorError as error:  # the run itself is done: keep it, say why
-            return {
-                "family": runner,
-                "variant": None,
-                "cv_score": None,
-                "difference": None,
-                "skipped": f"The runner-up {runner} could not be tuned: {error.message}",
-            }
+            return _skipped_check(
+                runner, f"The runner-up {runner} could not be tuned: {error.message}"
+            )
         self._remember(recommendation, [(recommendation.family, chosen), (runner, other)])
         return {
             "family": runner,
@@ -489,6 +479,17 @@ class Advisor:
         from advisor.reports import write_report  # noqa: PLC0415 - matplotlib loads lazily
 
         return write_report(result, Path(path), format=format, advisor=self)
+
+
+def _skipped_check(family: str | None, reason: str) -> dict[str, Any]:
+    """A regret check that measured nothing: the runner-up (if any) and why."""
+    return {
+        "family": family,
+        "variant": None,
+        "cv_score": None,
+        "difference": None,
+        "skipped": reason,
+    }
 
 
 def _checksum(path: Path | None) -> str:

@@ -6,6 +6,7 @@
                                                         # --modality vector: tabular ones)
     .venv/bin/python -m bench.advisor floor             # regret that measurement noise costs
     .venv/bin/python -m bench.advisor choice            # what the family choice learned
+    .venv/bin/python -m bench.advisor demo --runs 2     # wall time of `advisor demo`
 
 ``evaluate`` runs :func:`advisor.kb.evaluate.evaluate` on the shipped knowledge base and prints
 the overall table and the table per held-out domain. ``latency`` times
@@ -18,7 +19,9 @@ accuracy (:mod:`advisor.kb.noise`): no recommender can be expected to do better.
 ``choice`` prints the family choice fitted on the shipped KB: its inputs' cross-validated
 regret, and the family and variant it picks, with every family's predicted lead and its track
 record there (out-of-fold regret and share of best picks on the nearest KB tasks), for each
-kind of data and number of shots per class (5 classes).
+kind of data and number of shots per class (5 classes). ``demo`` times the README's main
+command, ``advisor demo``, as a fresh process each run (caches under ``ADVISOR_HOME`` warm
+after the first).
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ import argparse
 import datetime
 import os
 import platform
+import subprocess
+import sys
+import tempfile
 import time
 
 import numpy as np
@@ -194,12 +200,29 @@ def run_choice() -> None:
     print(markdown(pd.DataFrame(rows)))
 
 
+def run_demo(runs: int) -> None:
+    header(f"demo --runs {runs}")
+    seconds = []
+    with tempfile.TemporaryDirectory() as out:
+        for _ in range(runs):
+            start = time.perf_counter()
+            subprocess.run(
+                [sys.executable, "-m", "advisor", "demo", "--out", out],
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+            seconds.append(time.perf_counter() - start)
+    rows = [{"run": str(i + 1), "wall seconds": f"{s:.1f}"} for i, s in enumerate(seconds)]
+    print(markdown(pd.DataFrame(rows)))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument("what", choices=["evaluate", "latency", "runs", "floor", "choice"])
+    parser.add_argument("what", choices=["evaluate", "latency", "runs", "floor", "choice", "demo"])
     parser.add_argument("--tasks", type=int, default=20)
+    parser.add_argument("--runs", type=int, default=2, help="demo: how many times to run it.")
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument(
         "--held-out", nargs="*", default=[], help="Only hold out these domains (default: all)."
@@ -219,6 +242,8 @@ def main() -> None:
         run_floor()
     elif args.what == "choice":
         run_choice()
+    elif args.what == "demo":
+        run_demo(args.runs)
     else:
         run_tuned(args.tasks, args.trials, args.modality)
 

@@ -25,10 +25,6 @@ import numpy as np
 import pandas as pd
 
 from advisor import errors
-
-if TYPE_CHECKING:
-    from sklearn.compose import ColumnTransformer
-    from sklearn.pipeline import Pipeline
 from advisor.datasets.dataset import (
     ColumnInfo,
     ColumnKind,
@@ -41,6 +37,10 @@ from advisor.datasets.dataset import (
 from advisor.datasets.options import CategoricalEncoding, LoadOptions, NumericImpute
 from advisor.errors import DatasetError, LimitExceededError
 from advisor.settings import DataLimits
+
+if TYPE_CHECKING:
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import Pipeline
 
 LABEL_CANDIDATES = ("label", "labels", "target", "class", "y")
 _IMPUTE_STRATEGY: dict[NumericImpute, dict[str, Any]] = {

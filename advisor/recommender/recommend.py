@@ -180,11 +180,7 @@ class Recommender:
                 if decided_by_choice and runner_up is not None
                 else ""
             ),
-            drivers=[]
-            if runner_up is None
-            else self._choice_drivers(row, family, runner_up)
-            if decided_by_choice
-            else self._drivers(x, family, runner_up),
+            drivers=self._explanation_drivers(x, row, family, runner_up, decided_by_choice),
             neighbours=self._neighbours(x),
             risks=([mismatch] if mismatch else [])
             + self._risks(
@@ -354,6 +350,24 @@ class Recommender:
             for j in order
             if effects[j] > 0
         ]
+
+    def _explanation_drivers(
+        self,
+        x: np.ndarray,
+        row: pd.DataFrame,
+        family: str,
+        runner_up: str | None,
+        decided_by_choice: bool,
+    ) -> list[Driver]:
+        """The drivers of the model that decided: the family choice's, else the meta-model's.
+
+        None without a runner-up (only scratch could run: nothing was weighed against it).
+        """
+        if runner_up is None:
+            return []
+        if decided_by_choice:
+            return self._choice_drivers(row, family, runner_up)
+        return self._drivers(x, family, runner_up)
 
     def _choice_drivers(self, row: pd.DataFrame, family: str, runner_up: str) -> list[Driver]:
         """The family choice's inputs that most favour ``family`` over ``runner_up``.
