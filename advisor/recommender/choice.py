@@ -35,11 +35,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import sklearn
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.model_selection import GroupKFold
 from threadpoolctl import threadpool_limits
 
 from advisor.kb.runner import FEATURE_PREFIX
+from advisor.recommender.forest import Regressor, stored_or_fitted
 from advisor.recommender.model import boosted_regressor
 from advisor.schemas import TrackRecord
 
@@ -108,15 +110,13 @@ class FamilyChoice:
     anchor: str
     inputs: list[str]
     feature_set: str
-    regressors: dict[str, HistGradientBoostingRegressor]
+    regressors: dict[str, Regressor]
     residuals: np.ndarray  # (tasks, families): measured − out-of-fold predicted lead
     out_of_fold_regret: np.ndarray  # (tasks,): family regret of the out-of-fold choice
     X: np.ndarray  # (tasks, inputs): the knowledge base's tasks in the choice's inputs
     cv_regret: dict[str, float] = field(default_factory=dict)
     references: dict[str, str] = field(default_factory=dict)  # family → its reference variant
-    variant_regressors: dict[str, dict[str, HistGradientBoostingRegressor]] = field(
-        default_factory=dict
-    )
+    variant_regressors: dict[str, dict[str, Regressor]] = field(default_factory=dict)
 
     @classmethod
     def fit(
@@ -172,14 +172,33 @@ class FamilyChoice:
                 scores, errors = stored
                 chosen = _one_standard_error(scores, list(candidates))
             X = every[columns[chosen]].to_numpy(np.float64)
-            regressors = _fit_leads(X, accuracy, anchor_index, seed)
-            references, variant_regressors = _fit_variants(X, learner_accuracy, families, seed)
+            references = _references(learner_accuracy, families)
+            fitted = stored_or_fitted(
+                f"leads-{_fitted_fingerprint(name, learner_accuracy)}-{sklearn.__version__}.npz",
+                None,
+                lambda: _fit_choice(
+                    X,
+                    accuracy,
+                    anchor_index,
+                    learner_accuracy,
+                    families=families,
+                    references=references,
+                    seed=seed,
+                ),
+                cache=cache,
+                shipped=shipped,
+            )
+        variant_regressors: dict[str, dict[str, Regressor]] = {}
+        for key, regressor in fitted.items():
+            kind, family, *variant = key.split("/")
+            if kind == "variant":
+                variant_regressors.setdefault(family, {})[variant[0]] = regressor
         return cls(
             families=families,
             anchor=anchor,
             inputs=columns[chosen],
             feature_set=chosen,
-            regressors={families[j]: r for j, r in regressors.items()},
+            regressors={f: fitted[f"lead/{f}"] for f in families if f"lead/{f}" in fitted},
             residuals=errors,
             out_of_fold_regret=_out_of_fold_regret(accuracy, errors, anchor_index),
             X=X,
@@ -371,24 +390,54 @@ def _stored(
     return None
 
 
-def _fit_variants(
-    X: np.ndarray, learner_accuracy: pd.DataFrame | None, families: list[str], seed: int
-) -> tuple[dict[str, str], dict[str, dict[str, HistGradientBoostingRegressor]]]:
-    """Per family, its reference variant (best mean accuracy) and its siblings' lead models."""
-    references: dict[str, str] = {}
-    regressors: dict[str, dict[str, HistGradientBoostingRegressor]] = {}
+def _references(learner_accuracy: pd.DataFrame | None, families: list[str]) -> dict[str, str]:
+    """Per family, its reference variant: the best mean accuracy over the knowledge base."""
     if learner_accuracy is None:
-        return references, regressors
+        return {}
+    references: dict[str, str] = {}
+    for family in families:
+        columns = [c for c in learner_accuracy.columns if c[0] == family]
+        means = learner_accuracy[columns].mean().to_numpy(dtype=np.float64)  # NaN-skipping
+        best = int(np.nanargmax(means)) if np.isfinite(means).any() else 0
+        references[family] = str(columns[best][1])
+    return references
+
+
+def _fit_choice(
+    X: np.ndarray,
+    accuracy: np.ndarray,
+    anchor: int,
+    learner_accuracy: pd.DataFrame | None,
+    *,
+    families: list[str],
+    references: dict[str, str],
+    seed: int,
+) -> dict[str, HistGradientBoostingRegressor]:
+    """Every regressor of the choice, by name.
+
+    ``lead/<family>``: a family's lead over the anchor family; ``variant/<family>/<variant>``:
+    a variant's lead over its family's reference variant.
+    """
+    fitted = {f"lead/{families[j]}": r for j, r in _fit_leads(X, accuracy, anchor, seed).items()}
+    if learner_accuracy is None:
+        return fitted
     for family in families:
         columns = [c for c in learner_accuracy.columns if c[0] == family]
         own = learner_accuracy[columns].to_numpy(dtype=np.float64)
         variants = [str(c[1]) for c in columns]
-        means = np.array([np.nanmean(v) if np.isfinite(v).any() else np.nan for v in own.T])
-        reference = int(np.nanargmax(means)) if np.isfinite(means).any() else 0
-        references[family] = variants[reference]
-        fitted = _fit_leads(X, own, reference, seed)
-        regressors[family] = {variants[j]: r for j, r in fitted.items()}
-    return references, regressors
+        reference = variants.index(references[family])
+        for j, regressor in _fit_leads(X, own, reference, seed).items():
+            fitted[f"variant/{family}/{variants[j]}"] = regressor
+    return fitted
+
+
+def _fitted_fingerprint(cross_validation: str, learner_accuracy: pd.DataFrame | None) -> str:
+    """A hash of what the fitted regressors depend on beyond the cross-validation's inputs."""
+    digest = hashlib.sha256(cross_validation.encode())
+    if learner_accuracy is not None:
+        digest.update(pd.util.hash_pandas_object(learner_accuracy, index=True).to_numpy().tobytes())
+        digest.update(json.dumps([list(map(str, c)) for c in learner_accuracy.columns]).encode())
+    return digest.hexdigest()[:20]
 
 
 def _fit_leads(

@@ -22,12 +22,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import sklearn
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.model_selection import GroupKFold
 from threadpoolctl import threadpool_limits
 
 from advisor.kb.domains import domain_modality
 from advisor.kb.runner import FEATURE_PREFIX
+from advisor.recommender.forest import Regressor, stored_or_fitted
 
 Key = tuple[str, str]
 """A learner: ``(family, variant)``."""
@@ -85,6 +87,10 @@ def usable_features(tasks: pd.DataFrame) -> list[str]:
     return columns
 
 
+def _name(key: Key) -> str:
+    return f"{key[0]}/{key[1]}"
+
+
 def _known(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     known = np.isfinite(y)
     return X[known], y[known]
@@ -115,7 +121,7 @@ class MetaModel:
 
     columns: list[str]
     keys: list[Key]
-    regressors: dict[Key, HistGradientBoostingRegressor]
+    regressors: dict[Key, Regressor]
     residuals: np.ndarray  # (calibration tasks, len(keys)), NaN where a learner failed
 
     @classmethod
@@ -132,8 +138,10 @@ class MetaModel:
 
         The calibration residuals cost ``folds`` extra fits per learner; with a ``cache``
         folder they are computed once per knowledge base and settings, and kept there as an
-        ``.npz`` file (read back without pickle). ``shipped`` is a read-only folder looked in
-        first (the package ships the residuals of its knowledge base).
+        ``.npz`` file (read back without pickle), and so are the fitted regressors, as plain
+        tree arrays (:mod:`advisor.recommender.forest`): a later process reads them in a
+        fraction of a second instead of fitting for seconds. ``shipped`` is a read-only folder
+        looked in first (the package ships the residuals of its knowledge base).
 
         The gradient-boosting models run on one OpenMP thread: the fit takes seconds either
         way, and several threads per process slow it down many times over when processes
@@ -157,11 +165,21 @@ class MetaModel:
         X = tasks[columns].to_numpy(dtype=np.float64)
         groups = tasks["domain"].to_numpy()
         keys: list[Key] = [(str(column[0]), str(column[1])) for column in accuracy.columns]
-        regressors = {
-            key: boosted_regressor(seed).fit(*_known(X, accuracy[key].to_numpy(dtype=np.float64)))
-            for key in keys
-        }
-        name = f"residuals-{_fingerprint(kb, folds, seed)}.npz"
+        fingerprint = _fingerprint(kb, folds, seed)
+        fitted = stored_or_fitted(
+            f"forest-{fingerprint}-{sklearn.__version__}.npz",
+            [_name(key) for key in keys],
+            lambda: {
+                _name(key): boosted_regressor(seed).fit(
+                    *_known(X, accuracy[key].to_numpy(dtype=np.float64))
+                )
+                for key in keys
+            },
+            cache=cache,
+            shipped=shipped,
+        )
+        regressors = {key: fitted[_name(key)] for key in keys}
+        name = f"residuals-{fingerprint}.npz"
         cached = None if cache is None else cache / name
         for folder in (shipped, cache):
             if folder is not None and (folder / name).is_file():
