@@ -111,7 +111,10 @@ class Recommendation(BaseModel):
 
     family: Family
     variant: str
-    predicted: dict[str, Prediction]
+    predicted: dict[str, Prediction] = Field(
+        description="Per family, a learner's predicted accuracy: the recommended variant's for "
+        "the recommended family, each other family's best-predicted variant's."
+    )
     p_best: dict[str, float] = Field(
         description="Probability that each family is the best (ties shared), from the family "
         "choice's predicted leads and its errors on similar tasks of unseen domains."

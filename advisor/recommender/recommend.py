@@ -161,6 +161,11 @@ class Recommender:
         decided_by_choice = fallback is None and mismatch is None
         record = self.choice.track_record(row) if decided_by_choice else None
         key = (family, variant)
+        chosen = (
+            _prediction(self.model.keys, self.model.keys.index(key), predicted, low, high)
+            if key in self.model.keys
+            else None
+        )
         explanation = Explanation(
             summary=self._summary(
                 key,
@@ -168,11 +173,7 @@ class Recommender:
                 per_family,
                 p_best=p_best,
                 fallback=fallback,
-                chosen=_prediction(
-                    self.model.keys, self.model.keys.index(key), predicted, low, high
-                )
-                if key in self.model.keys
-                else None,
+                chosen=chosen,
             )
             + (
                 self._choice_note(row, key, leads)
@@ -200,7 +201,8 @@ class Recommender:
         return Recommendation(
             family=family,
             variant=variant,
-            predicted=per_family,
+            # the recommended family's row is the learner that will run, not its best-predicted
+            predicted={**per_family, family: chosen or per_family[family]},
             p_best=chance,
             meta_features={k: (None if _missing(v) else float(v)) for k, v in values.items()},
             explanation=explanation,

@@ -209,6 +209,22 @@ def test_the_choice_is_made_against_the_learner_with_the_best_record(recommender
     assert set(recommender.choice.variant_regressors["transfer"]) == {"linear_probe"}
 
 
+def test_the_recommended_familys_row_is_the_learner_that_will_run(recommender, monkeypatch) -> None:
+    model = recommender.model
+    predicted = model.predict(model.features(values(50, 0.3)))[0]
+    best = max(
+        ("finetune", "linear_probe"), key=lambda v: predicted[model.keys.index(("transfer", v))]
+    )
+    other = "linear_probe" if best == "finetune" else "finetune"
+    monkeypatch.setattr(recommender.choice, "choose_variant", lambda _row, _family: [other])
+    rec = recommender.recommend(values(50, 0.3), source="toy")
+    assert (rec.family, rec.variant) == ("transfer", other)
+    shown = rec.predicted["transfer"]
+    assert shown.variant == other  # not the family's best-predicted variant
+    assert shown.accuracy == pytest.approx(predicted[model.keys.index(("transfer", other))])
+    assert f"is predicted to reach {shown.accuracy:.0%}" in rec.explanation.summary
+
+
 def test_the_summary_says_why_the_family_was_chosen(recommender) -> None:
     rec = recommender.recommend(values(50, 1.7), source="toy")
     assert f"Chosen on {recommender.choice.feature_set}:" in rec.explanation.summary
