@@ -1,6 +1,7 @@
 """The advisor, measured: honest evaluation, recommendation latency, tuned runs.
 
     .venv/bin/python -m bench.advisor evaluate          # leave-one-domain-out, vs baselines
+                                                        # (--workers N: folds in N processes)
     .venv/bin/python -m bench.advisor latency           # seconds per recommendation
     .venv/bin/python -m bench.advisor runs --tasks 12   # tuned runs on new tasks (images;
                                                         # --modality vector: tabular ones)
@@ -11,9 +12,11 @@
 ``evaluate`` runs :func:`advisor.kb.evaluate.evaluate` on the shipped knowledge base and prints
 the overall table and the table per held-out domain. ``latency`` times
 :meth:`advisor.Advisor.recommend` on 5-way 5-shot glyph tasks (after a warm-up that fits the
-recommender; that one-time cost is printed too). ``runs`` draws new tasks (seeds the KB never
-used) from the KB's domains, runs the advisor's recommendation with a 20-trial study, and
-compares the test accuracy with the best default learner measured on the same task.
+recommender; that one-time cost is printed too), and ``advisor recommend`` on the command
+line, a fresh process, before and after the recommender's fitted trees are cached. ``runs``
+draws new tasks (seeds the KB never used) from the KB's domains, runs the advisor's
+recommendation with a 20-trial study, and compares the test accuracy with the best default
+learner measured on the same task.
 ``floor`` estimates, per domain, the regret of an oracle that knows every learner's expected
 accuracy (:mod:`advisor.kb.noise`): no recommender can be expected to do better.
 ``choice`` prints the family choice fitted on the shipped KB: its inputs' cross-validated
@@ -34,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import optuna
@@ -46,6 +50,7 @@ from advisor.kb.noise import noise_floor
 from advisor.kb.runner import ALL_VARIANTS, run_learner
 from advisor.kb.store import read_kb
 from advisor.schemas import TrackRecord
+from advisor.settings import get_settings
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -58,9 +63,13 @@ def header(command: str) -> None:
     )
 
 
-def run_evaluation(held_out: list[str]) -> None:
-    header("evaluate" + (f" --held-out {' '.join(held_out)}" if held_out else ""))
-    per_domain, overall = evaluate(read_kb(), held_out=held_out or None)
+def run_evaluation(held_out: list[str], workers: int) -> None:
+    header(
+        "evaluate"
+        + (f" --workers {workers}" if workers > 1 else "")
+        + (f" --held-out {' '.join(held_out)}" if held_out else "")
+    )
+    per_domain, overall = evaluate(read_kb(), held_out=held_out or None, workers=workers)
     print(markdown(overall))
     print()
     print(
@@ -81,10 +90,38 @@ def run_latency(tasks: int) -> None:
         began = time.perf_counter()
         adv.recommend(task.X_support, task.y_support)
         seconds.append(time.perf_counter() - began)
+    fitted, read = command_line_seconds(first.X_support, first.y_support)
     print("| what | seconds |\n| --- | --- |")
     print(f"| first recommendation in a process (loads and fits the recommender) | {cold:.1f} |")
     print(f"| a 5-way 5-shot recommendation, mean of {tasks} | {np.mean(seconds):.2f} |")
     print(f"| — 90th percentile | {np.quantile(seconds, 0.9):.2f} |")
+    print(f"| `advisor recommend support.npz`, wall, fitted trees not cached | {fitted:.1f} |")
+    print(f"| `advisor recommend support.npz`, wall, fitted trees cached | {read:.1f} |")
+
+
+def command_line_seconds(X: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Wall seconds of ``advisor recommend`` in a fresh process: without, then with the cache.
+
+    The recommender's fitted trees (``forest-*``, ``leads-*`` under the cache) are removed
+    first, so the first run fits and keeps them and the second reads them; everything else
+    (the source, rendered data) is warm in both.
+    """
+    trees = get_settings().cache_dir / "recommender"
+    for path in [*trees.glob("forest-*.npz"), *trees.glob("leads-*.npz")]:
+        path.unlink()
+    seconds = []
+    with tempfile.TemporaryDirectory() as folder:
+        data = Path(folder) / "support.npz"
+        np.savez(data, X=X, y=y)
+        for _ in range(2):
+            start = time.perf_counter()
+            subprocess.run(
+                [sys.executable, "-m", "advisor", "recommend", str(data), "--json"],
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+            seconds.append(time.perf_counter() - start)
+    return seconds[0], seconds[1]
 
 
 def run_floor() -> None:
@@ -228,6 +265,9 @@ def main() -> None:
         "--held-out", nargs="*", default=[], help="Only hold out these domains (default: all)."
     )
     parser.add_argument(
+        "--workers", type=int, default=1, help="evaluate: folds in this many processes."
+    )
+    parser.add_argument(
         "--modality",
         choices=["image", "vector"],
         default="image",
@@ -235,7 +275,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.what == "evaluate":
-        run_evaluation(args.held_out)
+        run_evaluation(args.held_out, args.workers)
     elif args.what == "latency":
         run_latency(args.tasks)
     elif args.what == "floor":

@@ -1,6 +1,7 @@
 """Tuned against default accuracy, and what pruning saves, at a 20-trial budget.
 
     .venv/bin/python -m bench.tuning --tasks 20 --target digits --shots 5
+    .venv/bin/python -m bench.tuning --families transfer --target tabular:0:synthetic_covariate
 
 For each of ``--tasks`` seeded 5-way tasks and each family: the family's default learner, and
 the best learner of a :func:`learners.tuning.tune` study on the support set (``--trials``
@@ -8,7 +9,8 @@ trials, TPE, all the family's variants) — once with the median pruner and once
 refitted on the whole support set and scored on the queries. Reported per family: mean query
 accuracy of default / tuned-with-pruning / tuned-without-pruning (with 95 % intervals), the
 mean tuning time with and without pruning, and the share of trials pruned. Studies live in
-memory. Tasks run in ``--workers`` processes with one torch thread each.
+memory. Tasks run in ``--workers`` processes with one torch thread each; ``--families`` measures
+only those families (same seeds, so their rows are the ones a full run gives).
 """
 
 from __future__ import annotations
@@ -32,12 +34,14 @@ from learners.tuning import tune
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
-def run_task(arguments: tuple[str, int, int, int, int]) -> dict[str, dict[str, float]]:
-    target, shots, seed, trials, folds = arguments
+def run_task(
+    arguments: tuple[str, int, int, int, int, tuple[str, ...]],
+) -> dict[str, dict[str, float]]:
+    target, shots, seed, trials, folds, families = arguments
     torch.set_num_threads(1)
     task = sample_task(target_data(target), ways=5, shots=shots, queries=15, seed=seed)
     results: dict[str, dict[str, float]] = {}
-    for family in FAMILIES:
+    for family in families:
         source = None if family == "scratch" else source_for(target)
 
         def score(model: Learner) -> float:
@@ -82,10 +86,12 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--folds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--families", nargs="+", choices=list(FAMILIES), default=list(FAMILIES))
     args = parser.parse_args()
+    families = tuple(f for f in FAMILIES if f in args.families)
     started = time.perf_counter()
     jobs = [
-        (args.target, args.shots, FIRST_SEED + seed, args.trials, args.folds)
+        (args.target, args.shots, FIRST_SEED + seed, args.trials, args.folds, families)
         for seed in range(args.tasks)
     ]
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
@@ -94,7 +100,9 @@ def main() -> None:
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d")
     print(
         f"`python -m bench.tuning --tasks {args.tasks} --target {args.target} --shots "
-        f"{args.shots} --trials {args.trials} --folds {args.folds}` — {now}, "
+        f"{args.shots} --trials {args.trials} --folds {args.folds}"
+        + ("" if families == tuple(FAMILIES) else f" --families {' '.join(families)}")
+        + f"` — {now}, "
         f"{platform.machine()}, {os.cpu_count()} CPUs, {args.workers} workers; "
         f"{total / 60:.0f} min in all\n"
     )
@@ -103,7 +111,7 @@ def main() -> None:
         "| tuning time, none | trials pruned |"
     )
     print("| --- | --- | --- | --- | --- | --- | --- |")
-    for family in FAMILIES:
+    for family in families:
         rows = [outcome[family] for outcome in outcomes]
         column = {key: [row[key] for row in rows] for key in rows[0]}
         print(

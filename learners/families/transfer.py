@@ -3,7 +3,10 @@
 * ``linear_probe`` — the backbone frozen; multinomial logistic regression on its standardised
   embeddings (the "linear evaluation protocol"; Kornblith, Shlens & Le, CVPR 2019).
 * ``finetune`` — a new linear head, then the whole network trained with cross-entropy (Adam,
-  ``steps`` steps on mini-batches of 64), the first ``frozen_blocks`` blocks frozen and
+  ``steps`` steps on mini-batches of 64), the first ``frozen_blocks`` blocks frozen — by
+  default the input-side half, rounded down (2 of a 4-block CNN, 1 of the 2-block MLP): early
+  blocks learn general features, late ones source-specific ones (Yosinski, Clune, Bengio &
+  Lipson, NeurIPS 2014, *How transferable are features in deep neural networks?*) — and
   batch-norm statistics kept from the source (batch statistics of a handful of support
   examples are noise); augmentation of strength ``augment``.
 * ``baseline_pp`` — Baseline++ (Chen, Liu, Kira, Wang, Huang, ICLR 2019): the backbone frozen,
@@ -63,7 +66,7 @@ class FineTune(NetworkLearner):
         self,
         source: Source | None = None,
         *,
-        frozen_blocks: int = 2,
+        frozen_blocks: int | None = None,
         lr: float = 1e-3,
         steps: int = 40,
         weight_decay: float = 0.0,
@@ -83,7 +86,8 @@ class FineTune(NetworkLearner):
         return Classifier(backbone, nn.Linear(backbone.embedding_dim, n_classes))
 
     def _prepare(self, model: Classifier, X: np.ndarray, codes: np.ndarray) -> None:
-        freeze_blocks(model.backbone, self.frozen_blocks)
+        frozen = self.frozen_blocks
+        freeze_blocks(model.backbone, len(model.backbone.blocks) // 2 if frozen is None else frozen)
 
 
 class BaselinePlusPlus(Learner):

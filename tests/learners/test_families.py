@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from sklearn.base import clone
 
 from learners import FAMILIES, Learner, Source, build_source, make_learner
@@ -117,6 +118,28 @@ def test_scikit_learn_conventions(vector_source) -> None:
     assert model.lr == 0.01
     copy = clone(model)
     assert copy.get_params()["lr"] == 0.01 and not hasattr(copy, "classes_")
+
+
+@pytest.mark.parametrize(("source_name", "frozen"), [("vector_source", 1), ("image_source", 2)])
+def test_fine_tuning_freezes_the_input_side_half_by_default(
+    source_name: str, frozen: int, request: pytest.FixtureRequest
+) -> None:
+    """An MLP's two blocks: one frozen (freezing both left a lone head, badly underfit)."""
+    source = request.getfixturevalue(source_name)
+    if source_name == "vector_source":
+        X, y = blob_classes(3, 6, 10, seed=4)
+    else:
+        X, y = pattern_images(3, 6, seed=4)
+    model = make_learner("transfer", source=source, variant="finetune", steps=5).fit(X, y)
+    start = source.new_backbone("pretrained")
+    moved = [
+        any(
+            not torch.equal(before, after)
+            for before, after in zip(old.parameters(), new.parameters(), strict=True)
+        )
+        for old, new in zip(start.blocks, model.model_.backbone.blocks, strict=True)
+    ]
+    assert moved == [False] * frozen + [True] * (len(moved) - frozen)
 
 
 @pytest.mark.parametrize(

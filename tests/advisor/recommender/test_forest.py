@@ -1,4 +1,4 @@
-"""Fitted regressors kept as plain tree arrays: the same predictions, no pickle, no bad file used."""
+"""Fitted regressors kept as plain tree arrays: the same predictions, no pickle, no bad file."""
 
 from __future__ import annotations
 
