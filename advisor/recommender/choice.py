@@ -35,14 +35,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import sklearn
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.model_selection import GroupKFold
 from threadpoolctl import threadpool_limits
 
 from advisor.kb.runner import FEATURE_PREFIX
 from advisor.recommender.forest import Regressor, stored_or_fitted
-from advisor.recommender.model import boosted_regressor
+from advisor.recommender.model import boosted_regressor, fit_tag
 from advisor.schemas import TrackRecord
 
 DESCRIPTORS = ("image", "log_shots", "log_ways")
@@ -174,7 +173,7 @@ class FamilyChoice:
             X = every[columns[chosen]].to_numpy(np.float64)
             references = _references(learner_accuracy, families)
             fitted = stored_or_fitted(
-                f"leads-{_fitted_fingerprint(name, learner_accuracy)}-{sklearn.__version__}.npz",
+                f"leads-{_fitted_fingerprint(name, learner_accuracy)}-{fit_tag(seed)}.npz",
                 None,
                 lambda: _fit_choice(
                     X,

@@ -17,6 +17,7 @@ to [0, 1].
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,6 +116,16 @@ def boosted_regressor(seed: int) -> HistGradientBoostingRegressor:
     )
 
 
+def fit_tag(seed: int) -> str:
+    """What a fit depends on beyond the data: the regressor's settings, scikit-learn's version.
+
+    Part of the names of cached fitted trees, so that a changed setting or another release
+    fits again instead of reading trees it would not have grown.
+    """
+    settings = json.dumps(boosted_regressor(seed).get_params(), sort_keys=True, default=str)
+    return f"{sklearn.__version__}-{hashlib.sha256(settings.encode()).hexdigest()[:8]}"
+
+
 @dataclass(eq=False)
 class MetaModel:
     """Fitted regressors, their calibration residuals, and the feature columns they read."""
@@ -167,7 +178,7 @@ class MetaModel:
         keys: list[Key] = [(str(column[0]), str(column[1])) for column in accuracy.columns]
         fingerprint = _fingerprint(kb, folds, seed)
         fitted = stored_or_fitted(
-            f"forest-{fingerprint}-{sklearn.__version__}.npz",
+            f"forest-{fingerprint}-{fit_tag(seed)}.npz",
             [_name(key) for key in keys],
             lambda: {
                 _name(key): boosted_regressor(seed).fit(

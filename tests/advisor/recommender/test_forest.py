@@ -6,17 +6,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import sklearn
 from sklearn.ensemble import HistGradientBoostingRegressor
 
 from advisor.recommender import Recommender
 from advisor.recommender import forest as forest_module
+from advisor.recommender import model as model_module
 from advisor.recommender.forest import (
     TreeEnsemble,
     load_ensembles,
     save_ensembles,
     stored_or_fitted,
 )
-from advisor.recommender.model import boosted_regressor
+from advisor.recommender.model import boosted_regressor, fit_tag
 
 from .test_recommender import synthetic_kb, values
 
@@ -112,3 +114,13 @@ def test_a_recommender_read_from_the_cache_recommends_the_same(tmp_path: Path, m
         a = first.recommend(values(shots, distance), source="toy")
         b = again.recommend(values(shots, distance), source="toy")
         assert a.model_dump(exclude={"seconds"}) == b.model_dump(exclude={"seconds"})
+
+
+def test_the_cache_name_follows_the_regressor_settings(monkeypatch) -> None:
+    before = fit_tag(0)
+    assert before.startswith(sklearn.__version__ + "-")
+    original = model_module.boosted_regressor
+    monkeypatch.setattr(
+        model_module, "boosted_regressor", lambda seed: original(seed).set_params(max_iter=10)
+    )
+    assert fit_tag(0) != before  # other settings grow other trees: never read the old ones
