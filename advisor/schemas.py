@@ -70,7 +70,7 @@ class TrackRecord(BaseModel):
     )
 
     def sentence(self) -> str:
-        """The record in words, as the risks, the command line and the reports give it."""
+        """The record in words, as the command line and the reports give it."""
         return (
             f"on the {self.tasks} knowledge-base tasks most like yours, each judged by a choice "
             f"fitted without its domain, the family choice lost {self.mean_regret:.1f} accuracy "

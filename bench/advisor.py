@@ -8,6 +8,8 @@
     .venv/bin/python -m bench.advisor floor             # regret that measurement noise costs
     .venv/bin/python -m bench.advisor choice            # what the family choice learned
     .venv/bin/python -m bench.advisor demo --runs 2     # wall time of `advisor demo`
+    .venv/bin/python -m bench.advisor kb                # the KB's accuracies and winners
+                                                        # (--against OLD.parquet: what moved)
 
 ``evaluate`` runs :func:`advisor.kb.evaluate.evaluate` on the shipped knowledge base and prints
 the overall table and the table per held-out domain. ``latency`` times
@@ -45,11 +47,12 @@ import optuna
 import pandas as pd
 
 from advisor import Advisor
-from advisor.kb.domains import KB_DOMAINS, draw_task, kb_source, load_domain
+from advisor.kb.domains import KB_DOMAINS, domain_modality, draw_task, kb_source, load_domain
 from advisor.kb.evaluate import evaluate, markdown
 from advisor.kb.noise import noise_floor
 from advisor.kb.runner import ALL_VARIANTS, run_learner
 from advisor.kb.store import read_kb
+from advisor.recommender import task_table
 from advisor.schemas import TrackRecord
 from advisor.settings import get_settings
 
@@ -230,6 +233,37 @@ def _record_columns(record: TrackRecord | None) -> dict[str, str]:
     }
 
 
+def run_kb(against: Path | None) -> None:
+    """The shipped KB's default accuracies, who wins, and how it differs from another KB file."""
+    header("kb" + (f" --against {against}" if against else ""))
+    kb = read_kb()
+    defaults = kb[~kb["tuned"].astype(bool)].assign(modality=kb["domain"].map(domain_modality))
+    mean = defaults.pivot_table(
+        index=["modality", "shots"], columns="variant", values="accuracy", aggfunc="mean"
+    )
+    print("Mean accuracy (%) of each variant with its defaults, 5-way and other tasks together:\n")
+    print(markdown((100 * mean).reset_index()))
+    tasks, accuracy = task_table(kb)
+    best = accuracy.T.groupby(level=0).max().T.idxmax(axis=1)
+    wins = pd.crosstab(tasks["modality"], best).reset_index()
+    print("\nTasks on which each family is the best (its best variant's accuracy):\n")
+    print(markdown(wins.astype(dict.fromkeys(wins.columns, str))))
+    if against is None:
+        return
+    keys = ["task_id", "family", "variant", "tuned"]
+    both = kb.merge(pd.read_parquet(against)[[*keys, "accuracy"]], on=keys, suffixes=("", "_then"))
+    both["modality"] = both["domain"].map(domain_modality)
+    points = 100 * (both["accuracy"] - both["accuracy_then"])
+    change = (
+        both.assign(change=points, moved=points.abs())
+        .groupby(["modality", "tuned", "variant"])
+        .agg(rows=("moved", "size"), mean_change=("change", "mean"), most=("moved", "max"))
+        .reset_index()
+    )
+    print(f"\nAccuracy now minus in {against} (points), rows of the same task and learner:\n")
+    print(markdown(change.astype({"rows": str, "tuned": str})))
+
+
 def run_choice() -> None:
     header("choice")
     advisor = Advisor("glyphs")
@@ -281,7 +315,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument("what", choices=["evaluate", "latency", "runs", "floor", "choice", "demo"])
+    parser.add_argument(
+        "what", choices=["evaluate", "latency", "runs", "floor", "choice", "demo", "kb"]
+    )
+    parser.add_argument(
+        "--against", type=Path, default=None, help="kb: another KB file (Parquet) to compare with."
+    )
     parser.add_argument("--tasks", type=int, default=20)
     parser.add_argument("--runs", type=int, default=2, help="demo: how many times to run it.")
     parser.add_argument("--trials", type=int, default=20)
@@ -306,6 +345,8 @@ def main() -> None:
         run_floor()
     elif args.what == "choice":
         run_choice()
+    elif args.what == "kb":
+        run_kb(args.against)
     elif args.what == "demo":
         run_demo(args.runs)
     else:

@@ -17,7 +17,8 @@ threshold, missing-value side, children, leaf flag and value, every tree's nodes
 arrays — and predicts with it, adding the trees in scikit-learn's order so that the sums are
 the same to the last bit. :func:`save_ensembles` and :func:`load_ensembles` keep named
 ensembles in one ``.npz`` file, read with ``allow_pickle=False``: a damaged or foreign file
-is refused and the caller fits again.
+is refused and the caller fits again. :func:`stored_or_fitted` is what the recommender calls:
+the stored ensembles if a file of that name holds them, else a fit, kept for the next process.
 
 Numerical splits only: an ensemble with a categorical split (the recommender fits none) is
 refused by :meth:`TreeEnsemble.from_regressor`.
@@ -36,7 +37,17 @@ from typing import Protocol
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingRegressor
 
-_FIELDS = ("feature", "threshold", "missing_left", "left", "right", "leaf", "value", "roots")
+_DTYPES: dict[str, type] = {
+    "feature": np.int64,
+    "threshold": np.float64,
+    "missing_left": bool,
+    "left": np.int64,
+    "right": np.int64,
+    "leaf": bool,
+    "value": np.float64,
+    "roots": np.int64,
+}
+"""The node arrays of a :class:`TreeEnsemble` and their types, as stored and as read back."""
 _FORMAT = "automl-advisor/tree-ensembles"
 
 
@@ -115,14 +126,13 @@ class TreeEnsemble:
             step = np.where(go_left, self.left[node], self.right[node])
             node = np.where(inner, step, node)
         contributions = self.value[node]
-        total = np.zeros(len(X), dtype=np.float64)
-        total += self.baseline
+        total = np.full(len(X), self.baseline, dtype=np.float64)
         for tree in range(contributions.shape[1]):  # tree by tree, as scikit-learn adds them
             total += contributions[:, tree]
         return total
 
     def _arrays(self) -> dict[str, np.ndarray]:
-        return {name: np.asarray(getattr(self, name)) for name in _FIELDS}
+        return {name: np.asarray(getattr(self, name)) for name in _DTYPES}
 
 
 def save_ensembles(path: Path, ensembles: dict[str, TreeEnsemble]) -> None:
@@ -167,7 +177,7 @@ def load_ensembles(path: Path) -> dict[str, TreeEnsemble] | None:
             baselines, widths = stored["baselines"], stored["widths"]
             ensembles = {}
             for index, name in enumerate(manifest["names"]):
-                parts = {field: stored[f"{index}.{field}"] for field in _FIELDS}
+                parts = {field: stored[f"{index}.{field}"] for field in _DTYPES}
                 ensembles[str(name)] = _checked(float(baselines[index]), int(widths[index]), parts)
     except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
         return None
@@ -181,19 +191,12 @@ def _checked(baseline: float, n_features: int, parts: dict[str, np.ndarray]) -> 
     can send :meth:`TreeEnsemble.predict` round a cycle.
     """
     size = len(parts["value"])
-    if any(parts[f].ndim != 1 or len(parts[f]) != size for f in _FIELDS if f != "roots"):
+    if any(parts[f].ndim != 1 or len(parts[f]) != size for f in _DTYPES if f != "roots"):
         raise ValueError("node arrays of different lengths")
     ensemble = TreeEnsemble(
         baseline=baseline,
         n_features=n_features,
-        feature=parts["feature"].astype(np.int64),
-        threshold=parts["threshold"].astype(np.float64),
-        missing_left=parts["missing_left"].astype(bool),
-        left=parts["left"].astype(np.int64),
-        right=parts["right"].astype(np.int64),
-        leaf=parts["leaf"].astype(bool),
-        value=parts["value"].astype(np.float64),
-        roots=parts["roots"].astype(np.int64),
+        **{field: parts[field].astype(dtype) for field, dtype in _DTYPES.items()},
     )
     inner = np.flatnonzero(~ensemble.leaf)
     children = np.concatenate([ensemble.left[inner], ensemble.right[inner]])

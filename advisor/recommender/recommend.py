@@ -161,10 +161,10 @@ class Recommender:
         decided_by_choice = fallback is None and mismatch is None
         record = self.choice.track_record(row) if decided_by_choice else None
         key = (family, variant)
-        chosen = (
+        chosen = (  # the learner that will run; its family's best-predicted if not modelled
             _prediction(self.model.keys, self.model.keys.index(key), predicted, low, high)
             if key in self.model.keys
-            else None
+            else per_family[family]
         )
         explanation = Explanation(
             summary=self._summary(
@@ -202,7 +202,7 @@ class Recommender:
             family=family,
             variant=variant,
             # the recommended family's row is the learner that will run, not its best-predicted
-            predicted={**per_family, family: chosen or per_family[family]},
+            predicted={**per_family, family: chosen},
             p_best=chance,
             meta_features={k: (None if _missing(v) else float(v)) for k, v in values.items()},
             explanation=explanation,
@@ -469,15 +469,10 @@ class Recommender:
         *,
         p_best: np.ndarray,
         fallback: tuple[str, str, str] | None,
-        chosen: Prediction | None = None,
+        chosen: Prediction,
     ) -> str:
-        """The recommendation in one paragraph.
-
-        ``chosen`` is the recommended learner's own prediction (its family's best-predicted
-        variant's where ``None``).
-        """
+        """The recommendation in one paragraph (``chosen``: the recommended learner's own)."""
         family, variant = choice
-        chosen = chosen or per_family[family]
         probability = float(p_best[self.families.index(family)])
         against = (
             ""
