@@ -118,6 +118,12 @@ def _recommender(kb_key: str, kb_path: str | None, local_path: str | None) -> Re
     return Recommender(pd.concat(frames, ignore_index=True), cache=cache, shipped=SHIPPED.parent)
 
 
+def data_modality(X: Any) -> str | None:
+    """``"vector"`` for a 2-D array, ``"image"`` for 3-D or 4-D ones, else ``None``."""
+    dims = len(np.shape(X))
+    return "vector" if dims == 2 else "image" if dims in (3, 4) else None
+
+
 def source_mismatch(source: Source, X: Any) -> str | None:
     """Why ``source`` cannot take inputs like ``X`` at all, or ``None`` when it can.
 
@@ -127,7 +133,7 @@ def source_mismatch(source: Source, X: Any) -> str | None:
     """
     shape = np.shape(X)
     spec = source.spec
-    kind = "vector" if len(shape) == 2 else "image" if len(shape) in (3, 4) else "unknown"
+    kind = data_modality(X) or "unknown"
     wanted = "x".join(str(s) for s in spec.shape)
     if kind != spec.modality:
         return (
@@ -195,7 +201,7 @@ class Advisor:
         recommendation = self.recommender.recommend(
             values,
             source=self.source.name,
-            modality=self.source.spec.modality,
+            modality=data_modality(X) or self.source.spec.modality,  # the data's, not the source's
             mismatch=source_mismatch(self.source, X),
         )
         return recommendation.model_copy(update={"seconds": time.perf_counter() - start})

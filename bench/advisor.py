@@ -10,6 +10,10 @@
     .venv/bin/python -m bench.advisor demo --runs 2     # wall time of `advisor demo`
     .venv/bin/python -m bench.advisor kb                # the KB's accuracies and winners
                                                         # (--against OLD.parquet: what moved)
+    .venv/bin/python -m bench.advisor real              # the advice on real tables
+                                                        # (bench/real_tables.py says how)
+    .venv/bin/python -m bench.advisor edge              # held-out tasks past the KB's edge
+                                                        # (bench/range_edge.py says how)
 
 ``evaluate`` runs :func:`advisor.kb.evaluate.evaluate` on the shipped knowledge base and prints
 the overall table and the table per held-out domain. ``latency`` times
@@ -55,6 +59,7 @@ from advisor.kb.store import read_kb
 from advisor.recommender import task_table
 from advisor.schemas import TrackRecord
 from advisor.settings import get_settings
+from bench import range_edge, real_tables
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -84,6 +89,7 @@ def run_evaluation(held_out: list[str], workers: int) -> None:
 FIRST_CALL = """
 import time, sys
 from advisor import Advisor
+from bench import range_edge, real_tables
 from advisor.kb.domains import draw_task
 start = time.perf_counter()
 task = draw_task("glyphs:greek", ways=5, shots=5, queries=5, seed=1000)
@@ -316,7 +322,8 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument(
-        "what", choices=["evaluate", "latency", "runs", "floor", "choice", "demo", "kb"]
+        "what",
+        choices=["evaluate", "latency", "runs", "floor", "choice", "demo", "kb", "real", "edge"],
     )
     parser.add_argument(
         "--against", type=Path, default=None, help="kb: another KB file (Parquet) to compare with."
@@ -349,6 +356,14 @@ def main() -> None:
         run_kb(args.against)
     elif args.what == "demo":
         run_demo(args.runs)
+    elif args.what == "edge":
+        header("edge")
+        range_edge.run_edge(workers=args.workers)
+    elif args.what == "real":
+        header("real")
+        real_tables.with_own_source(workers=args.workers)
+        print()
+        real_tables.without_source()
     else:
         run_tuned(args.tasks, args.trials, args.modality)
 

@@ -121,6 +121,26 @@ def test_out_of_range_falls_back_to_the_documented_prior(recommender) -> None:
     assert few.family == "meta" and not few.explanation.in_range
 
 
+@pytest.mark.parametrize(
+    ("shots", "distance"), [(3, 0.2), (500, 0.2), (500, 9.0)], ids=["few", "near", "far"]
+)
+def test_the_prior_for_a_table_is_logistic_regression(recommender, shots, distance) -> None:
+    table = recommender.recommend(
+        values(shots, distance, ways=100), source="toy", modality="vector"
+    )
+    assert not table.explanation.in_range
+    assert (table.family, table.variant) == ("scratch", "logreg")
+    assert table.explanation.fallback and "a table" in table.explanation.fallback
+
+
+def test_the_prior_trains_a_small_network_from_scratch_on_images(recommender) -> None:
+    # Far from the source with many shots: scratch, and on images a network, not a linear model.
+    far = recommender.recommend(values(500, 9.0, ways=100), source="toy", modality="image")
+    assert (far.family, far.variant) == ("scratch", "cnn")
+    near = recommender.recommend(values(500, 0.2, ways=100), source="toy", modality="image")
+    assert (near.family, near.variant) == ("transfer", "finetune")
+
+
 def test_grouped_conformal_intervals_cover_new_domains() -> None:
     """80 % intervals fitted without a domain cover about 80 % of that domain's outcomes."""
     kb = synthetic_kb(n_domains=10, seed=1)
@@ -179,10 +199,15 @@ def test_a_source_that_cannot_take_the_data_leaves_only_scratch(recommender) -> 
     # No other family can run: there is no runner-up to compare with, drive from, or check.
     assert rec.explanation.runner_up is None and rec.explanation.drivers == []
     assert "points against" not in rec.explanation.summary
-    far = recommender.recommend(values(500, 0.2, ways=100), source="syn", mismatch=reason)
-    assert far.family == "scratch" and not far.explanation.in_range
+    assert rec.explanation.in_range and rec.explanation.fallback is None
+    # Out of range the family is still forced, but the prior picks its variant, and says so.
+    far = recommender.recommend(
+        values(500, 0.2, ways=100), source="syn", mismatch=reason, modality="image"
+    )
+    assert (far.family, far.variant) == ("scratch", "cnn") and not far.explanation.in_range
+    assert far.explanation.fallback and "the only family that can run" in far.explanation.fallback
     outside = next(r for r in far.explanation.risks if "outside the range" in r)
-    assert outside.endswith("the predictions are extrapolations.")  # the prior did not choose
+    assert outside.endswith("a documented prior chose the variant.")
 
 
 def test_source_mismatch_names_modality_and_width() -> None:
@@ -349,3 +374,24 @@ def test_the_source_distance_is_judged_among_tasks_of_the_same_kind(
         return any("Negative transfer" in risk for risk in rec.explanation.risks)
 
     assert warned("vector") and not warned("image") and not warned(None)
+
+
+def test_the_advisor_tells_the_choice_the_kind_of_the_data_not_of_the_source(monkeypatch) -> None:
+    # A table asked about with the image source: the family choice must see a table.
+    from advisor import Advisor
+    from advisor.core import data_modality
+
+    class AskedError(Exception):
+        pass
+
+    class Spy:
+        def recommend(self, values, **kwargs):
+            raise AskedError(kwargs)
+
+    monkeypatch.setattr(Advisor, "recommender", property(lambda self: Spy()))
+    X, y = np.random.default_rng(0).normal(size=(12, 4)), np.repeat([0, 1, 2], 4)
+    with pytest.raises(AskedError) as asked:
+        Advisor("glyphs").recommend(X, y)
+    assert asked.value.args[0]["modality"] == "vector"
+    assert "only scratch can run" in asked.value.args[0]["mismatch"]
+    assert data_modality(np.zeros((3, 28, 28))) == "image" and data_modality(np.zeros(3)) is None
