@@ -395,3 +395,18 @@ def test_the_advisor_tells_the_choice_the_kind_of_the_data_not_of_the_source(mon
     assert asked.value.args[0]["modality"] == "vector"
     assert "only scratch can run" in asked.value.args[0]["mismatch"]
     assert data_modality(np.zeros((3, 28, 28))) == "image" and data_modality(np.zeros(3)) is None
+
+
+def test_the_range_ends_at_twice_the_knowledge_bases_edge(recommender) -> None:
+    # Walk a task away from the KB along one meta-feature: just past the edge (the KB's own
+    # 99th-percentile neighbour distance) it is still in range; past twice the edge it is not.
+    edge = recommender.edge
+    seen = {"inside past the edge": False, "outside": False}
+    for noise in np.arange(0.0, 60.0, 0.5):
+        task = {**values(5, 0.5), "noise": float(noise)}
+        rec = recommender.recommend(task, source="toy")
+        distance = rec.explanation.neighbours[0].distance
+        assert rec.explanation.in_range == (distance <= 2 * edge)
+        seen["inside past the edge"] |= edge < distance <= 2 * edge
+        seen["outside"] |= distance > 2 * edge
+    assert all(seen.values())
