@@ -14,11 +14,9 @@ the KB's median task of the same kind → transfer; else scratch). A task is out
 
 from __future__ import annotations
 
-import math
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
@@ -26,14 +24,6 @@ from advisor.kb.evaluate import markdown
 from advisor.kb.runner import FEATURE_PREFIX
 from advisor.kb.store import read_kb
 from advisor.recommender import Recommender, task_table
-
-
-def _usual_guidance(recommender: Recommender, values: dict[str, float], modality: str) -> str:
-    if values.get("shots_min", math.nan) <= 5:
-        return "meta"
-    distances, _ = recommender._source_distances(modality)  # the prior's own comparison
-    distance = values.get("proxy_a_distance", math.nan)
-    return "scratch" if distance > float(np.nanmedian(distances)) else "transfer"
 
 
 def _fold(held: str) -> list[dict[str, Any]]:
@@ -59,7 +49,7 @@ def _fold(held: str) -> list[dict[str, Any]]:
         picks = {
             "family choice": str(recommender.choice.leads(row).iloc[0].idxmax()),
             "prior": recommender._prior(values, modality)[0],
-            "usual guidance": _usual_guidance(recommender, values, modality),
+            "usual guidance": recommender.usual_guidance(values, modality)[0],
         }
         rows.append(
             {

@@ -332,33 +332,32 @@ class Recommender:
         return column.to_numpy(dtype=np.float64), ""
 
     def _prior(self, values: dict[str, float], modality: str | None) -> tuple[str, str, str]:
+        """The documented prior's family, variant and sentence (module docstring)."""
+        if modality == "vector":
+            family = "scratch"
+            reason = "a table, where a regularised linear model is the strong default on small data"
+        else:
+            family, reason = self.usual_guidance(values, modality)
+        return (
+            family,
+            _prior_variant(family, modality),
+            f"Outside the knowledge base's range: the prior rule chose {family} ({reason}).",
+        )
+
+    def usual_guidance(self, values: dict[str, float], modality: str | None) -> tuple[str, str]:
+        """The usual guidance's family, and why: the prior for images (module docstring)."""
         shots = _get(values, "shots_min")
         distance = _get(values, "proxy_a_distance")
         distances, kind = self._source_distances(modality)
         typical = float(np.nanmedian(distances)) if np.isfinite(distances).any() else math.nan
         median = f"the knowledge base's median task{kind}"
-        if modality == "vector":
-            choice = (
-                "scratch",
-                "a table, where a regularised linear model is the strong default on small data",
-            )
-        elif not math.isnan(shots) and shots <= FEW_SHOTS:
-            choice = ("meta", "at most 5 examples in the smallest class")
-        elif math.isnan(distance) or math.isnan(typical) or distance <= typical:
-            choice = (
-                "transfer",
-                f"more than 5 examples per class, and a source no farther than {median}",
-            )
-        else:
-            choice = (
-                "scratch",
-                f"more than 5 examples per class, and a source farther than {median}",
-            )
-        family, reason = choice
+        if not math.isnan(shots) and shots <= FEW_SHOTS:
+            return "meta", "at most 5 examples in the smallest class"
+        near = math.isnan(distance) or math.isnan(typical) or distance <= typical
         return (
-            family,
-            _prior_variant(family, modality),
-            f"Outside the knowledge base's range: the prior rule chose {family} ({reason}).",
+            "transfer" if near else "scratch",
+            f"more than 5 examples per class, and a source {'no ' if near else ''}farther "
+            f"than {median}",
         )
 
     # -- explanation ------------------------------------------------------------------------
