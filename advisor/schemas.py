@@ -7,7 +7,7 @@ client, so that a recommendation reads the same everywhere (``model_dump_json`` 
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -123,3 +123,13 @@ class Recommendation(BaseModel):
     explanation: Explanation
     source: str
     seconds: float = Field(description="Time taken to recommend.")
+    runnable: list[Family] = Field(
+        default_factory=lambda: list(get_args(Family)),
+        description="The families that can run on this data with this source. When the source "
+        "cannot take the data at all (images against a vector source, vectors of another "
+        "width) only scratch can; the other families' predictions are then for reference.",
+    )
+
+    def can_run(self, family: str) -> bool:
+        """Whether ``family`` can run on this data with this source."""
+        return family in self.runnable

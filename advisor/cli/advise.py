@@ -44,11 +44,18 @@ def describe_recommendation(rec: Recommendation) -> str:
             p.variant,
             f"{100 * p.accuracy:.1f} %",
             f"{100 * p.low:.1f}–{100 * p.high:.1f} %",
-            f"{100 * rec.p_best.get(f, 0):.0f} %",
+            f"{100 * rec.p_best.get(f, 0):.0f} %" if rec.can_run(f) else "cannot run",
         )
-        for f, p in sorted(rec.predicted.items(), key=lambda kv: -kv[1].accuracy)
+        for f, p in sorted(
+            rec.predicted.items(), key=lambda kv: (not rec.can_run(kv[0]), -kv[1].accuracy)
+        )
     ]
     lines.append(table(("family", "variant", "predicted", "80 % interval", "P(best)"), rows))
+    if len(rec.runnable) < len(rec.predicted):
+        lines.append(
+            "Note         Rows marked 'cannot run' need a source that takes this data; their "
+            "predictions are for reference only."
+        )
     if rec.explanation.drivers:
         lines += [
             "",

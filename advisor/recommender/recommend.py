@@ -63,7 +63,7 @@ from __future__ import annotations
 import math
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 import pandas as pd
@@ -74,6 +74,7 @@ from advisor.recommender.model import MetaModel, task_table
 from advisor.schemas import (
     Driver,
     Explanation,
+    Family,
     Neighbour,
     Prediction,
     Recommendation,
@@ -236,6 +237,7 @@ class Recommender:
             explanation=explanation,
             source=source,
             seconds=time.perf_counter() - start,
+            runnable=["scratch"] if mismatch else list(get_args(Family)),
         )
 
     def _per_family(

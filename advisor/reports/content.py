@@ -98,8 +98,9 @@ def _recommendation_section(rec: Recommendation) -> Section:
     if rec.explanation.risks:
         section.paragraphs.append("Risks:")
         section.paragraphs += [f"- {risk}" for risk in rec.explanation.risks]
-    if rec.explanation.fallback:
-        section.paragraphs.append(rec.explanation.fallback)
+    fallback = rec.explanation.fallback
+    if fallback and fallback not in rec.explanation.summary:  # the summary opens with it
+        section.paragraphs.append(fallback)
     section.paragraphs.append(f"Source: {rec.source}. Recommended in {rec.seconds:.2f} s.")
     if rec.explanation.drivers:  # last: a section's tables follow its paragraphs
         section.paragraphs.append("What drove it (each feature set to its typical value):")
@@ -115,6 +116,11 @@ def _recommendation_section(rec: Recommendation) -> Section:
     return section
 
 
+def _listed(names: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def _prediction_section(rec: Recommendation) -> Section:
     families = list(rec.predicted)
     accuracy = np.array([rec.predicted[f].accuracy for f in families])
@@ -122,11 +128,15 @@ def _prediction_section(rec: Recommendation) -> Section:
     high = np.array([rec.predicted[f].high for f in families])
     figure = Figure(figsize=(6, 2.8))
     axis = figure.subplots()
-    axis.barh(
+    bars = axis.barh(
         families,
         100 * accuracy,
         color=["#3b7dd8" if f == rec.family else "#9db8df" for f in families],
     )
+    for family, bar in zip(families, bars, strict=True):
+        if not rec.can_run(family):  # for reference only: the source cannot take the data
+            bar.set_facecolor("#dddddd")
+            bar.set_hatch("//")
     axis.errorbar(
         100 * accuracy,
         families,
@@ -139,14 +149,21 @@ def _prediction_section(rec: Recommendation) -> Section:
     axis.set_xlabel("predicted accuracy (%), with 80 % interval")
     axis.invert_yaxis()
     figure.tight_layout()
+    paragraphs = [
+        "Each family's best variant, as predicted by the meta-model, with the 80 % interval "
+        "calibrated on domains the model had not seen. P(best) is the family choice's: how "
+        "often each family came out ahead when its predicted lead over the reference family "
+        "was perturbed by the errors the choice made on similar tasks of unseen domains."
+    ]
+    if cannot := [f for f in families if not rec.can_run(f)]:
+        paragraphs.append(
+            f"The source {rec.source!r} cannot take this data, so {_listed(cannot)} cannot "
+            "run (hatched bars, marked 'cannot run'): their predictions are for reference only. "
+            "Build a source from related data of the same kind to compare them."
+        )
     return Section(
         "Predicted accuracy per family",
-        [
-            "Each family's best variant, as predicted by the meta-model, with the 80 % interval "
-            "calibrated on domains the model had not seen. P(best) is the family choice's: how "
-            "often each family came out ahead when its predicted lead over the reference family "
-            "was perturbed by the errors the choice made on similar tasks of unseen domains."
-        ],
+        paragraphs,
         [
             (
                 ["family", "variant", "predicted", "80 % interval", "P(best)"],
@@ -156,7 +173,7 @@ def _prediction_section(rec: Recommendation) -> Section:
                         rec.predicted[f].variant,
                         f"{100 * rec.predicted[f].accuracy:.1f} %",
                         f"{100 * rec.predicted[f].low:.1f}–{100 * rec.predicted[f].high:.1f} %",
-                        f"{100 * rec.p_best.get(f, 0.0):.0f} %",
+                        f"{100 * rec.p_best.get(f, 0.0):.0f} %" if rec.can_run(f) else "cannot run",
                     ]
                     for f in families
                 ],
@@ -199,9 +216,15 @@ def _features_section(rec: Recommendation, advisor: Advisor) -> Section:
 
 def _neighbours_section(rec: Recommendation) -> Section:
     families = list(rec.predicted)
+    paragraphs = ["The measured tasks most like yours, and each family's best accuracy on them."]
+    if not rec.explanation.in_range:
+        paragraphs.append(
+            "Your data lies outside the knowledge base's range (see the risks), so even these "
+            "tasks are far from it: they are the closest evidence there is, not tasks like yours."
+        )
     return Section(
         "Nearest knowledge-base tasks",
-        ["The measured tasks most like yours, and each family's best accuracy on them."],
+        paragraphs,
         [
             (
                 ["task", "ways", "shots", "distance", *families],

@@ -17,7 +17,7 @@ def recommendation(**explained: Any) -> Recommendation:
         predicted={"meta": Prediction(accuracy=0.8, low=0.7, high=0.9, variant="protonet")},
         p_best={"meta": 1.0},
         meta_features={},
-        explanation=Explanation(summary="Meta leads.", **explained),
+        explanation=Explanation(**{"summary": "Meta leads.", **explained}),
         source="toy",
         seconds=0.1,
     )
@@ -57,3 +57,74 @@ def test_the_regret_check_in_one_sentence_measured_or_skipped() -> None:
     skipped = {"family": None, "variant": None, "cv_score": None, "difference": None}
     line = regret_check_line({**skipped, "skipped": "Only scratch can run."})
     assert line == "Regret check skipped: Only scratch can run."
+
+
+def mismatched() -> Recommendation:
+    """Scratch forced by a source that cannot take the data; meta predicted higher."""
+    return Recommendation(
+        family="scratch",
+        variant="logreg",
+        predicted={
+            "meta": Prediction(accuracy=0.9, low=0.8, high=0.95, variant="protonet"),
+            "scratch": Prediction(accuracy=0.7, low=0.6, high=0.8, variant="logreg"),
+        },
+        p_best={"meta": 0.0, "scratch": 1.0},
+        meta_features={},
+        explanation=Explanation(summary="Only scratch can run."),
+        source="toy",
+        seconds=0.1,
+        runnable=["scratch"],
+    )
+
+
+def test_families_that_cannot_run_are_marked_in_the_terminal_and_listed_last() -> None:
+    from advisor.cli.advise import describe_recommendation
+
+    lines = describe_recommendation(mismatched()).splitlines()
+    scratch = next(i for i, line in enumerate(lines) if line.startswith("scratch"))
+    meta = next(i for i, line in enumerate(lines) if line.startswith("meta"))
+    assert scratch < meta  # the runnable family first, though meta is predicted higher
+    assert lines[meta].rstrip().endswith("cannot run") and "100 %" in lines[scratch]
+    assert any("for reference only" in line for line in lines)
+    # A recommendation with every family runnable has no such rows, nor the note.
+    assert "cannot run" not in describe_recommendation(recommendation())
+
+
+def test_families_that_cannot_run_are_marked_in_the_report(tmp_path: Path) -> None:
+    from advisor.reports.content import _prediction_section
+
+    text = to_markdown(Report("r", [_prediction_section(mismatched())], {}), tmp_path)
+    assert "| meta | protonet | 90.0 % | 80.0–95.0 % | cannot run |" in text
+    assert "| scratch | logreg | 70.0 % | 60.0–80.0 % | 100 % |" in text
+    assert "so meta cannot run" in text
+
+
+def test_a_recommendation_saved_before_runnable_reads_with_every_family_runnable() -> None:
+    saved = recommendation().model_dump(exclude={"runnable"})
+    assert Recommendation.model_validate(saved).runnable == [
+        "transfer",
+        "meta",
+        "hybrid",
+        "scratch",
+    ]
+
+
+def test_the_prior_rule_is_said_once(tmp_path: Path) -> None:
+    rule = "Outside the knowledge base's range: the prior rule chose logreg."
+    opened = recommendation(summary=f"{rule} It is predicted to reach 77 %.", fallback=rule)
+    text = to_markdown(Report("r", [_recommendation_section(opened)], {}), tmp_path)
+    assert text.count(rule) == 1
+    # A fallback the summary does not give (a recommendation saved by an older version) stays.
+    older = recommendation(summary="Scratch.", fallback=rule)
+    text = to_markdown(Report("r", [_recommendation_section(older)], {}), tmp_path)
+    assert text.count(rule) == 1
+
+
+def test_nearest_tasks_out_of_range_are_said_to_be_far(tmp_path: Path) -> None:
+    from advisor.reports.content import _neighbours_section
+
+    far = to_markdown(
+        Report("r", [_neighbours_section(recommendation(in_range=False))], {}), tmp_path
+    )
+    near = to_markdown(Report("r", [_neighbours_section(recommendation())], {}), tmp_path)
+    assert "not tasks like yours" in far and "not tasks like yours" not in near

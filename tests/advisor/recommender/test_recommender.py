@@ -196,6 +196,9 @@ def test_a_source_that_cannot_take_the_data_leaves_only_scratch(recommender) -> 
     assert rec.p_best["scratch"] == 1.0
     assert sum(rec.p_best.values()) == 1.0
     assert rec.explanation.risks[0] == reason
+    assert rec.runnable == ["scratch"] and not rec.can_run("meta")
+    plain = recommender.recommend(values(shots=1, distance=0.1), source="syn")
+    assert plain.runnable == ["transfer", "meta", "hybrid", "scratch"]
     # No other family can run: there is no runner-up to compare with, drive from, or check.
     assert rec.explanation.runner_up is None and rec.explanation.drivers == []
     assert "points against" not in rec.explanation.summary
