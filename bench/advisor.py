@@ -14,6 +14,8 @@
                                                         # (bench/real_tables.py says how)
     .venv/bin/python -m bench.advisor edge              # held-out tasks past the KB's edge
                                                         # (bench/range_edge.py says how)
+    .venv/bin/python -m bench.advisor reseed            # the learners' own randomness
+                                                        # (bench/reseed.py says how)
 
 ``evaluate`` runs :func:`advisor.kb.evaluate.evaluate` on the shipped knowledge base and prints
 the overall table and the table per held-out domain. ``latency`` times
@@ -25,7 +27,9 @@ draws new tasks (seeds the KB never used) from the KB's domains, runs the adviso
 recommendation with a 20-trial study, and compares the test accuracy with the best default
 learner measured on the same task.
 ``floor`` estimates, per domain, the regret of an oracle that knows every learner's expected
-accuracy (:mod:`advisor.kb.noise`): no recommender can be expected to do better.
+accuracy (:mod:`advisor.kb.noise`): no recommender can be expected to do better. With
+``bench/results/reseed.parquet`` (written by ``reseed``) it adds the learners' own randomness;
+it ends with the advice in hindsight of :mod:`bench.hindsight`.
 ``choice`` prints the family choice fitted on the shipped KB: its inputs' cross-validated
 regret, and the family and variant it picks, with every family's predicted lead and its track
 record there (out-of-fold regret and share of best picks on the nearest KB tasks), for each
@@ -59,7 +63,7 @@ from advisor.kb.store import read_kb
 from advisor.recommender import task_table
 from advisor.schemas import TrackRecord
 from advisor.settings import get_settings
-from bench import range_edge, real_tables
+from bench import hindsight, range_edge, real_tables, reseed
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -89,7 +93,7 @@ def run_evaluation(held_out: list[str], workers: int) -> None:
 FIRST_CALL = """
 import time, sys
 from advisor import Advisor
-from bench import range_edge, real_tables
+from bench import hindsight, range_edge, real_tables, reseed
 from advisor.kb.domains import draw_task
 start = time.perf_counter()
 task = draw_task("glyphs:greek", ways=5, shots=5, queries=5, seed=1000)
@@ -168,6 +172,36 @@ def run_floor() -> None:
         scaled = table if scale == 1 else noise_floor(kb, draws=400, query_scale=scale)
         rows.append(scaled.iloc[[-1]].assign(domain=f"all, {scale}× the queries"))
     print(markdown(pd.concat(rows, ignore_index=True)))
+    if reseed.RESULTS.is_file():
+        print(
+            "\nThe same oracle when each learner's own randomness is added, as measured by "
+            f"`reseed` ({reseed.RESULTS.relative_to(Path.cwd())}):\n"
+        )
+        residuals = reseed.residuals(pd.read_parquet(reseed.RESULTS))
+        both = noise_floor(kb, draws=400, residuals=residuals)
+        print(markdown(both))
+        print(
+            "\nThe two noises alone and together (each learner's query noise is drawn "
+            "independently, though all learners answer the same queries: errors they share "
+            "cancel in their differences, so the truth lies between the rows):\n"
+        )
+        seeds_only = noise_floor(kb, draws=400, residuals=residuals, query_scale=np.inf)
+        print(
+            markdown(
+                pd.concat(
+                    [
+                        table.iloc[[-1]].assign(domain="all, the queries' noise only"),
+                        seeds_only.iloc[[-1]].assign(domain="all, the learners' own only"),
+                        both.iloc[[-1]].assign(domain="all, both, independent"),
+                    ],
+                    ignore_index=True,
+                )
+            )
+        )
+    print(
+        "\nAdvice in hindsight (bench/hindsight.py): each task's family picked from other tasks\n"
+    )
+    print(markdown(hindsight.table(kb)))
 
 
 def run_tuned(tasks: int, trials: int, modality: str) -> None:
@@ -323,7 +357,18 @@ def main() -> None:
     )
     parser.add_argument(
         "what",
-        choices=["evaluate", "latency", "runs", "floor", "choice", "demo", "kb", "real", "edge"],
+        choices=[
+            "evaluate",
+            "latency",
+            "runs",
+            "floor",
+            "choice",
+            "demo",
+            "kb",
+            "real",
+            "edge",
+            "reseed",
+        ],
     )
     parser.add_argument(
         "--against", type=Path, default=None, help="kb: another KB file (Parquet) to compare with."
@@ -336,6 +381,12 @@ def main() -> None:
     )
     parser.add_argument(
         "--workers", type=int, default=1, help="evaluate: folds in this many processes."
+    )
+    parser.add_argument(
+        "--image-tasks",
+        type=int,
+        default=100,
+        help="reseed: how many image tasks to measure again (all tabular ones are).",
     )
     parser.add_argument(
         "--modality",
@@ -359,6 +410,8 @@ def main() -> None:
     elif args.what == "edge":
         header("edge")
         range_edge.run_edge(workers=args.workers)
+    elif args.what == "reseed":
+        reseed.run(workers=args.workers, image_tasks=args.image_tasks)
     elif args.what == "real":
         header("real")
         real_tables.with_own_source(workers=args.workers)

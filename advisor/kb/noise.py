@@ -12,7 +12,17 @@ scored against the best *measurement*, so its expected regret is
 This module estimates it by simulation, taking each task's measured accuracies as the
 ``p_k`` and drawing fresh ``ε``. The measured accuracies spread wider than the expected ones
 (they carry the noise once already), so learners look farther apart than they are and the
-estimate errs low: the true floor is at least about this high.
+estimate errs low on that account. It errs high on another: each learner's ``ε`` is drawn
+independently, though all learners answer the same queries, and the errors they share cancel
+in their differences. Neither effect is measured here; the floor is an estimate, not a bound.
+
+A measurement carries a second noise: the learner's own randomness (its seeded
+initialisation, shuffling, subsampling), which a second run on the very same support and query
+sets would draw afresh. Measured by running tasks twice (``python -m bench.advisor reseed``),
+it is added as an independent term on the binomial scale, ``m_k ≈ p_k + ε_k + η_k`` with
+``η_k = √(p_k (1 − p_k)) · z``, ``z`` resampled from the learner's measured seed-to-seed
+differences (:func:`seed_residuals`, :class:`SeedNoise`); the oracle then knows the
+expectation over both.
 
 The same holds one level up: a family's accuracy is its best variant's, and the *family
 floor* is the oracle's loss when the best family is picked by expected accuracy.
@@ -34,7 +44,9 @@ Reference: the winner's curse / optimiser's curse of picking the maximum of nois
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -49,6 +61,7 @@ def oracle_regret(
     *,
     draws: int = 200,
     seed: int = 0,
+    seed_noise: SeedNoise | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per task, the oracle's expected regret over learners and over groups of learners.
 
@@ -60,11 +73,13 @@ def oracle_regret(
             its best member's.
         draws: simulated measurements per task.
         seed: seed of the simulation.
+        seed_noise: each learner's own randomness (seeded initialisation, shuffling…),
+            added to the query sets' binomial noise as an independent term; none if ``None``.
 
     Returns:
         ``(learner_floor, group_floor)``, each ``(tasks,)``, in accuracy (not points).
     """
-    simulation = _Simulation(expected, queries, groups)
+    simulation = _Simulation(expected, queries, groups, seed_noise)
     true_p = np.where(simulation.known, simulation.p, -np.inf)
     best_learner = np.argmax(true_p, axis=1)
     best_group = np.argmax(simulation.group_max(true_p), axis=1)
@@ -86,6 +101,7 @@ def oracle_selection(
     gap: float = 0.02,
     draws: int = 200,
     seed: int = 0,
+    seed_noise: SeedNoise | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per task, how often the measurement is *clear* and how often the oracle is right then.
 
@@ -98,7 +114,7 @@ def oracle_selection(
         and the share in which it is clear *and* the oracle's group is a measured best. Their
         sums' ratio over tasks is the oracle's selection accuracy on clear tasks.
     """
-    simulation = _Simulation(expected, queries, groups)
+    simulation = _Simulation(expected, queries, groups, seed_noise)
     oracle = np.argmax(
         simulation.group_max(np.where(simulation.known, simulation.p, -np.inf)), axis=1
     )
@@ -117,11 +133,18 @@ def oracle_selection(
 class _Simulation:
     """Fresh measurements ``m = p + ε`` of expected accuracies ``p`` (module docstring)."""
 
-    def __init__(self, expected: np.ndarray, queries: np.ndarray, groups: np.ndarray) -> None:
+    def __init__(
+        self,
+        expected: np.ndarray,
+        queries: np.ndarray,
+        groups: np.ndarray,
+        seed_noise: SeedNoise | None = None,
+    ) -> None:
         self.p = np.asarray(expected, dtype=np.float64)
         self.known = np.isfinite(self.p)
         variance = np.clip(np.where(self.known, self.p * (1.0 - self.p), 0.0), 0.0, None)
         self.sd = np.sqrt(variance / np.asarray(queries, dtype=np.float64)[:, None])
+        self.seed_noise = seed_noise
         names = list(dict.fromkeys(np.asarray(groups).tolist()))
         self.members = [np.asarray(groups) == name for name in names]
 
@@ -138,18 +161,117 @@ class _Simulation:
     def draws(self, count: int, seed: int) -> Iterator[np.ndarray]:
         rng = np.random.default_rng(seed)
         for _ in range(count):
-            yield np.where(
-                self.known, self.p + self.sd * rng.standard_normal(self.p.shape), -np.inf
-            )
+            measured = self.p + self.sd * rng.standard_normal(self.p.shape)
+            if self.seed_noise is not None:  # the learners' own, independent of the queries'
+                measured = measured + self.seed_noise.draw(rng)
+            yield np.where(self.known, measured, -np.inf)
+
+
+SHOT_BANDS = (3, 15)
+
+
+def shot_band(shots: float) -> str:
+    """``1-2``, ``3-14`` or ``15+`` shots per class: how far a learner's randomness is pooled.
+
+    A learner's seed matters more with fewer examples to fit (and its effect does not scale
+    with the binomial term alone), so its measured differences are pooled within a band of
+    shots rather than over every task of a kind.
+    """
+    return ("1-2", "3-14", "15+")[int(np.digitize(float(shots), SHOT_BANDS))]
+
+
+def seed_residuals(first: pd.DataFrame, second: pd.DataFrame) -> dict[Any, np.ndarray]:
+    """Each learner's seed-to-seed differences, on the binomial scale, from paired runs.
+
+    ``first`` and ``second`` hold the accuracies (tasks × learners) of two runs that share the
+    task — support set, query set, source — and differ only in the learner's seed. A learner
+    that is nearly always right (or wrong) can vary little from seed to seed, so a difference
+    is standardised by the binomial scale of the task's mean accuracy, as the query noise is:
+
+        z_t = (m_1 − m_2) / √(2 p̄_t (1 − p̄_t)),     p̄_t = (m_1 + m_2) / 2,
+
+    so that with ``m_r = μ + η_r``, ``Var(η) = c² p (1 − p)`` gives ``E[z²] = c²`` (the
+    paired-replicates estimate of a measurement's variance; e.g. ISO 5725-2, repeatability
+    from duplicates). Tasks where either run failed (NaN), or where ``p̄`` is 0 or 1 (both
+    runs exact: no information on ``c``), are left out. Returns ``z`` per learner (column).
+    """
+    second = second.loc[first.index, first.columns]
+    out: dict[Any, np.ndarray] = {}
+    for column in first.columns:
+        one = first[column].to_numpy(dtype=np.float64)
+        two = second[column].to_numpy(dtype=np.float64)
+        middle = (one + two) / 2.0
+        scale = np.sqrt(2.0 * middle * (1.0 - middle))
+        usable = np.isfinite(one) & np.isfinite(two) & (scale > 0)
+        out[column] = (one[usable] - two[usable]) / scale[usable]
+    return out
+
+
+@dataclass(frozen=True)
+class SeedNoise:
+    """The learners' own randomness, resampled from measured seed-to-seed differences.
+
+    For learner ``k`` on a task of accuracy ``p``, ``η = √(p (1 − p)) · s · z`` with ``z``
+    drawn from that learner's standardised differences (:func:`seed_residuals`) and ``s`` a
+    random sign: the measured distribution rather than a normal one of the same variance,
+    since most seeds change nothing and a few change much.
+
+    ``pool`` is ``(tasks, learners)``: the index in ``pools`` to draw from, −1 for none.
+    """
+
+    scale: np.ndarray
+    pools: tuple[np.ndarray, ...]
+    pool: np.ndarray
+
+    def draw(self, rng: np.random.Generator) -> np.ndarray:
+        """One ``(tasks, learners)`` draw of ``η``."""
+        noise = np.zeros(self.scale.shape)
+        for index, values in enumerate(self.pools):
+            where = self.pool == index
+            count = int(where.sum())
+            if count and values.size:
+                signs = rng.choice(np.array([-1.0, 1.0]), size=count)
+                noise[where] = values[rng.integers(values.size, size=count)] * signs
+        drawn: np.ndarray = noise * self.scale
+        return drawn
+
+
+def replicate_regret(first: pd.DataFrame, second: pd.DataFrame) -> tuple[float, float]:
+    """How well one run of a task tells the best family of another run of the same task.
+
+    Arguments as :func:`seed_residuals`, with ``(family, variant)`` columns; a family's
+    accuracy is its best variant's. Returns the share of tasks whose best family is the same
+    in both runs, and the mean regret (in points) of picking the family that was best in one
+    run, scored on the other — both directions averaged. It is the regret of a recommender
+    that knew one complete measurement of the very task it advises on; being one noisy
+    measurement itself, it errs high as an estimate of the oracle's floor.
+    """
+    one = first.T.groupby(level=0).max().T.to_numpy(dtype=np.float64)
+    two = second.loc[first.index, first.columns].T.groupby(level=0).max().T.to_numpy()
+    rows = np.arange(one.shape[0])
+    best_one, best_two = np.nanargmax(one, axis=1), np.nanargmax(two, axis=1)
+    regret = (np.nanmax(two, axis=1) - two[rows, best_one]) + (
+        np.nanmax(one, axis=1) - one[rows, best_two]
+    )
+    return float(np.mean(best_one == best_two)), float(100 * np.mean(regret) / 2)
 
 
 def noise_floor(
-    kb: pd.DataFrame, *, draws: int = 200, seed: int = 0, query_scale: float = 1.0
+    kb: pd.DataFrame,
+    *,
+    draws: int = 200,
+    seed: int = 0,
+    query_scale: float = 1.0,
+    residuals: Mapping[tuple[str, str, str, str], np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """The oracle's mean regret in points per domain and overall (module docstring).
 
     ``query_scale`` asks what a knowledge base measured on that many times more query examples
-    per task would allow (the binomial noise shrinks as ``1/√n``).
+    per task would allow (the binomial noise shrinks as ``1/√n``). ``residuals`` maps
+    ``(modality, shot band, family, variant)`` (:func:`shot_band`) to that learner's
+    standardised seed-to-seed differences on such tasks (:func:`seed_residuals`), which add
+    its own randomness (:class:`SeedNoise`) to the binomial noise; learners (or tasks) it does
+    not name add none.
 
     Columns: ``domain``, ``tasks``, ``query examples`` (mean per task), ``floor`` (learner
     level, points), ``family floor`` (points), ``clear`` (expected share of tasks whose
@@ -160,8 +282,29 @@ def noise_floor(
     queries = query_scale * (tasks["ways"] * tasks["queries"]).to_numpy(dtype=np.float64)
     families = np.asarray([str(key[0]) for key in accuracy.columns])
     expected = accuracy.to_numpy(dtype=np.float64)
-    learner, family = oracle_regret(expected, queries, families, draws=draws, seed=seed)
-    clear, right = oracle_selection(expected, queries, families, draws=draws, seed=seed)
+    seed_noise = None
+    if residuals is not None:
+        names = list(residuals)
+        where = {name: index for index, name in enumerate(names)}
+        seed_noise = SeedNoise(
+            scale=np.sqrt(np.clip(expected * (1.0 - expected), 0.0, None)),
+            pools=tuple(np.asarray(residuals[name], dtype=np.float64) for name in names),
+            pool=np.array(
+                [
+                    [
+                        where.get((str(kind), shot_band(shots), str(k[0]), str(k[1])), -1)
+                        for k in accuracy.columns
+                    ]
+                    for kind, shots in zip(tasks["modality"], tasks["shots"], strict=True)
+                ]
+            ),
+        )
+    learner, family = oracle_regret(
+        expected, queries, families, draws=draws, seed=seed, seed_noise=seed_noise
+    )
+    clear, right = oracle_selection(
+        expected, queries, families, draws=draws, seed=seed, seed_noise=seed_noise
+    )
     frame = pd.DataFrame(
         {
             "domain": tasks["domain"].to_numpy(),

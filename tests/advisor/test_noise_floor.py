@@ -6,9 +6,18 @@ import math
 from statistics import NormalDist
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from advisor.kb.noise import noise_floor, oracle_regret, oracle_selection
+from advisor.kb.noise import (
+    SeedNoise,
+    noise_floor,
+    oracle_regret,
+    oracle_selection,
+    replicate_regret,
+    seed_residuals,
+    shot_band,
+)
 
 
 def test_learners_far_apart_cost_nothing() -> None:
@@ -91,3 +100,85 @@ def test_more_query_examples_lower_the_floor_and_raise_the_ceiling() -> None:
     assert later["query examples"] == pytest.approx(16 * now["query examples"])
     assert later["floor"] < now["floor"]
     assert later["family floor"] <= now["family floor"]
+
+
+def test_two_equal_learners_with_their_own_randomness_match_the_closed_form() -> None:
+    # No query noise to speak of; each learner's own noise is ±σ, σ = z·√(p(1 − p)) = 0.5·z:
+    # E[max(0, η2 − η1)] = P(η2 − η1 = 2σ)·2σ = 2σ/4 = σ/2.
+    z = 0.06
+    noise = SeedNoise(
+        scale=np.full((1, 2), 0.5), pools=(np.array([z]),), pool=np.zeros((1, 2), int)
+    )
+    learner, _ = oracle_regret(
+        np.array([[0.5, 0.5]]),
+        np.array([1e12]),
+        np.array(["a", "b"]),
+        draws=40_000,
+        seed=3,
+        seed_noise=noise,
+    )
+    assert learner[0] == pytest.approx(0.5 * z / 2, rel=0.03)
+    none = SeedNoise(scale=np.full((1, 2), 0.5), pools=(np.array([z]),), pool=np.full((1, 2), -1))
+    learner, _ = oracle_regret(
+        np.array([[0.5, 0.5]]), np.array([1e12]), np.array(["a", "b"]), seed=3, seed_noise=none
+    )
+    assert learner[0] == pytest.approx(0.0, abs=1e-5)
+
+
+def test_seed_residuals_recover_a_known_spread_on_the_binomial_scale() -> None:
+    rng = np.random.default_rng(0)
+    mean = rng.uniform(0.5, 0.9, size=(4000, 1))
+    columns = pd.MultiIndex.from_tuples([("transfer", "finetune"), ("meta", "protonet")])
+    c = np.array([0.08, 0.0])  # a seeded fine-tune against a deterministic ProtoNet
+    sd = c * np.sqrt(mean * (1 - mean))
+    first = pd.DataFrame(mean + sd * rng.standard_normal((4000, 2)), columns=columns)
+    second = pd.DataFrame(mean + sd * rng.standard_normal((4000, 2)), columns=columns)
+    second.iloc[0, 0] = np.nan  # a failed run is left out, not propagated
+    first.iloc[1, 0] = second.iloc[1, 0] = 1.0  # exact in both runs: no information, left out
+    z = seed_residuals(first, second)
+    assert z[("transfer", "finetune")].size == 3998
+    assert np.sqrt(np.mean(z[("transfer", "finetune")] ** 2)) == pytest.approx(0.08, rel=0.05)
+    assert not np.any(z[("meta", "protonet")])
+
+
+def test_replicate_regret_scores_each_run_by_the_other() -> None:
+    columns = pd.MultiIndex.from_tuples(
+        [("transfer", "finetune"), ("transfer", "linear_probe"), ("meta", "protonet")]
+    )
+    # Task 1: transfer best in both runs. Task 2: meta best in the first run (0.80 against
+    # 0.78), transfer in the second (0.90 against 0.70): 20 points one way, 2 the other.
+    first = pd.DataFrame([[0.9, 0.5, 0.6], [0.78, 0.1, 0.80]], columns=columns)
+    second = pd.DataFrame([[0.5, 0.95, 0.6], [0.90, 0.1, 0.70]], columns=columns)
+    same, regret = replicate_regret(first, second)
+    assert same == 0.5
+    assert regret == pytest.approx((0 + 20 + 2) / 2 / 2)
+
+
+def test_the_learners_randomness_raises_the_floor_of_the_kind_it_names_only() -> None:
+    from tests.advisor.recommender.test_recommender import synthetic_kb
+
+    kb = synthetic_kb(n_domains=2, tasks_per_domain=20, seed=6).assign(modality="vector")
+    keys = kb[["family", "variant"]].drop_duplicates().itertuples(index=False)
+    pool = np.array([-0.3, 0.0, 0.0, 0.3])  # most seeds change nothing, some change much
+    noisy = {("vector", band, f, v): pool for f, v in keys for band in ("1-2", "3-14", "15+")}
+    plain = noise_floor(kb, draws=200).iloc[-1]
+    more = noise_floor(kb, draws=200, residuals=noisy).iloc[-1]
+    elsewhere = noise_floor(kb, draws=200, residuals={("image", *k[1:]): pool for k in noisy})
+    one_band = noise_floor(
+        kb, draws=200, residuals={k: v for k, v in noisy.items() if k[1] == "15+"}
+    ).iloc[-1]
+    assert plain["floor"] < one_band["floor"] < more["floor"]  # only the tasks of 15+ shots
+    assert more["floor"] > plain["floor"] + 0.5  # points
+    assert more["family floor"] > plain["family floor"]
+    assert elsewhere.iloc[-1]["floor"] == pytest.approx(plain["floor"])
+
+
+def test_shot_bands() -> None:
+    assert [shot_band(s) for s in (1, 2, 5, 10, 20, 50)] == [
+        "1-2",
+        "1-2",
+        "3-14",
+        "3-14",
+        "15+",
+        "15+",
+    ]

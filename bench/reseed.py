@@ -1,0 +1,246 @@
+"""The learners' own randomness: knowledge-base tasks measured again with another learner seed.
+
+    .venv/bin/python -m bench.advisor reseed --workers 2              # measure, then report
+    .venv/bin/python -m bench.advisor reseed --image-tasks 0          # the tabular tasks only
+
+A knowledge-base accuracy is one measurement: one draw of the query set *and* one training
+run of the learner, seeded with the task's seed. :mod:`advisor.kb.noise` prices the first
+(binomial noise of the query set); this bench measures the second. Every task of the synthetic
+tabular domains, and ``--image-tasks`` image tasks drawn with a fixed seed, are drawn again
+exactly (same support and query sets) and every learner is run twice with its default
+hyper-parameters: once with the task's seed — which reproduces the knowledge base, and is
+checked against it — and once with the seed moved by :data:`OTHER_SEED`. The two runs share
+the source, the support set and the queries, so what differs between them is the learner's
+own randomness alone (initialisation, shuffling, subsampling).
+
+The measurements are kept in :data:`RESULTS` (Parquet, one row per task, run and learner), so
+that ``floor`` can price them without measuring again; ``reseed`` measures only the tasks
+the file lacks.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from advisor.kb.domains import domain_modality, draw_task, kb_source
+from advisor.kb.evaluate import markdown
+from advisor.kb.grid import TaskSpec
+from advisor.kb.noise import SeedNoise, replicate_regret, seed_residuals, shot_band
+from advisor.kb.runner import ALL_VARIANTS, run_learner
+from advisor.kb.store import read_kb
+
+RESULTS = Path(__file__).parent / "results" / "reseed.parquet"
+OTHER_SEED = 10_007
+RUNS = (0, OTHER_SEED)
+SPEC_FIELDS = ("domain", "source", "kind", "ways", "shots", "queries", "seed")
+
+
+def chosen_specs(kb: pd.DataFrame, image_tasks: int) -> list[TaskSpec]:
+    """Every tabular task of ``kb`` and ``image_tasks`` image tasks drawn with seed 0."""
+    first = kb.drop_duplicates("task_id")
+    image = np.array([domain_modality(str(d)) == "image" for d in first["domain"]])
+    drawn = first[image].sample(min(image_tasks, int(image.sum())), random_state=0)
+    rows = pd.concat([first[~image], drawn])
+    return [
+        TaskSpec(**{name: getattr(row, name) for name in SPEC_FIELDS})
+        for row in rows.itertuples(index=False)
+    ]
+
+
+def _measure(spec: TaskSpec) -> list[dict[str, Any]]:
+    torch.set_num_threads(1)
+    task = draw_task(
+        spec.domain, ways=spec.ways, shots=spec.shots, queries=spec.queries, seed=spec.seed
+    )
+    source = kb_source(spec.source)
+    rows = []
+    for offset in RUNS:
+        for family, variant in ALL_VARIANTS:
+            outcome = run_learner(
+                family,
+                variant,
+                seed=spec.seed + offset,
+                source=None if family == "scratch" else source,
+                task=task,
+            )
+            rows.append(
+                {
+                    "task_id": spec.task_id,
+                    **spec.model_dump(),
+                    "seed_offset": offset,
+                    "family": family,
+                    "variant": variant,
+                    "accuracy": outcome["accuracy"],
+                }
+            )
+    return rows
+
+
+def measure(specs: list[TaskSpec], *, workers: int, path: Path = RESULTS) -> pd.DataFrame:
+    """The measurements of ``specs``: those in ``path`` kept, the missing ones run and added."""
+    kept = pd.read_parquet(path) if path.is_file() else pd.DataFrame()
+    done = set(kept["task_id"]) if len(kept) else set()
+    todo = [spec for spec in specs if spec.task_id not in done]
+    print(f"{len(specs)} tasks, {len(specs) - len(todo)} already measured, {len(todo)} to go")
+    for name in sorted({spec.source for spec in todo}):
+        kb_source(name)  # build a missing source once, before the workers need it
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        new = [row for rows in pool.map(_measure, todo, chunksize=4) for row in rows]
+    frame = pd.concat([kept, pd.DataFrame(new)], ignore_index=True) if new else kept
+    if new:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        frame.to_parquet(path, index=False)
+    return frame[frame["task_id"].isin({spec.task_id for spec in specs})]
+
+
+def replicates(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(first, second)``: tasks × ``(family, variant)`` accuracies of the two runs."""
+    wide = frame.pivot_table(
+        index=["task_id", "seed_offset"], columns=["family", "variant"], values="accuracy"
+    )
+    first = wide.xs(RUNS[0], level="seed_offset")
+    second = wide.xs(RUNS[1], level="seed_offset").loc[first.index, first.columns]
+    return first, second
+
+
+def _modality(index: pd.Index) -> pd.Series:
+    return pd.Series([domain_modality(str(t).split("/")[0]) for t in index], index=index)
+
+
+def residuals(frame: pd.DataFrame) -> dict[tuple[str, str, str, str], np.ndarray]:
+    """``(modality, shot band, family, variant)`` → the learner's standardised differences."""
+    first, second = replicates(frame)
+    band = _bands(frame, first.index)
+    kinds = _modality(first.index)
+    out = {}
+    for (kind, shots), rows in first.groupby([kinds, band]).groups.items():
+        for key, values in seed_residuals(first.loc[rows], second.loc[rows]).items():
+            out[(str(kind), str(shots), str(key[0]), str(key[1]))] = values
+    return out
+
+
+def _bands(frame: pd.DataFrame, index: pd.Index) -> pd.Series:
+    shots = frame.drop_duplicates("task_id").set_index("task_id").loc[index, "shots"]
+    return shots.map(shot_band)
+
+
+def predictive_check(frame: pd.DataFrame, *, draws: int = 300) -> pd.DataFrame:
+    """Does the noise model reproduce what the second run showed? Per kind of data.
+
+    Each task's accuracies are taken as the two runs' mean ``p̄``; two fresh runs are drawn
+    around it with :class:`~advisor.kb.noise.SeedNoise` (the pooled differences), and the
+    regret of one run's best family on the other is compared with the measured one. A model
+    that spreads too much randomness onto the learners that decide would predict more.
+    """
+    first, second = replicates(frame)
+    pools = residuals(frame)
+    names = list(pools)
+    where = {name: index for index, name in enumerate(names)}
+    kinds, band = _modality(first.index), _bands(frame, first.index)
+    rng = np.random.default_rng(0)
+    rows = []
+    for kind in sorted(kinds.unique()):
+        mine = (kinds == kind).to_numpy()
+        one, two = first[mine], second[mine]
+        middle = ((one + two) / 2).to_numpy(dtype=np.float64)
+        noise = SeedNoise(
+            scale=np.sqrt(np.clip(middle * (1 - middle), 0.0, None)),
+            pools=tuple(pools[name] for name in names),
+            pool=np.array(
+                [
+                    [where.get((kind, shots, str(k[0]), str(k[1])), -1) for k in first.columns]
+                    for shots in band[mine]
+                ]
+            ),
+        )
+        simulated = [
+            replicate_regret(
+                pd.DataFrame(middle + noise.draw(rng), columns=first.columns),
+                pd.DataFrame(middle + noise.draw(rng), columns=first.columns),
+            )[1]
+            for _ in range(draws)
+        ]
+        rows.append(
+            {
+                "kind": kind,
+                "tasks": int(mine.sum()),
+                "measured": replicate_regret(one, two)[1],
+                "predicted": float(np.mean(simulated)),
+                "90 % of predictions": f"{np.percentile(simulated, 5):.2f}–"
+                f"{np.percentile(simulated, 95):.2f}",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def report(frame: pd.DataFrame, kb: pd.DataFrame) -> None:
+    """Print the reproduction check, each learner's spread and the families' agreement."""
+    first, second = replicates(frame)
+    measured = kb[~kb["tuned"].fillna(False).astype(bool)].pivot_table(
+        index="task_id", columns=["family", "variant"], values="accuracy"
+    )
+    shift = (first - measured.loc[first.index, first.columns]).abs().to_numpy()
+    print(
+        f"Reproduction: the task's own seed gives the knowledge base's accuracy on "
+        f"{np.mean(shift < 1e-9):.1%} of {shift.size} (task, learner) measurements; "
+        f"largest difference {100 * np.nanmax(shift):.2f} points.\n"
+    )
+    modality = _modality(first.index)
+    kinds = sorted(modality.unique())
+    standardised = residuals(frame)
+    print("Each learner's own randomness: sd, the standard deviation of one measurement in")
+    print("points (square root of half the mean squared difference between the two runs), and")
+    print("c, the same on the binomial scale: the root mean square of the differences over")
+    print("sqrt(2 p (1 - p)), p the two runs' mean (advisor.kb.noise.seed_residuals)\n")
+    print(
+        "| learner | "
+        + " | ".join(f"{k}: sd | {k}: c ({int((modality == k).sum())} tasks)" for k in kinds)
+        + " |"
+    )
+    print("| --- |" + " --- | --- |" * len(kinds))
+    for key in first.columns:
+        cells = []
+        for kind in kinds:
+            mine = (modality == kind).to_numpy()
+            difference = first.loc[mine, key] - second.loc[mine, key]
+            sd = 100 * float(np.sqrt(np.nanmean(difference.to_numpy() ** 2) / 2))
+            z = np.concatenate(
+                [v for k, v in standardised.items() if (k[0], k[2], k[3]) == (kind, *key)]
+            )
+            c = float(np.sqrt(np.mean(z**2))) if z.size else 0.0
+            cells.append(f"{sd:.2f} | {c:.3f}")
+        print(f"| {key[0]}/{key[1]} | " + " | ".join(cells) + " |")
+    print("\nThe families, run twice (family accuracy: its best variant's)\n")
+    print("| kind | tasks | same best family | regret of the other run's best family |")
+    print("| --- | --- | --- | --- |")
+    for kind in kinds:  # no pooled row: the image tasks are a sample, the tabular ones all
+        keep = (modality == kind).to_numpy()
+        same, regret = replicate_regret(first[keep], second[keep])
+        print(f"| {kind} | {int(keep.sum())} | {same:.0%} | {regret:.2f} |")
+    print(
+        "\nThe noise model's check: the regret above, measured, and as predicted by two runs "
+        "drawn from the model (advisor.kb.noise.SeedNoise, differences pooled by kind of data, "
+        "band of shots and learner)\n"
+    )
+    print(markdown(predictive_check(frame)))
+
+
+def run(*, workers: int, image_tasks: int) -> pd.DataFrame:
+    """Measure (what :data:`RESULTS` lacks) and report; returns the measurements."""
+    print(
+        f"`python -m bench.advisor reseed --workers {workers} --image-tasks {image_tasks}` — "
+        f"{datetime.date.today()}, {platform.machine()}, {os.cpu_count()} CPUs\n"
+    )
+    kb = read_kb()
+    frame = measure(chosen_specs(kb, image_tasks), workers=workers)
+    report(frame, kb)
+    return frame
