@@ -15,7 +15,8 @@
     .venv/bin/python -m bench.advisor edge              # held-out tasks past the KB's edge
                                                         # (bench/range_edge.py says how)
     .venv/bin/python -m bench.advisor reseed            # the learners' own randomness
-                                                        # (bench/reseed.py says how)
+                                                        # (--queries: the floor from every
+                                                        # query's answer; bench/reseed.py)
 
 ``evaluate`` runs :func:`advisor.kb.evaluate.evaluate` on the shipped knowledge base and prints
 the overall table and the table per held-out domain. ``latency`` times
@@ -389,6 +390,11 @@ def main() -> None:
         help="reseed: how many image tasks to measure again (all tabular ones are).",
     )
     parser.add_argument(
+        "--queries",
+        action="store_true",
+        help="reseed: price the floor from every query's answer (measures again, keeps nothing).",
+    )
+    parser.add_argument(
         "--modality",
         choices=["image", "vector"],
         default="image",
@@ -410,6 +416,9 @@ def main() -> None:
     elif args.what == "edge":
         header("edge")
         range_edge.run_edge(workers=args.workers)
+    elif args.what == "reseed" and args.queries:
+        header(f"reseed --queries --image-tasks {args.image_tasks} --workers {args.workers}")
+        print(markdown(reseed.query_floor(workers=args.workers, image_tasks=args.image_tasks)))
     elif args.what == "reseed":
         reseed.run(workers=args.workers, image_tasks=args.image_tasks)
     elif args.what == "real":

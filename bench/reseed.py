@@ -16,6 +16,14 @@ own randomness alone (initialisation, shuffling, subsampling).
 The measurements are kept in :data:`RESULTS` (Parquet, one row per task, run and learner), so
 that ``floor`` can price them without measuring again; ``reseed`` measures only the tasks
 the file lacks.
+
+With ``--queries`` it measures the same tasks again, keeping every learner's right-or-wrong
+answer on every query of both runs (not kept: megabytes), and prices the floor from the tasks'
+own answers (:func:`advisor.kb.noise.paired_bootstrap`): queries resampled jointly for all
+learners, so the errors they share stay shared — the assumption the simulated floor cannot
+check — next to the simulated floor of the same tasks.
+
+    .venv/bin/python -m bench.advisor reseed --queries --image-tasks 0 --workers 2   # ~6 min
 """
 
 from __future__ import annotations
@@ -34,9 +42,17 @@ import torch
 from advisor.kb.domains import domain_modality, draw_task, kb_source
 from advisor.kb.evaluate import markdown
 from advisor.kb.grid import TaskSpec
-from advisor.kb.noise import SeedNoise, replicate_regret, seed_residuals, shot_band
-from advisor.kb.runner import ALL_VARIANTS, run_learner
+from advisor.kb.noise import (
+    SeedNoise,
+    noise_floor,
+    paired_bootstrap,
+    replicate_regret,
+    seed_residuals,
+    shot_band,
+)
+from advisor.kb.runner import ALL_VARIANTS
 from advisor.kb.store import read_kb
+from learners import make_learner
 
 RESULTS = Path(__file__).parent / "results" / "reseed.parquet"
 OTHER_SEED = 10_007
@@ -57,32 +73,22 @@ def chosen_specs(kb: pd.DataFrame, image_tasks: int) -> list[TaskSpec]:
 
 
 def _measure(spec: TaskSpec) -> list[dict[str, Any]]:
-    torch.set_num_threads(1)
-    task = draw_task(
-        spec.domain, ways=spec.ways, shots=spec.shots, queries=spec.queries, seed=spec.seed
-    )
-    source = kb_source(spec.source)
-    rows = []
-    for offset in RUNS:
-        for family, variant in ALL_VARIANTS:
-            outcome = run_learner(
-                family,
-                variant,
-                seed=spec.seed + offset,
-                source=None if family == "scratch" else source,
-                task=task,
-            )
-            rows.append(
-                {
-                    "task_id": spec.task_id,
-                    **spec.model_dump(),
-                    "seed_offset": offset,
-                    "family": family,
-                    "variant": variant,
-                    "accuracy": outcome["accuracy"],
-                }
-            )
-    return rows
+    """One row per run and learner: its accuracy (NaN where it failed)."""
+    _, answers = _answers(spec)
+    return [
+        {
+            "task_id": spec.task_id,
+            **spec.model_dump(),
+            "seed_offset": offset,
+            "family": family,
+            "variant": variant,
+            "accuracy": float(np.mean(answers[key]))
+            if (key := (offset, family, variant)) in answers
+            else np.nan,
+        }
+        for offset in RUNS
+        for family, variant in ALL_VARIANTS
+    ]
 
 
 def measure(specs: list[TaskSpec], *, workers: int, path: Path = RESULTS) -> pd.DataFrame:
@@ -244,3 +250,108 @@ def run(*, workers: int, image_tasks: int) -> pd.DataFrame:
     frame = measure(chosen_specs(kb, image_tasks), workers=workers)
     report(frame, kb)
     return frame
+
+
+def _answers(spec: TaskSpec) -> tuple[str, dict[tuple[int, str, str], np.ndarray]]:
+    """Every learner's right-or-wrong answers on the task's queries, in both runs.
+
+    Each learner is made, fitted and asked as :func:`advisor.kb.runner.run_learner` does for
+    the knowledge base (which the first run reproduces exactly); one that fails is left out.
+    """
+    torch.set_num_threads(1)
+    task = draw_task(
+        spec.domain, ways=spec.ways, shots=spec.shots, queries=spec.queries, seed=spec.seed
+    )
+    source = kb_source(spec.source)
+    answers = {}
+    for offset in RUNS:
+        for family, variant in ALL_VARIANTS:
+            try:
+                model = make_learner(
+                    family,
+                    source=None if family == "scratch" else source,
+                    variant=variant,
+                    random_state=spec.seed + offset,
+                )
+                model.fit(task.X_support, task.y_support)
+                answers[(offset, family, variant)] = np.asarray(
+                    model.predict(task.X_query) == task.y_query
+                )
+            except Exception:  # a failed learner is left out of the task
+                continue
+    return spec.task_id, answers
+
+
+def query_floor(*, workers: int, image_tasks: int, draws: int = 200) -> pd.DataFrame:
+    """Per domain: the floor from the tasks' own answers, beside the simulated one."""
+    kb = read_kb()
+    specs = chosen_specs(kb, image_tasks)
+    for name in sorted({spec.source for spec in specs}):
+        kb_source(name)
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        measured = dict(pool.map(_answers, specs, chunksize=4))
+    rows = []
+    for spec in specs:
+        answers = measured[spec.task_id]
+        keys = [k for k in ALL_VARIANTS if (RUNS[0], *k) in answers and (RUNS[1], *k) in answers]
+        learner, family, clear, right = paired_bootstrap(
+            np.stack([answers[(RUNS[0], *k)] for k in keys]),
+            np.stack([answers[(RUNS[1], *k)] for k in keys]),
+            np.array([k[0] for k in keys]),
+            draws=draws,
+        )
+        rows.append(
+            {
+                "domain": spec.domain,
+                "floor": learner,
+                "family": family,
+                "clear": clear,
+                "right": right,
+            }
+        )
+    frame = pd.DataFrame(rows)
+    ids = {spec.task_id for spec in specs}
+    kinds = frame["domain"].map(domain_modality)
+    parts = [(str(d), part) for d, part in frame.groupby("domain")]
+    parts += [(f"all {kind}", part) for kind, part in frame.groupby(kinds)] + [("all", frame)]
+    queries_only = _simulated(kb, ids, None)
+    both = _simulated(kb, ids, residuals(pd.read_parquet(RESULTS)))
+    return pd.DataFrame(
+        [
+            {
+                "domain": domain,
+                "tasks": len(part),
+                "family floor: queries (sim.)": queries_only.loc[domain, "family floor"],
+                "family floor: both (sim.)": both.loc[domain, "family floor"],
+                "family floor: both (own answers)": 100 * part["family"].mean(),
+                "ceiling: queries (sim.)": _percent(
+                    queries_only.loc[domain, "selection ceiling (clear)"]
+                ),
+                "ceiling: both (sim.)": _percent(both.loc[domain, "selection ceiling (clear)"]),
+                "ceiling: both (own answers)": _percent(
+                    part["right"].sum() / part["clear"].sum() if part["clear"].sum() else np.nan
+                ),
+            }
+            for domain, part in parts
+        ]
+    )
+
+
+def _simulated(
+    kb: pd.DataFrame, ids: set[str], measured: dict[tuple[str, str, str, str], np.ndarray] | None
+) -> pd.DataFrame:
+    """The simulated floor of the tasks ``ids``: per domain, ``all <kind>`` and ``all``.
+
+    Only the query sets' noise if ``measured`` is ``None``; with it, the learners' own too.
+    """
+    mine = kb[kb["task_id"].isin(ids)]
+    table = noise_floor(mine, draws=400, residuals=measured).set_index("domain")
+    kinds = mine["domain"].map(domain_modality)
+    for kind in kinds.unique():
+        overall = noise_floor(mine[kinds == kind], draws=400, residuals=measured).iloc[-1]
+        table.loc[f"all {kind}"] = overall.drop("domain")
+    return table
+
+
+def _percent(share: float) -> str:
+    return "—" if np.isnan(share) else f"{100 * share:.0f} %"

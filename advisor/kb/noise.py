@@ -14,7 +14,8 @@ This module estimates it by simulation, taking each task's measured accuracies a
 (they carry the noise once already), so learners look farther apart than they are and the
 estimate errs low on that account. It errs high on another: each learner's ``ε`` is drawn
 independently, though all learners answer the same queries, and the errors they share cancel
-in their differences. Neither effect is measured here; the floor is an estimate, not a bound.
+in their differences. The floor is an estimate, not a bound; :func:`paired_bootstrap` prices
+it without either assumption for a task whose every answer, in two runs, is kept.
 
 A measurement carries a second noise: the learner's own randomness (its seeded
 initialisation, shuffling, subsampling), which a second run on the very same support and query
@@ -254,6 +255,60 @@ def replicate_regret(first: pd.DataFrame, second: pd.DataFrame) -> tuple[float, 
         np.nanmax(one, axis=1) - one[rows, best_two]
     )
     return float(np.mean(best_one == best_two)), float(100 * np.mean(regret) / 2)
+
+
+def paired_bootstrap(
+    first: np.ndarray,
+    second: np.ndarray,
+    groups: np.ndarray,
+    *,
+    draws: int = 200,
+    gap: float = 0.02,
+    seed: int = 0,
+) -> tuple[float, float, float, float]:
+    """One task's oracle regret and selection, both noises drawn from the task's own answers.
+
+    ``first`` and ``second`` are ``(learners, queries)`` right-or-wrong answers of two runs
+    that differ only by the learners' seeds; ``groups`` the family of each learner. Unlike
+    :func:`oracle_regret`, nothing is assumed about the noise's shape or independence. A
+    fresh measurement resamples the *queries* with replacement, the same ones for every
+    learner (so errors the learners share stay shared), and one of the two runs per learner
+    (independently: their seeds are); since one of two runs deviates from their mean by half
+    their difference, that deviation is scaled by √2 to carry a whole run's variance:
+
+        m_k = b_k + √2 (a_k − b_k),   b_k = mean over the drawn queries of both runs' answers,
+                                       a_k = the same for the drawn run alone.
+
+    The oracle picks by ``p̄_k``, each learner's mean over both runs and all queries (which, as
+    in :func:`oracle_regret`, spreads learners a little wider than they are). Returns
+    ``(learner_floor, group_floor, clear, right)``: mean regrets in accuracy, the share of
+    draws whose best group leads by more than ``gap``, and the share that are clear with the
+    oracle's group a measured best (:func:`oracle_selection`).
+    """
+    rng = np.random.default_rng(seed)
+    one, two = np.asarray(first, dtype=np.float64), np.asarray(second, dtype=np.float64)
+    both = (one + two) / 2.0
+    names = list(dict.fromkeys(np.asarray(groups).tolist()))
+    members = [np.asarray(groups) == name for name in names]
+    expected = both.mean(axis=1)
+    best = int(np.argmax(expected))
+    best_group = int(np.argmax([expected[m].max() for m in members]))
+    queries = one.shape[1]
+    learner = group = clear = right = 0.0
+    for _ in range(draws):
+        drawn = rng.integers(queries, size=queries)
+        pick = rng.integers(2, size=one.shape[0]).astype(bool)
+        run = np.where(pick[:, None], one[:, drawn], two[:, drawn]).mean(axis=1)
+        mean = both[:, drawn].mean(axis=1)
+        measured = mean + np.sqrt(2.0) * (run - mean)
+        by_group = np.array([measured[m].max() for m in members])
+        learner += measured.max() - measured[best]
+        group += by_group.max() - by_group[best_group]
+        ordered = np.sort(by_group)
+        is_clear = len(ordered) > 1 and ordered[-1] - ordered[-2] > gap
+        clear += is_clear
+        right += is_clear and by_group[best_group] >= ordered[-1]
+    return learner / draws, group / draws, clear / draws, right / draws
 
 
 def noise_floor(

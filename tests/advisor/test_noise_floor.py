@@ -14,6 +14,7 @@ from advisor.kb.noise import (
     noise_floor,
     oracle_regret,
     oracle_selection,
+    paired_bootstrap,
     replicate_regret,
     seed_residuals,
     shot_band,
@@ -182,3 +183,49 @@ def test_shot_bands() -> None:
         "15+",
         "15+",
     ]
+
+
+def test_the_paired_bootstrap_keeps_shared_errors_shared() -> None:
+    rng = np.random.default_rng(0)
+    answers = rng.random(400) < 0.7
+    same = np.stack([answers, answers])  # two learners that answer alike, in both runs
+    learner, family, _, _ = paired_bootstrap(same, same, np.array(["a", "b"]), draws=200)
+    assert learner == 0.0 and family == 0.0  # the independent simulation would say > 0
+    expected = np.array([[answers.mean(), answers.mean()]])
+    independent, _ = oracle_regret(expected, np.array([400.0]), np.array(["a", "b"]), seed=0)
+    assert independent[0] > 0.005
+
+
+def test_the_paired_bootstrap_matches_the_closed_form_for_independent_learners() -> None:
+    # Two learners right on independent halves of 2,000 queries: their difference's standard
+    # deviation is √(2 · 0.25 / n), and E[max(0, D)] = s/√π with s = √(0.25 / n).
+    rng = np.random.default_rng(1)
+    n = 2000
+    answers = np.stack([rng.random(n) < 0.5, rng.random(n) < 0.5])
+    learner, _, _, _ = paired_bootstrap(answers, answers, np.array(["a", "b"]), draws=3000)
+    gap = abs(answers[0].mean() - answers[1].mean())  # the oracle's pick is this far ahead
+    s = math.sqrt(0.25 / n)
+    assert learner == pytest.approx(
+        s
+        * math.sqrt(2)
+        * (
+            NormalDist().pdf(gap / (s * math.sqrt(2)))
+            - gap / (s * math.sqrt(2)) * (1 - NormalDist().cdf(gap / (s * math.sqrt(2))))
+        ),
+        rel=0.15,
+    )
+
+
+def test_the_paired_bootstrap_prices_the_seed_and_says_when_it_is_clear() -> None:
+    rng = np.random.default_rng(2)
+    right = rng.random(300) < 0.9
+    wrong = np.zeros(300, bool)
+    far = paired_bootstrap(np.stack([right, wrong]), np.stack([right, wrong]), np.array(["a", "b"]))
+    assert far == (0.0, 0.0, 1.0, 1.0)  # far apart: no regret, always clear and right
+    # A learner whose seed decides everything (all right in one run, all wrong in the other)
+    # against a steady one at 50 %: its runs average 50 %, and every draw moves it far.
+    half = np.arange(300) % 2 == 0
+    first = np.stack([np.ones(300, bool), half])
+    second = np.stack([np.zeros(300, bool), half])
+    learner, _, _, _ = paired_bootstrap(first, second, np.array(["a", "b"]), draws=400)
+    assert learner > 0.1
