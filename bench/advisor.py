@@ -94,7 +94,6 @@ def run_evaluation(held_out: list[str], workers: int) -> None:
 FIRST_CALL = """
 import time, sys
 from advisor import Advisor
-from bench import hindsight, range_edge, real_tables, reseed
 from advisor.kb.domains import draw_task
 start = time.perf_counter()
 task = draw_task("glyphs:greek", ways=5, shots=5, queries=5, seed=1000)

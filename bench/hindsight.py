@@ -12,9 +12,9 @@ and, for comparison, over the other tasks of *every* domain of its kind of data 
 classes and shots (what the descriptors alone tell, with the task's own domain included).
 It is scored as ``python -m bench.advisor evaluate`` scores the advisor: family regret in
 points against the task's best family, and selection on the clear tasks (best and second
-family more than 2 points apart; a family tied with the best counts). No recommender that
-sees only a task's descriptors can do better than the same-cell rule can hope to, short of
-telling apart the draws of one cell.
+family more than 2 points apart; a family tied with the best counts). The same-cell rule
+sees a single other task, so its advice carries that task's noise; pooling over the classes
+(the second rule) averages more of it away.
 """
 
 from __future__ import annotations

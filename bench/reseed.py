@@ -31,9 +31,10 @@ from __future__ import annotations
 import datetime
 import os
 import platform
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -57,6 +58,7 @@ from learners import make_learner
 RESULTS = Path(__file__).parent / "results" / "reseed.parquet"
 OTHER_SEED = 10_007
 RUNS = (0, OTHER_SEED)
+T = TypeVar("T")
 SPEC_FIELDS = ("domain", "source", "kind", "ways", "shots", "queries", "seed")
 
 
@@ -91,16 +93,21 @@ def _measure(spec: TaskSpec) -> list[dict[str, Any]]:
     ]
 
 
+def _in_workers(job: Callable[[TaskSpec], T], specs: list[TaskSpec], workers: int) -> list[T]:
+    """``job`` of every spec, in ``workers`` processes, the sources they need built first."""
+    for name in sorted({spec.source for spec in specs}):
+        kb_source(name)  # build a missing source once, before the workers need it
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(job, specs, chunksize=4))
+
+
 def measure(specs: list[TaskSpec], *, workers: int, path: Path = RESULTS) -> pd.DataFrame:
     """The measurements of ``specs``: those in ``path`` kept, the missing ones run and added."""
     kept = pd.read_parquet(path) if path.is_file() else pd.DataFrame()
     done = set(kept["task_id"]) if len(kept) else set()
     todo = [spec for spec in specs if spec.task_id not in done]
     print(f"{len(specs)} tasks, {len(specs) - len(todo)} already measured, {len(todo)} to go")
-    for name in sorted({spec.source for spec in todo}):
-        kb_source(name)  # build a missing source once, before the workers need it
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        new = [row for rows in pool.map(_measure, todo, chunksize=4) for row in rows]
+    new = [row for rows in _in_workers(_measure, todo, workers) for row in rows]
     frame = pd.concat([kept, pd.DataFrame(new)], ignore_index=True) if new else kept
     if new:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -125,7 +132,7 @@ def _modality(index: pd.Index) -> pd.Series:
 def residuals(frame: pd.DataFrame) -> dict[tuple[str, str, str, str], np.ndarray]:
     """``(modality, shot band, family, variant)`` → the learner's standardised differences."""
     first, second = replicates(frame)
-    band = _bands(frame, first.index)
+    band = _shots(frame, first.index).map(shot_band)
     kinds = _modality(first.index)
     out = {}
     for (kind, shots), rows in first.groupby([kinds, band]).groups.items():
@@ -134,9 +141,8 @@ def residuals(frame: pd.DataFrame) -> dict[tuple[str, str, str, str], np.ndarray
     return out
 
 
-def _bands(frame: pd.DataFrame, index: pd.Index) -> pd.Series:
-    shots = frame.drop_duplicates("task_id").set_index("task_id").loc[index, "shots"]
-    return shots.map(shot_band)
+def _shots(frame: pd.DataFrame, index: pd.Index) -> pd.Series:
+    return frame.drop_duplicates("task_id").set_index("task_id").loc[index, "shots"]
 
 
 def predictive_check(frame: pd.DataFrame, *, draws: int = 300) -> pd.DataFrame:
@@ -149,25 +155,14 @@ def predictive_check(frame: pd.DataFrame, *, draws: int = 300) -> pd.DataFrame:
     """
     first, second = replicates(frame)
     pools = residuals(frame)
-    names = list(pools)
-    where = {name: index for index, name in enumerate(names)}
-    kinds, band = _modality(first.index), _bands(frame, first.index)
+    kinds, shots = _modality(first.index), _shots(frame, first.index)
     rng = np.random.default_rng(0)
     rows = []
     for kind in sorted(kinds.unique()):
         mine = (kinds == kind).to_numpy()
         one, two = first[mine], second[mine]
         middle = ((one + two) / 2).to_numpy(dtype=np.float64)
-        noise = SeedNoise(
-            scale=np.sqrt(np.clip(middle * (1 - middle), 0.0, None)),
-            pools=tuple(pools[name] for name in names),
-            pool=np.array(
-                [
-                    [where.get((kind, shots, str(k[0]), str(k[1])), -1) for k in first.columns]
-                    for shots in band[mine]
-                ]
-            ),
-        )
+        noise = SeedNoise.from_residuals(middle, kinds[mine], shots[mine], first.columns, pools)
         simulated = [
             replicate_regret(
                 pd.DataFrame(middle + noise.draw(rng), columns=first.columns),
@@ -286,10 +281,7 @@ def query_floor(*, workers: int, image_tasks: int, draws: int = 200) -> pd.DataF
     """Per domain: the floor from the tasks' own answers, beside the simulated one."""
     kb = read_kb()
     specs = chosen_specs(kb, image_tasks)
-    for name in sorted({spec.source for spec in specs}):
-        kb_source(name)
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        measured = dict(pool.map(_answers, specs, chunksize=4))
+    measured = dict(_in_workers(_answers, specs, workers))
     rows = []
     for spec in specs:
         answers = measured[spec.task_id]

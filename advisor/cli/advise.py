@@ -51,7 +51,7 @@ def describe_recommendation(rec: Recommendation) -> str:
         )
     ]
     lines.append(table(("family", "variant", "predicted", "80 % interval", "P(best)"), rows))
-    if len(rec.runnable) < len(rec.predicted):
+    if any(not rec.can_run(f) for f in rec.predicted):
         lines.append(
             "Note         Rows marked 'cannot run' need a source that takes this data; their "
             "predictions are for reference only."

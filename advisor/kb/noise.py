@@ -45,8 +45,8 @@ Reference: the winner's curse / optimiser's curse of picking the maximum of nois
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -131,6 +131,12 @@ def oracle_selection(
     return clear / draws, right / draws
 
 
+def _members(groups: np.ndarray) -> list[np.ndarray]:
+    """One boolean mask over the learners per group, in order of first appearance."""
+    names = list(dict.fromkeys(np.asarray(groups).tolist()))
+    return [np.asarray(groups) == name for name in names]
+
+
 class _Simulation:
     """Fresh measurements ``m = p + ε`` of expected accuracies ``p`` (module docstring)."""
 
@@ -146,8 +152,7 @@ class _Simulation:
         variance = np.clip(np.where(self.known, self.p * (1.0 - self.p), 0.0), 0.0, None)
         self.sd = np.sqrt(variance / np.asarray(queries, dtype=np.float64)[:, None])
         self.seed_noise = seed_noise
-        names = list(dict.fromkeys(np.asarray(groups).tolist()))
-        self.members = [np.asarray(groups) == name for name in names]
+        self.members = _members(groups)
 
     def group_max(self, values: np.ndarray) -> np.ndarray:
         """``(tasks, groups)``: each group's best member; ``-inf`` for a group that never ran."""
@@ -223,17 +228,48 @@ class SeedNoise:
     scale: np.ndarray
     pools: tuple[np.ndarray, ...]
     pool: np.ndarray
+    _cells: list[tuple[np.ndarray, np.ndarray]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # each pool's (differences, flat cells), found once rather than on every draw
+        cells = [(values, np.flatnonzero(self.pool == i)) for i, values in enumerate(self.pools)]
+        object.__setattr__(self, "_cells", [(v, c) for v, c in cells if v.size and c.size])
+
+    @classmethod
+    def from_residuals(
+        cls,
+        expected: np.ndarray,
+        kinds: Iterable[object],
+        shots: Iterable[float],
+        learners: Iterable[Any],
+        residuals: Mapping[tuple[str, str, str, str], np.ndarray],
+    ) -> SeedNoise:
+        """The noise of tasks (rows: kind of data, shots) × ``learners`` ((family, variant) pairs).
+
+        ``expected`` holds their accuracies; ``residuals`` is keyed as in :func:`noise_floor`.
+        """
+        names = list(residuals)
+        where = {name: index for index, name in enumerate(names)}
+        columns = [(str(family), str(variant)) for family, variant in learners]
+        p = np.asarray(expected, dtype=np.float64)
+        return cls(
+            scale=np.sqrt(np.clip(p * (1.0 - p), 0.0, None)),
+            pools=tuple(np.asarray(residuals[name], dtype=np.float64) for name in names),
+            pool=np.array(
+                [
+                    [where.get((str(kind), shot_band(count), *key), -1) for key in columns]
+                    for kind, count in zip(kinds, shots, strict=True)
+                ]
+            ),
+        )
 
     def draw(self, rng: np.random.Generator) -> np.ndarray:
         """One ``(tasks, learners)`` draw of ``η``."""
-        noise = np.zeros(self.scale.shape)
-        for index, values in enumerate(self.pools):
-            where = self.pool == index
-            count = int(where.sum())
-            if count and values.size:
-                signs = rng.choice(np.array([-1.0, 1.0]), size=count)
-                noise[where] = values[rng.integers(values.size, size=count)] * signs
-        drawn: np.ndarray = noise * self.scale
+        noise = np.zeros(self.scale.size)
+        for values, cells in self._cells:
+            signs = rng.choice(np.array([-1.0, 1.0]), size=cells.size)
+            noise[cells] = values[rng.integers(values.size, size=cells.size)] * signs
+        drawn: np.ndarray = noise.reshape(self.scale.shape) * self.scale
         return drawn
 
 
@@ -288,8 +324,7 @@ def paired_bootstrap(
     rng = np.random.default_rng(seed)
     one, two = np.asarray(first, dtype=np.float64), np.asarray(second, dtype=np.float64)
     both = (one + two) / 2.0
-    names = list(dict.fromkeys(np.asarray(groups).tolist()))
-    members = [np.asarray(groups) == name for name in names]
+    members = _members(groups)
     expected = both.mean(axis=1)
     best = int(np.argmax(expected))
     best_group = int(np.argmax([expected[m].max() for m in members]))
@@ -337,23 +372,13 @@ def noise_floor(
     queries = query_scale * (tasks["ways"] * tasks["queries"]).to_numpy(dtype=np.float64)
     families = np.asarray([str(key[0]) for key in accuracy.columns])
     expected = accuracy.to_numpy(dtype=np.float64)
-    seed_noise = None
-    if residuals is not None:
-        names = list(residuals)
-        where = {name: index for index, name in enumerate(names)}
-        seed_noise = SeedNoise(
-            scale=np.sqrt(np.clip(expected * (1.0 - expected), 0.0, None)),
-            pools=tuple(np.asarray(residuals[name], dtype=np.float64) for name in names),
-            pool=np.array(
-                [
-                    [
-                        where.get((str(kind), shot_band(shots), str(k[0]), str(k[1])), -1)
-                        for k in accuracy.columns
-                    ]
-                    for kind, shots in zip(tasks["modality"], tasks["shots"], strict=True)
-                ]
-            ),
+    seed_noise = (
+        None
+        if residuals is None
+        else SeedNoise.from_residuals(
+            expected, tasks["modality"], tasks["shots"], accuracy.columns, residuals
         )
+    )
     learner, family = oracle_regret(
         expected, queries, families, draws=draws, seed=seed, seed_noise=seed_noise
     )
