@@ -374,8 +374,17 @@ class AdvisorClient:
         return content
 
     def predict(self, run_id: str, instances: Any) -> Predictions:
-        """Classify rows (vectors or images) with a run's fitted model."""
-        rows = np.asarray(instances).tolist()
+        """Classify rows with a run's fitted model.
+
+        ``instances``: a pandas DataFrame of the training table's columns (sent as records
+        and encoded by the service the training table's way; missing values are filled as
+        in training), or an array of encoded vectors or images.
+        """
+        if hasattr(instances, "columns") and hasattr(instances, "to_dict"):  # a DataFrame
+            frame = instances.astype(object).where(instances.notna(), None)
+            rows: list[Any] = frame.to_dict(orient="records")
+        else:
+            rows = np.asarray(instances).tolist()
         reply = self._request("POST", f"/v1/runs/{run_id}/predict", json_body={"instances": rows})
         return Predictions.model_validate(reply.json())
 

@@ -30,6 +30,7 @@ import optuna
 import pandas as pd
 
 import meta_features as mf
+from advisor.datasets.encoder import TabularEncoder
 from advisor.errors import AdvisorError, NotFoundError, define_code
 from advisor.kb.runner import FEATURE_PREFIX
 from advisor.kb.store import SHIPPED, read_kb
@@ -224,6 +225,7 @@ class Advisor:
         callbacks: Sequence[Callable[[optuna.Study, optuna.trial.FrozenTrial], None]] = (),
         run_id: str | None = None,
         study_name: str | None = None,
+        encoder: TabularEncoder | None = None,
     ) -> RunResult:
         """Run the recommended (or the given) family with Optuna on ``(X, y)``.
 
@@ -240,7 +242,9 @@ class Advisor:
         check is skipped and ``runner_up["skipped"]`` says why. ``callbacks`` are Optuna trial
         callbacks (progress, cancellation); ``run_id`` names the run's folder (a fresh id when
         ``None``) and ``study_name`` the study (a study of that name in ``storage`` is
-        resumed).
+        resumed). For a table, pass its ``encoder`` (``dataset.encoder``): it is saved with the
+        model, and test or prediction files are then read with
+        ``load_dataset(path, encoder=TabularEncoder.load(result.model_path))``.
         """
         start = time.perf_counter()
         plan = self.plan_run(X, y, family)
@@ -265,6 +269,7 @@ class Advisor:
             run_id=run_id,
             check_runner_up=check_runner_up,
             seconds_so_far=time.perf_counter() - start,
+            encoder=encoder,
         )
 
     # The three steps of :meth:`run`, public so that a service can spread the middle one (the
@@ -324,14 +329,21 @@ class Advisor:
         run_id: str | None = None,
         check_runner_up: bool = False,
         seconds_so_far: float = 0.0,
+        encoder: TabularEncoder | None = None,
     ) -> RunResult:
-        """Step 3: refit the study's best learner on all of ``(X, y)``, score it, save it."""
+        """Step 3: refit the study's best learner on all of ``(X, y)``, score it, save it.
+
+        ``encoder`` (the training table's, ``dataset.encoder``) is saved beside the model as
+        ``encoder.json``, so that rows to predict can be encoded the same way.
+        """
         start = time.perf_counter()
         source = None if plan.family == "scratch" else self.source
         model = result.make(source).set_params(random_state=self.random_state).fit(X, y)
         run_id = run_id or uuid.uuid4().hex[:12]
         folder = get_settings().home / "runs" / run_id
         model_path = model.save(folder / "model")
+        if encoder is not None:
+            encoder.save(model_path)
         test_score, confusion = self._test(model, X_test, y_test)
         runner_up = None
         if check_runner_up and plan.recommendation is not None:

@@ -109,6 +109,11 @@ NON_FINITE = define_code(
     "dataset.non_finite", "Features hold infinite values, or NaN where nothing can be imputed."
 )
 NO_FEATURES = define_code("dataset.no_features", "Apart from the label there is no feature column.")
+ENCODING_MISMATCH = define_code(
+    "dataset.encoding_mismatch",
+    "A test or prediction file does not fit the training data's encoding (kind of data, "
+    "a numeric column holding text).",
+)
 # -- images and archives -------------------------------------------------------------------
 BAD_LAYOUT = define_code(
     "dataset.bad_layout",

@@ -248,8 +248,10 @@ def _tuned_run(services: Services, run: RunRecord, part: int) -> RunResultOut | 
     study = optuna.load_study(study_name=name, storage=storage)
     _settle(study, limit=services.settings.run_heartbeat_seconds * 2)
     result = best_of(study, plan.family)
-    test = (
-        services.load(services.dataset_record(run.tenant_id, run.test_dataset_id))
+    test = (  # a test table is encoded the training table's way
+        services.load(
+            services.dataset_record(run.tenant_id, run.test_dataset_id), encoder=train.encoder
+        )
         if run.test_dataset_id
         else None
     )
@@ -262,6 +264,7 @@ def _tuned_run(services: Services, run: RunRecord, part: int) -> RunResultOut | 
         y_test=None if test is None else test.y,
         run_id=run.id,
         seconds_so_far=seconds_since(run.started),
+        encoder=train.encoder,
     )
     folder = outcome.model_path
     services.store.put_folder(run_key(run.tenant_id, run.id, "model"), Path(folder))

@@ -14,7 +14,7 @@ import optuna
 from huey import Huey
 from sqlalchemy import select
 
-from advisor.datasets import Dataset, LoadOptions, load_dataset
+from advisor.datasets import Dataset, LoadOptions, TabularEncoder, load_dataset
 from advisor.errors import NotFoundError, define_code
 from advisor.settings import Settings, get_settings
 from api.artifacts import ArtifactStore
@@ -50,12 +50,19 @@ class Services:
                 raise NotFoundError(f"No dataset {dataset_id!r}.", code=DATASET_UNKNOWN)
             return record
 
-    def load(self, record: DatasetRecord) -> Dataset:
-        """The dataset of ``record``, read again from its stored file with its options."""
+    def load(self, record: DatasetRecord, *, encoder: TabularEncoder | None = None) -> Dataset:
+        """The dataset of ``record``, read again from its stored file with its options.
+
+        ``encoder`` is the training table's, for a test dataset (see ``load_dataset``).
+        """
         data = self.store.get(record.artifact)
         options = LoadOptions.model_validate(record.options)
         return load_dataset(
-            data, name=record.name, options=options, limits=self.settings.data_limits()
+            data,
+            name=record.name,
+            options=options,
+            limits=self.settings.data_limits(),
+            encoder=encoder,
         )
 
     # -- studies ----------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import click
 
 from advisor.cli.output import print_json, reports_errors, table
-from advisor.datasets import Dataset, load_dataset
+from advisor.datasets import Dataset, TabularEncoder, load_dataset
 from advisor.schemas import Recommendation
 
 if TYPE_CHECKING:
@@ -24,11 +24,11 @@ _SOURCE = click.option(
 _LABEL = click.option("--label", help="Label column (name or position), or NPZ array name.")
 
 
-def _load(path: Path, label: str | None) -> Dataset:
+def _load(path: Path, label: str | None, encoder: TabularEncoder | None = None) -> Dataset:
     options: dict[str, Any] = {}
     if label is not None:
         options["label"] = int(label) if label.lstrip("-").isdigit() else label
-    return load_dataset(path, **options)
+    return load_dataset(path, encoder=encoder, **options)
 
 
 def describe_recommendation(rec: Recommendation) -> str:
@@ -182,7 +182,8 @@ def run(
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # the progress bar says enough
     dataset = _load(data, label)
-    test = _load(test_path, label) if test_path is not None else None
+    # a test table is encoded the training table's way (its columns, fills and categories)
+    test = _load(test_path, label, encoder=dataset.encoder) if test_path is not None else None
     adv = Advisor(source)
     result = adv.run(
         dataset.X,
@@ -194,6 +195,7 @@ def run(
         y_test=None if test is None else test.y,
         check_runner_up=check_runner_up,
         progress=progress_stream(not as_json) is not None,  # a bar where one watches
+        encoder=dataset.encoder,
     )
     if report_path is not None:
         adv.report(result, report_path)

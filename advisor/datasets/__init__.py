@@ -7,9 +7,9 @@
 
 from advisor.datasets.builtin import builtin_domains, domain_cards, load_builtin
 from advisor.datasets.dataset import Dataset, DatasetInfo, ShotStats, make_dataset
+from advisor.datasets.encoder import TabularEncoder
 from advisor.datasets.loader import load_dataset
 from advisor.datasets.options import LoadOptions
-from advisor.datasets.tabular import TabularEncoder
 from advisor.datasets.tasks import (
     ClassSplit,
     Task,

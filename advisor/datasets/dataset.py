@@ -25,7 +25,7 @@ from advisor.errors import DatasetError, LimitExceededError
 from advisor.settings import DataLimits, get_settings
 
 if TYPE_CHECKING:
-    from advisor.datasets.tabular import TabularEncoder
+    from advisor.datasets.encoder import TabularEncoder
 
 Modality = Literal["image", "vector"]
 ColumnKind = Literal["numeric", "binary", "categorical", "empty"]
@@ -120,7 +120,7 @@ class Dataset:
         info: the :class:`DatasetInfo` summary.
         groups: optional group ids per row (writers, fonts, patients…) for grouped splits.
         feature_names: names of the columns of ``X`` for vector data.
-        encoder: the fitted :class:`~advisor.datasets.tabular.TabularEncoder` that turned a
+        encoder: the fitted :class:`~advisor.datasets.encoder.TabularEncoder` that turned a
             table into ``X``; reuse it to encode new rows the same way.
     """
 

@@ -8,6 +8,7 @@ from pydantic import ValidationError
 
 from advisor import errors
 from advisor.datasets.dataset import Dataset
+from advisor.datasets.encoder import TabularEncoder
 from advisor.datasets.formats import detect_format
 from advisor.datasets.options import LoadOptions
 from advisor.datasets.readers import READERS
@@ -22,6 +23,7 @@ def load_dataset(
     name: str | None = None,
     options: LoadOptions | None = None,
     limits: DataLimits | None = None,
+    encoder: TabularEncoder | None = None,
     **option_values: Any,
 ) -> Dataset:
     """Load a labeled dataset from a file, a folder, bytes or a binary file object.
@@ -37,6 +39,9 @@ def load_dataset(
         name: the file name for bytes and file objects (helps recognise the format).
         options: loader options; mutually exclusive with keyword options.
         limits: size limits; the configured ones (``ADVISOR_*`` settings) if omitted.
+        encoder: the fitted encoder of the *training* table (``train.encoder``), for a test
+            or prediction file: its rows are encoded the training data's way (same columns,
+            fill values and categories) instead of by an encoder fitted on this file alone.
         **option_values: fields of :class:`LoadOptions`, e.g. ``label="species"``.
 
     Returns:
@@ -69,7 +74,7 @@ def load_dataset(
             f"A {fmt} file holds vector data; images come as a folder, a zip or an NPZ array.",
             code=errors.BAD_OPTION,
         )
-    return READERS[fmt](raw, options, limits)
+    return READERS[fmt](raw, options, limits, encoder=encoder)
 
 
 def parse_options(values: dict[str, Any]) -> LoadOptions:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import threading
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -14,7 +15,8 @@ from flask_openapi3.models.file import FileStorage
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
-from advisor.datasets import load_dataset
+from advisor.datasets import TabularEncoder, load_dataset
+from advisor.datasets.encoder import ENCODER_FILE
 from advisor.errors import AdvisorError, InvalidInputError, NotFoundError, define_code
 from advisor.wire import (
     FINAL_STATES,
@@ -240,25 +242,47 @@ def run_report(path: RunPath, query: ReportQuery) -> Response:
 _model_lock = threading.Lock()
 
 
+@dataclass(frozen=True)
+class _Fitted:
+    """A run's fitted model and, for a table, the training table's encoder saved beside it."""
+
+    model: Learner
+    encoder: TabularEncoder | None
+
+
 @lru_cache(maxsize=8)
-def _model(owner: str, run_id: str, source: str) -> Learner:
+def _fitted(owner: str, run_id: str, source: str) -> _Fitted:
     shared = services()
     local = shared.settings.cache_dir / "api-models" / owner / run_id
     if not any(local.glob("*")):  # first use in this process's home: fetch it once
         shared.store.get_folder(run_key(owner, run_id, "model"), local)
     model_source = None if source == "" else shared.source(owner, source)
-    return Learner.load(local, source=model_source)
+    encoder = TabularEncoder.load(local) if (local / ENCODER_FILE).is_file() else None
+    return _Fitted(Learner.load(local, source=model_source), encoder)
 
 
-def _instances() -> np.ndarray:
-    """The rows of a predict request: a JSON body or an uploaded file."""
+def _instances(encoder: TabularEncoder | None) -> np.ndarray:
+    """The rows of a predict request: a JSON body or an uploaded file.
+
+    A table's rows are encoded the training table's way when they name its columns: a file
+    (labeled or not) with those columns, or JSON records (objects keyed by column). Arrays of
+    numbers are taken as already encoded, one value per encoded column.
+    """
     if request.files:
         form = PredictFile(file=request.files["file"], label=request.form.get("label"))
         data = form.file.read()
         if form.label:
-            return load_dataset(data, name=form.file.filename or "rows", label=form.label).X
-        return _unlabeled(data)
+            name = form.file.filename or "rows"
+            return load_dataset(data, name=name, label=form.label, encoder=encoder).X
+        return _unlabeled(data, encoder)
     body = PredictRequest.model_validate(request.get_json(force=True, silent=False))
+    if all(isinstance(row, dict) for row in body.instances):
+        if encoder is None:
+            raise InvalidInputError(
+                "Rows keyed by column name need a model trained on a table; send arrays.",
+                code=BAD_INSTANCES,
+            )
+        return encoder.transform(pd.DataFrame.from_records(body.instances))
     try:
         return np.asarray(body.instances, dtype=np.float64)
     except (TypeError, ValueError) as error:
@@ -267,31 +291,51 @@ def _instances() -> np.ndarray:
         ) from None
 
 
-def _unlabeled(data: bytes) -> np.ndarray:
+def _unlabeled(data: bytes, encoder: TabularEncoder | None) -> np.ndarray:
     try:
         frame = pd.read_csv(io.BytesIO(data))
-        return frame.to_numpy(dtype=np.float64)
     except Exception as error:
         raise InvalidInputError(
-            f"Send a numeric CSV of rows (or name its 'label' column): {error}",
+            f"Send a CSV of rows (or name its 'label' column): {error}", code=BAD_INSTANCES
+        ) from None
+    frame.columns = pd.Index([str(c) for c in frame.columns])
+    if encoder is not None and set(encoder.columns_) <= set(frame.columns):
+        return encoder.transform(frame)  # by column name, the training table's way
+    try:
+        return frame.to_numpy(dtype=np.float64)
+    except Exception as error:
+        hint = "" if encoder is None else f", or the training table's columns {_named(encoder)}"
+        raise InvalidInputError(
+            f"Send a numeric CSV of rows (or name its 'label' column){hint}: {error}",
             code=BAD_INSTANCES,
         ) from None
 
 
+def _named(encoder: TabularEncoder) -> str:
+    columns = encoder.columns_
+    return "(" + ", ".join(columns[:10]) + (" …)" if len(columns) > 10 else ")")
+
+
 @blueprint.post("/<run_id>/predict", responses={200: Predictions, 409: Problem})
 def predict(path: RunPath) -> Response:
-    """Classify rows with the run's fitted model: JSON ``{"instances": [...]}`` or a file."""
+    """Classify rows with the run's fitted model: JSON ``{"instances": [...]}`` or a file.
+
+    For a model trained on a table, rows that name the table's columns — a file with them, or
+    JSON records (``[{"age": 31, "city": "Lyon"}, ...]``) — are encoded the training table's
+    way; arrays of numbers are taken as already encoded.
+    """
     owner = tenant()
     run = _succeeded(owner, path.run_id)
-    X = _instances()
+    result: dict[str, Any] = dict(run.result or {})
+    source = "" if result.get("family") == "scratch" else run.source
+    with _model_lock:
+        fitted = _fitted(owner, run.id, source)
+    model = fitted.model
+    X = _instances(fitted.encoder)
     if np.issubdtype(X.dtype, np.number) and not np.isfinite(X).all():
         raise InvalidInputError(
             "The rows hold missing or infinite values; send finite numbers.", code=BAD_INSTANCES
         )
-    result: dict[str, Any] = dict(run.result or {})
-    source = "" if result.get("family") == "scratch" else run.source
-    with _model_lock:
-        model = _model(owner, run.id, source)
     try:
         probabilities = model.predict_proba(X)
     except AdvisorError:

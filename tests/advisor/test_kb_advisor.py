@@ -130,6 +130,38 @@ def test_cli_recommend_run_report(tiny_kb: Path, tmp_path: Path, monkeypatch) ->
     assert result.exit_code == 0 and (tmp_path / "r.md").is_file()
 
 
+def test_cli_run_reads_the_test_table_the_training_way(
+    tiny_kb: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """A test file lacking one of the training categories is encoded with the training
+    table's encoder (on its own, its one-hot columns would differ), and the encoder is saved
+    beside the model for later predictions."""
+    from advisor.datasets import TabularEncoder, load_dataset
+
+    rng = np.random.default_rng(0)
+    cities = ["Paris", "Lyon", "Nice"] * 6
+    kind = {"Paris": "north", "Lyon": "centre", "Nice": "south"}
+    train = pd.DataFrame({"noise": rng.normal(size=18), "city": cities})
+    train["region"] = train["city"].map(kind)
+    test = train[train["city"] != "Paris"].assign(noise=rng.normal(size=12))
+    train.to_csv(tmp_path / "train.csv", index=False)
+    test.to_csv(tmp_path / "test.csv", index=False)
+    monkeypatch.setattr("advisor.kb.store.SHIPPED", tiny_kb)
+    result = CliRunner().invoke(
+        cli,
+        ["run", str(tmp_path / "train.csv"), "--label", "region", "--family", "scratch",
+         "--trials", "2", "--test", str(tmp_path / "test.csv"), "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["test_score"] == 1.0  # the region follows the city exactly
+    encoder = TabularEncoder.load(summary["model_path"])
+    assert encoder.feature_names_out_ == ["noise", "city_Lyon", "city_Nice", "city_Paris"]
+    again = load_dataset(tmp_path / "test.csv", label="region", encoder=encoder)
+    model = load_run(summary["run_id"]).model
+    assert (model.predict(again.X) == again.y).all()
+
+
 def test_recommend_names_its_slow_steps_as_it_goes(tiny_kb: Path, capsys) -> None:
     import io
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 import requests
 
@@ -75,6 +76,9 @@ def test_end_to_end_through_flask(
     assert json.loads(client.report(run.id, format="json"))
     predicted = client.predict(run.id, iris_rows[[0, 100]])
     assert predicted.labels == ["setosa", "virginica"]
+    table = pd.read_csv(path).drop(columns="species").iloc[[0, 100]]
+    table.iloc[0, 1] = np.nan  # a gap, filled the training data's way
+    assert client.predict(run.id, table[table.columns[::-1]]).labels == predicted.labels
     assert client.cancel(run.id).state == "succeeded"  # final runs stay as they are
     client.delete_dataset(data.id)
     assert client.datasets().total == 0

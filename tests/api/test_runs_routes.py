@@ -118,6 +118,54 @@ def test_predict_uploaded_csv(shared_client: FlaskClient, run_id: str, iris_csv:
     assert answer.json["labels"] == ["setosa", "virginica"]
 
 
+IRIS_COLUMNS = ["sepal length (cm)", "sepal width (cm)", "petal length (cm)", "petal width (cm)"]
+
+
+def test_predict_rows_named_by_the_training_columns(
+    shared_client: FlaskClient, run_id: str, iris_rows: np.ndarray
+) -> None:
+    """Rows that name the training table's columns are encoded its way: in any column
+    order, with missing values filled by the training data's statistics."""
+    rows = iris_rows[[0, 60, 120]]
+    url = f"/v1/runs/{run_id}/predict"
+    expected = shared_client.post(url, json={"instances": rows.tolist()}).json
+    records = [dict(zip(IRIS_COLUMNS, row, strict=True)) for row in rows.tolist()]
+    by_name = shared_client.post(url, json={"instances": records})
+    assert by_name.status_code == 200, by_name.json
+    assert by_name.json == expected
+    reordered = (
+        ",".join(f'"{c}"' for c in IRIS_COLUMNS[::-1])
+        + "\n"
+        + "\n".join(",".join(str(v) for v in row[::-1]) for row in rows.tolist())
+    )
+    unlabeled = {"file": (io.BytesIO(reordered.encode()), "rows.csv")}
+    assert shared_client.post(url, data=unlabeled).json == expected
+    gap = ",".join(f'"{c}"' for c in IRIS_COLUMNS) + "\n5.1,,1.4,0.2\n"
+    filled = shared_client.post(url, data={"file": (io.BytesIO(gap.encode()), "gap.csv")})
+    assert filled.status_code == 200 and filled.json["labels"] == ["setosa"], filled.json
+
+
+def test_a_test_table_is_scored_in_the_training_encoding(
+    client: FlaskClient, upload: Send, start_run: Send
+) -> None:
+    """The test table lacks one of the training table's categories: read on its own, its
+    one-hot columns would differ from the model's input."""
+    cities = ["Paris", "Lyon", "Nice"] * 6
+    region = {"Paris": "north", "Lyon": "centre", "Nice": "south"}
+    rows = [f"{i % 5},{c},{region[c]}" for i, c in enumerate(cities)]
+    train = "noise,city,region\n" + "\n".join(rows) + "\n"
+    test = "noise,city,region\n" + "\n".join(r for r in rows if "Paris" not in r) + "\n"
+    train_id = upload(train.encode(), "train.csv", label="region").json["id"]
+    test_id = upload(test.encode(), "test.csv", label="region").json["id"]
+    run = start_run(client, train_id, test_dataset_id=test_id)
+    assert run.json["state"] == "succeeded", run.json
+    assert run.json["result"]["test_score"] == 1.0  # the region follows the city exactly
+    answer = client.post(
+        f"/v1/runs/{run.json['id']}/predict", json={"instances": [{"noise": 1, "city": "Nice"}]}
+    )
+    assert answer.status_code == 200 and answer.json["labels"] == ["south"], answer.json
+
+
 @pytest.mark.parametrize(
     ("body", "status", "code"),
     [
@@ -126,8 +174,10 @@ def test_predict_uploaded_csv(shared_client: FlaskClient, run_id: str, iris_csv:
         ({"instances": [["a", "b", "c", "d"]]}, 422, "predict.bad_instances"),
         ({"instances": []}, 422, "request.invalid"),
         ({"rows": [[1.0, 2.0, 3.0, 4.0]]}, 422, "request.invalid"),
+        ({"instances": [{"sepal length (cm)": 5.1}]}, 422, "dataset.no_features"),
+        ({"instances": [dict.fromkeys(IRIS_COLUMNS, "wide")]}, 422, "dataset.encoding_mismatch"),
     ],
-    ids=["wrong-width", "ragged", "strings", "empty", "unknown-field"],
+    ids=["wrong-width", "ragged", "strings", "empty", "unknown-field", "named-too-few", "text"],
 )
 def test_predict_bad_instances(
     shared_client: FlaskClient,

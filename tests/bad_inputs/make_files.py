@@ -145,6 +145,8 @@ BUILDERS: dict[str, Callable[[], bytes]] = {
     "ragged.csv": lambda: b"a,b,label\n1,2,x\n3,4,y,extra,fields\n5,6,x\n7,8,y\n",
     "duplicate_header.csv": lambda: b"a,a,label\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n",
     "no_label_column.csv": lambda: b"a,b,species\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n",
+    "other_text_columns.csv": lambda: b"name,colour\nann,red\nbob,blue\n",
+    "text_in_numeric_column.csv": lambda: b"a,b\n1,two\n3,four\n",
     "label_only.csv": lambda: b"label\nx\ny\nx\ny\n",
     "numeric_header.csv": lambda: b"1,2,3\n4,5,6\n7,8,9\n",
     "nul_bytes.csv": lambda: GOOD_ROWS.replace("3,4", "3\x00\x00,4\x00").encode(),

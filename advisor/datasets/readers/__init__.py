@@ -6,9 +6,10 @@ through the shared validation of :func:`~advisor.datasets.dataset.make_dataset`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import Protocol
 
 from advisor.datasets.dataset import Dataset
+from advisor.datasets.encoder import TabularEncoder
 from advisor.datasets.options import FileFormat, LoadOptions
 from advisor.datasets.readers.delimited import read_delimited
 from advisor.datasets.readers.image_archive import read_image_folder, read_image_zip
@@ -18,7 +19,20 @@ from advisor.datasets.readers.parquet import read_parquet
 from advisor.datasets.sources import RawInput
 from advisor.settings import DataLimits
 
-Reader = Callable[[RawInput, LoadOptions, DataLimits], Dataset]
+
+class Reader(Protocol):
+    """Reads one format; a table's reader encodes with ``encoder`` when one is given."""
+
+    def __call__(
+        self,
+        raw: RawInput,
+        options: LoadOptions,
+        limits: DataLimits,
+        *,
+        encoder: TabularEncoder | None = None,
+    ) -> Dataset:
+        """Read ``raw`` into a validated dataset."""
+
 
 READERS: dict[FileFormat, Reader] = {
     "csv": read_delimited,

@@ -21,6 +21,7 @@ import pandas as pd
 
 from advisor import errors
 from advisor.datasets.dataset import Dataset, Provenance
+from advisor.datasets.encoder import TabularEncoder
 from advisor.datasets.options import LoadOptions
 from advisor.datasets.sources import RawInput
 from advisor.datasets.tabular import frame_to_dataset
@@ -31,7 +32,13 @@ from advisor.settings import DataLimits
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+(,\d+)?([eE][+-]?\d+)?$")
 
 
-def read_delimited(raw: RawInput, options: LoadOptions, limits: DataLimits) -> Dataset:
+def read_delimited(
+    raw: RawInput,
+    options: LoadOptions,
+    limits: DataLimits,
+    *,
+    encoder: TabularEncoder | None = None,
+) -> Dataset:
     """Read delimited text (``,`` ``;`` ``|`` or TAB) whose first row names the columns.
 
     Raises:
@@ -63,7 +70,7 @@ def read_delimited(raw: RawInput, options: LoadOptions, limits: DataLimits) -> D
         delimiter=delimiter,
     )
     return frame_to_dataset(
-        frame, options=options, provenance=provenance, limits=limits, notes=notes
+        frame, options=options, provenance=provenance, limits=limits, notes=notes, encoder=encoder
     )
 
 

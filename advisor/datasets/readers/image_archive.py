@@ -29,6 +29,7 @@ import numpy as np
 
 from advisor import errors
 from advisor.datasets.dataset import Dataset, Provenance, make_dataset
+from advisor.datasets.encoder import TabularEncoder, refuse_encoder
 from advisor.datasets.images import decode_image
 from advisor.datasets.options import LoadOptions
 from advisor.datasets.safezip import open_zip, read_entry
@@ -46,8 +47,15 @@ class _Entry:
     read: Callable[[], bytes]
 
 
-def read_image_zip(raw: RawInput, options: LoadOptions, limits: DataLimits) -> Dataset:
+def read_image_zip(
+    raw: RawInput,
+    options: LoadOptions,
+    limits: DataLimits,
+    *,
+    encoder: TabularEncoder | None = None,
+) -> Dataset:
     """Read a zip archive of class sub-folders of images."""
+    refuse_encoder(encoder, "images")
     archive, members = open_zip(raw.data or b"", limits)
     entries = [
         _Entry(PurePosixPath(m.filename.replace("\\", "/")), _reader(archive, m)) for m in members
@@ -63,8 +71,15 @@ def _reader(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> Callable[[], b
     return lambda: read_entry(archive, member)
 
 
-def read_image_folder(raw: RawInput, options: LoadOptions, limits: DataLimits) -> Dataset:
+def read_image_folder(
+    raw: RawInput,
+    options: LoadOptions,
+    limits: DataLimits,
+    *,
+    encoder: TabularEncoder | None = None,
+) -> Dataset:
     """Read a folder of class sub-folders of images (symbolic links are refused)."""
+    refuse_encoder(encoder, "images")
     root = raw.directory
     if root is None:  # pragma: no cover - the loader only routes folders here
         raise DatasetError("Not a folder.", code=errors.BAD_OPTION)

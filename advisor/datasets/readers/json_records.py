@@ -9,6 +9,7 @@ import pandas as pd
 
 from advisor import errors
 from advisor.datasets.dataset import Dataset, Provenance
+from advisor.datasets.encoder import TabularEncoder
 from advisor.datasets.options import LoadOptions
 from advisor.datasets.sources import RawInput
 from advisor.datasets.tabular import frame_to_dataset
@@ -19,7 +20,13 @@ from advisor.settings import DataLimits
 _RECORD_KEYS = ("records", "data", "rows")
 
 
-def read_json(raw: RawInput, options: LoadOptions, limits: DataLimits) -> Dataset:
+def read_json(
+    raw: RawInput,
+    options: LoadOptions,
+    limits: DataLimits,
+    *,
+    encoder: TabularEncoder | None = None,
+) -> Dataset:
     """Read a JSON array of flat objects, or an object holding one under a ``records`` key.
 
     The keys ``records``, ``data`` and ``rows`` are recognised.
@@ -35,10 +42,18 @@ def read_json(raw: RawInput, options: LoadOptions, limits: DataLimits) -> Datase
         raise DatasetError(f"Invalid JSON: {err}.", code=errors.MALFORMED) from None
     if isinstance(document, dict):
         document = next((document[k] for k in _RECORD_KEYS if k in document), document)
-    return _records_to_dataset(document, _provenance(raw, "json", decoded), options, limits)
+    return _records_to_dataset(
+        document, _provenance(raw, "json", decoded), options, limits, encoder
+    )
 
 
-def read_json_lines(raw: RawInput, options: LoadOptions, limits: DataLimits) -> Dataset:
+def read_json_lines(
+    raw: RawInput,
+    options: LoadOptions,
+    limits: DataLimits,
+    *,
+    encoder: TabularEncoder | None = None,
+) -> Dataset:
     """Read JSON Lines: one flat JSON object per line, blank lines ignored."""
     decoded = decode_text(raw.data or b"", options.encoding)
     records = []
@@ -51,7 +66,9 @@ def read_json_lines(raw: RawInput, options: LoadOptions, limits: DataLimits) -> 
             raise DatasetError(
                 f"Line {number} is not valid JSON: {err}.", code=errors.MALFORMED, line=number
             ) from None
-    return _records_to_dataset(records, _provenance(raw, "jsonl", decoded), options, limits)
+    return _records_to_dataset(
+        records, _provenance(raw, "jsonl", decoded), options, limits, encoder
+    )
 
 
 def _provenance(raw: RawInput, fmt: str, decoded: DecodedText) -> tuple[Provenance, list[str]]:
@@ -70,6 +87,7 @@ def _records_to_dataset(
     source: tuple[Provenance, list[str]],
     options: LoadOptions,
     limits: DataLimits,
+    encoder: TabularEncoder | None,
 ) -> Dataset:
     provenance, notes = source
     if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
@@ -87,5 +105,5 @@ def _records_to_dataset(
         )
     frame = pd.DataFrame.from_records(records)
     return frame_to_dataset(
-        frame, options=options, provenance=provenance, limits=limits, notes=notes
+        frame, options=options, provenance=provenance, limits=limits, notes=notes, encoder=encoder
     )

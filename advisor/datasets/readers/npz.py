@@ -19,6 +19,7 @@ import pandas as pd
 
 from advisor import errors
 from advisor.datasets.dataset import Dataset, Provenance, make_dataset
+from advisor.datasets.encoder import TabularEncoder, refuse_encoder
 from advisor.datasets.options import LoadOptions
 from advisor.datasets.safezip import open_zip
 from advisor.datasets.sources import RawInput
@@ -30,7 +31,13 @@ FEATURE_KEYS = ("X", "x", "features", "data", "images")
 LABEL_KEYS = ("y", "labels", "label", "target")
 
 
-def read_npz(raw: RawInput, options: LoadOptions, limits: DataLimits) -> Dataset:
+def read_npz(
+    raw: RawInput,
+    options: LoadOptions,
+    limits: DataLimits,
+    *,
+    encoder: TabularEncoder | None = None,
+) -> Dataset:
     """Read an NPZ archive of features and labels.
 
     Raises:
@@ -72,7 +79,8 @@ def read_npz(raw: RawInput, options: LoadOptions, limits: DataLimits) -> Dataset
     )
     if X.ndim == 2 and options.modality != "image":
         arrays = _Arrays(X=X, y=y, y_key=y_key, groups=groups, names=names)
-        return _vectors(arrays, options, provenance, limits)
+        return _vectors(arrays, options, provenance, limits, encoder)
+    refuse_encoder(encoder, "images")
     return make_dataset(
         X, y, modality=options.modality, groups=groups, provenance=provenance, limits=limits
     )
@@ -88,7 +96,11 @@ class _Arrays:
 
 
 def _vectors(
-    arrays: _Arrays, options: LoadOptions, provenance: Provenance, limits: DataLimits
+    arrays: _Arrays,
+    options: LoadOptions,
+    provenance: Provenance,
+    limits: DataLimits,
+    encoder: TabularEncoder | None,
 ) -> Dataset:
     X, y, y_key, groups, names = arrays.X, arrays.y, arrays.y_key, arrays.groups, arrays.names
     if X.dtype.kind not in "biuf":
@@ -113,7 +125,9 @@ def _vectors(
         group_column = "__groups__"
         frame[group_column] = groups
     frame_options = options.model_copy(update={"label": label, "groups": group_column})
-    return frame_to_dataset(frame, options=frame_options, provenance=provenance, limits=limits)
+    return frame_to_dataset(
+        frame, options=frame_options, provenance=provenance, limits=limits, encoder=encoder
+    )
 
 
 def _find_key(keys: list[str], candidates: tuple[str, ...], what: str) -> str:

@@ -10,6 +10,7 @@ import pyarrow.parquet as pq
 
 from advisor import errors
 from advisor.datasets.dataset import Dataset, Provenance
+from advisor.datasets.encoder import TabularEncoder
 from advisor.datasets.options import LoadOptions
 from advisor.datasets.sources import RawInput
 from advisor.datasets.tabular import frame_to_dataset
@@ -17,7 +18,13 @@ from advisor.errors import DatasetError
 from advisor.settings import DataLimits
 
 
-def read_parquet(raw: RawInput, options: LoadOptions, limits: DataLimits) -> Dataset:
+def read_parquet(
+    raw: RawInput,
+    options: LoadOptions,
+    limits: DataLimits,
+    *,
+    encoder: TabularEncoder | None = None,
+) -> Dataset:
     """Read a Parquet file whose columns are scalars (numbers, strings, booleans, dates).
 
     Raises:
@@ -41,4 +48,6 @@ def read_parquet(raw: RawInput, options: LoadOptions, limits: DataLimits) -> Dat
     provenance = Provenance(
         name=raw.name, format="parquet", sha256=raw.sha256, size_bytes=raw.size_bytes
     )
-    return frame_to_dataset(frame, options=options, provenance=provenance, limits=limits)
+    return frame_to_dataset(
+        frame, options=options, provenance=provenance, limits=limits, encoder=encoder
+    )

@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 import pytest
 from PIL import Image
 
-from advisor.datasets import LoadOptions, load_dataset
+from advisor.datasets import LoadOptions, TabularEncoder, load_dataset
 from advisor.datasets.safezip import open_zip, read_entry
 from advisor.errors import (
     AdvisorError,
@@ -47,6 +47,13 @@ Builder = Callable[[], tuple[Any, dict[str, Any]]]
 
 GOOD_CSV = b"a,b,label\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n"
 PEOPLE_CSV = b"age,city,label\n30,Paris,x\n40,Lyon,y\n50,Nice,x\n60,Paris,y\n"  # 1 + 3 columns
+
+
+def good_encoder() -> TabularEncoder:
+    """The encoder a model trained on ``GOOD_CSV`` carries."""
+    encoder = load_dataset(GOOD_CSV, name="train.csv").encoder
+    assert encoder is not None
+    return encoder
 
 
 def png(pixels: np.ndarray | None = None, fmt: str = "PNG") -> bytes:
@@ -411,6 +418,28 @@ CASES = [
         DatasetError,
         "dataset.no_features",
         "no feature column",
+    ),
+    # -- a test or prediction file encoded with the training table's encoder ---------------
+    case(
+        "test-file-numeric-column-holds-text",
+        lambda: (b"a,b,label\n1,?,x\n3,4,y\n", {"name": "t.csv", "encoder": good_encoder()}),
+        DatasetError,
+        "dataset.encoding_mismatch",
+        "numeric in the training data but holds text",
+    ),
+    case(
+        "test-file-images-for-a-table",
+        lambda: (class_zip(), {"name": "t.zip", "encoder": good_encoder()}),
+        DatasetError,
+        "dataset.encoding_mismatch",
+        "holds images",
+    ),
+    case(
+        "test-file-lacks-a-training-column",
+        lambda: (b"a,label\n1,x\n3,y\n", {"name": "t.csv", "encoder": good_encoder()}),
+        DatasetError,
+        "dataset.no_features",
+        "lack the columns ['b']",
     ),
     case(
         "single-class",
