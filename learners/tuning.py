@@ -35,6 +35,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from statistics import NormalDist
 from typing import Any, Literal
 
 import numpy as np
@@ -59,6 +60,9 @@ head to train, which the linear probe already covers."""
 PrunerName = Literal["median", "hyperband", "none"]
 INCUMBENT = "incumbent"
 """User attribute of the trial that :func:`best_of` keeps unless beaten by one standard error."""
+ANSWERS = "held_out_answers"
+"""User attribute: one character per support example, ``1`` / ``0`` where a fold that did not
+train on it validated it right / wrong, ``-`` where none did — for paired comparisons."""
 DEFAULTS = "defaults"
 """User attribute of a warm-start trial with no parameters: it runs the variant's defaults."""
 
@@ -355,21 +359,32 @@ def standard_error(accuracy: float, n: int) -> float:
 def best_of(study: optuna.Study, family: str, *, seconds: float = 0.0) -> TuningResult:
     """The best configuration of a (possibly shared) study of ``family``.
 
-    **One-standard-error rule** (Breiman et al. 1984, *Classification and Regression Trees*,
-    §3.4.3; Hastie et al. 2009, §7.10): when the study has a completed *incumbent* trial (see
-    :func:`tune`), it is kept unless the best trial's validation accuracy ``a`` beats it by
-    more than one standard error. With a handful of validation examples (1 or 2 shots per
-    class) the best of 20 trials is mostly the luckiest, and a search that follows it lands
+    When the study has a completed *incumbent* trial (see :func:`tune`: the recommended
+    defaults), it is kept unless the best trial beats it by more than one standard error —
+    the one-standard-error rule (Breiman et al. 1984, *Classification and Regression Trees*,
+    §3.4.3; Hastie et al. 2009, §7.10) — judged as follows. With a handful of validation
+    examples the best of 20 trials is mostly the luckiest, and a search that follows it lands
     below the defaults.
 
-    ``n`` is the number of *held-out* validation examples behind ``a``: the distinct support
-    examples validated on by a fold that did not train on them. Augmented copies of 1-shot
-    examples count for nothing — each fold trains on the very examples it copies, so the
-    copies measure how well a configuration fits its own training data, not how it
-    generalises — and with ``n = 0`` the standard error is ½: the incumbent (the recommended
-    defaults) is kept unless it trails by more than half the examples. The standard error
-    is Agresti–Coull's with ``z = 1`` (Agresti & Coull 1998), which stays positive at
-    ``a = 1`` where the plain binomial one is 0:
+    **Paired, and corrected for the choice among m trials** (when both trials recorded their
+    held-out answers, :data:`ANSWERS`). Both were validated on the same support examples, so
+    the comparison is McNemar's (McNemar 1947; Dietterich 1998, *Neural Computation* 10(7),
+    for comparing classifiers): with ``W`` examples the best got right and the incumbent
+    wrong, and ``L`` the other way round, the difference in accuracy is ``(W − L) / n`` with
+    standard error ``√(W + L) / n``. One standard error is a one-sided level of
+    ``α = Φ(−1) ≈ 0.159``; the best trial was picked among the ``m`` completed ones, so that
+    level is shared among them (Bonferroni):
+
+        switch  ⇔  W − L > z_m √(W + L),   z_m = Φ⁻¹(1 − Φ(−1) / m)   (z_1 = 1, z_20 ≈ 2.41).
+
+    **Otherwise** (no held-out example — 1-shot copies —, or a study from before the answers
+    were recorded): one Agresti–Coull standard error (``z = 1``; Agresti & Coull 1998) of the
+    best trial's accuracy ``a`` over ``n``, the distinct support examples validated on by a
+    fold that did not train on them. Augmented copies of 1-shot examples count for nothing —
+    each fold trains on the very examples it copies, so the copies measure how well a
+    configuration fits its own training data, not how it generalises — and with ``n = 0`` the
+    standard error is ½: the incumbent is kept unless it trails by more than half the
+    examples. The Agresti–Coull error stays positive at ``a = 1``:
 
         ñ = n + 1,   ã = (a n + ½) / ñ,   SE = √(ã (1 − ã) / ñ).
 
@@ -385,13 +400,33 @@ def best_of(study: optuna.Study, family: str, *, seconds: float = 0.0) -> Tuning
         )
     best = study.best_trial
     incumbents = [t for t in completed if t.user_attrs.get(INCUMBENT)]
-    if incumbents and best.value is not None and incumbents[0].value is not None:
-        accuracy = float(best.value)
-        validated = int(best.user_attrs.get("validated", 0))
-        if incumbents[0].value >= accuracy - standard_error(accuracy, validated):
-            best = incumbents[0]
+    if incumbents and not _beats(best, incumbents[0], candidates=len(completed)):
+        best = incumbents[0]
     variant, params = best.user_attrs["variant"], dict(best.user_attrs["params"])
     return TuningResult(family, variant, params, float(best.value or math.nan), study, seconds)
+
+
+def selection_z(candidates: int) -> float:
+    """``z_m = Φ⁻¹(1 − Φ(−1) / m)``: one standard error's level shared among ``m`` candidates."""
+    normal = NormalDist()
+    return normal.inv_cdf(1.0 - normal.cdf(-1.0) / max(candidates, 1))
+
+
+def _beats(
+    best: optuna.trial.FrozenTrial, incumbent: optuna.trial.FrozenTrial, *, candidates: int
+) -> bool:
+    """Whether ``best`` beats ``incumbent`` by the rule of :func:`best_of`."""
+    if best.value is None or incumbent.value is None:
+        return True
+    ours, theirs = best.user_attrs.get(ANSWERS, ""), incumbent.user_attrs.get(ANSWERS, "")
+    both = [(a, b) for a, b in zip(ours, theirs, strict=False) if a != "-" and b != "-"]
+    if both and len(ours) == len(theirs):
+        wins = sum(1 for a, b in both if a == "1" and b == "0")
+        losses = sum(1 for a, b in both if a == "0" and b == "1")
+        return wins - losses > selection_z(candidates) * math.sqrt(wins + losses)
+    accuracy = float(best.value)
+    validated = int(best.user_attrs.get("validated", 0))
+    return incumbent.value < accuracy - standard_error(accuracy, validated)
 
 
 def _objective(
@@ -417,13 +452,20 @@ def _objective(
         trial.set_user_attr("params", params)
         scores: list[float] = []
         validated = np.zeros(codes.size, dtype=bool)
+        answers = np.full(
+            codes.size, "-"
+        )  # per support example: held out and right (1) or wrong (0)
         try:
             for step, split in enumerate(splits):
                 model = learner_class(family, variant)(source=source, **params)
                 model.fit(X[split.train], codes[split.train])
-                scores.append(float(np.mean(model.predict(split.X_val) == split.y_val)))
-                validated[np.setdiff1d(split.origin, split.train)] = True  # held out only
+                right = model.predict(split.X_val) == split.y_val
+                scores.append(float(np.mean(right)))
+                held_out = ~np.isin(split.origin, split.train)  # copies of training rows are not
+                validated[split.origin[held_out]] = True
+                answers[split.origin[held_out]] = np.where(right[held_out], "1", "0")
                 trial.set_user_attr("validated", int(validated.sum()))
+                trial.set_user_attr(ANSWERS, "".join(answers))
                 trial.report(float(np.mean(scores)), step)
                 if trial.should_prune():
                     raise optuna.TrialPruned

@@ -11,7 +11,7 @@ import pytest
 from learners.errors import ConfigurationError
 from learners.families import scratch
 from learners.tensors import InputSpec
-from learners.tuning import tune, validation_splits
+from learners.tuning import ANSWERS, tune, validation_splits
 
 from .synthetic import blob_classes, pattern_images
 
@@ -163,11 +163,20 @@ def test_freezing_is_searched_only_as_deep_as_the_sources_backbone() -> None:
     assert most_frozen(None) == 3
 
 
-def _study_of(trials: list[tuple[float, int, bool]]) -> optuna.Study:
-    """A finished study of ``(value, validation predictions, incumbent?)`` trials."""
+def _study_of(
+    trials: list[tuple[float, int, bool]], answers: list[str] | None = None
+) -> optuna.Study:
+    """A finished study of ``(value, validation predictions, incumbent?)`` trials, with each
+    trial's held-out answers (``ANSWERS``) when ``answers`` gives them."""
     study = optuna.create_study(direction="maximize")
     for number, (value, validated, incumbent) in enumerate(trials):
-        attrs = {"variant": "logreg", "params": {"C": float(number + 1)}, "validated": validated}
+        attrs: dict[str, object] = {
+            "variant": "logreg",
+            "params": {"C": float(number + 1)},
+            "validated": validated,
+        }
+        if answers is not None:
+            attrs[ANSWERS] = answers[number]
         if incumbent:
             attrs["incumbent"] = True
         study.add_trial(
@@ -252,3 +261,40 @@ def test_tune_marks_the_first_warm_start_as_the_incumbent(tmp_path: Path) -> Non
     assert not any(t.user_attrs.get("incumbent") for t in trials[1:])
     examples = 3 * 6  # every support example is validated once across the folds
     assert all(t.user_attrs["validated"] == examples for t in trials if t.value is not None)
+
+
+def test_the_switch_is_judged_on_paired_answers_and_the_number_of_candidates() -> None:
+    from learners.tuning import best_of, selection_z
+
+    assert selection_z(1) == pytest.approx(1.0)
+    assert selection_z(20) == pytest.approx(2.41, abs=0.01)
+    # 30 examples; the best is right on one the incumbent got wrong, and on nothing else
+    # more: W = 1, L = 0. One Agresti–Coull SE of 1.0 over 30 (≈ 0.022) would switch (0.967
+    # is below 0.978); paired, a single discordant example is no evidence.
+    incumbent, one_more = "1" * 29 + "0", "1" * 30
+    kept = best_of(_study_of([(29 / 30, 30, True), (1.0, 30, False)], [incumbent, one_more]), "s")
+    assert kept.params["C"] == 1.0
+    old_rule = best_of(_study_of([(29 / 30, 30, True), (1.0, 30, False)]), "scratch")
+    assert old_rule.params["C"] == 2.0
+    # W = 6, L = 0 among 2 candidates: 6 > z_2 √6 ≈ 1.41 × 2.45 - switch
+    six = "0" * 6 + "1" * 24
+    beaten = best_of(_study_of([(0.8, 30, True), (1.0, 30, False)], [six, one_more]), "s")
+    assert beaten.params["C"] == 2.0
+    # the same lead found among 40 candidates (z_40 ≈ 2.65; 6 > 2.65 × 2.45 fails) is kept
+    many = [(0.8, 30, True), (1.0, 30, False)] + [(0.5, 30, False)] * 38
+    kept_among_many = best_of(_study_of(many, [six, one_more] + ["0" * 30] * 38), "s")
+    assert kept_among_many.params["C"] == 1.0
+    # each example the incumbent wins back counts against the switch: W = 6, L = 3
+    mixed_best = "0" * 3 + "1" * 27
+    mixed_incumbent = "1" * 3 + "0" * 6 + "1" * 21
+    mixed = _study_of([(0.8, 30, True), (0.9, 30, False)], [mixed_incumbent, mixed_best])
+    assert best_of(mixed, "s").params["C"] == 1.0  # 3 < z_2 √9 ≈ 4.2
+
+
+def test_trials_record_their_held_out_answers(tmp_path: Path) -> None:
+    trials = _warm_started(tmp_path, [("logreg", {"C": 0.5})], incumbent=True).study.trials
+    for trial in trials:
+        if trial.value is not None:
+            answers = trial.user_attrs[ANSWERS]
+            assert len(answers) == 18 and set(answers) <= {"0", "1"}  # each example held out once
+            assert answers.count("1") / 18 == pytest.approx(trial.value, abs=0.1)
