@@ -32,6 +32,7 @@ from __future__ import annotations
 import math
 import os
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -317,7 +318,7 @@ def tune(
     spec = source.spec if source is not None else InputSpec.from_data(inputs)
     splits = validation_splits(inputs, codes, spec, folds=folds, seed=seed)
     study = optuna.create_study(
-        study_name=study_name or f"{family}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{seed}",
+        study_name=study_name or _fresh_study_name(family, seed),
         storage=storage if storage is not None else default_storage_url(),
         direction="maximize",
         sampler=optuna.samplers.TPESampler(seed=seed if sampler_seed is None else sampler_seed),
@@ -347,6 +348,14 @@ def tune(
         callbacks=list(callbacks),
     )
     return best_of(study, family, seconds=time.perf_counter() - start)
+
+
+def _fresh_study_name(family: str, seed: int) -> str:
+    """A readable study name that no other study has.
+
+    The time to the second is not enough: one process may start several studies a second.
+    """
+    return f"{family}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{seed}-{uuid.uuid4().hex[:8]}"
 
 
 def standard_error(accuracy: float, n: int) -> float:

@@ -298,3 +298,12 @@ def test_trials_record_their_held_out_answers(tmp_path: Path) -> None:
             answers = trial.user_attrs[ANSWERS]
             assert len(answers) == 18 and set(answers) <= {"0", "1"}  # each example held out once
             assert answers.count("1") / 18 == pytest.approx(trial.value, abs=0.1)
+
+
+def test_studies_started_within_one_second_get_distinct_names(tmp_path: Path) -> None:
+    X, y = blob_classes(2, 4, 3, seed=1)
+    storage = f"sqlite:///{tmp_path / 'names.sqlite3'}"
+    options = {"choices": ["logreg"], "n_trials": 1, "pruner": "none", "storage": storage}
+    first = tune("scratch", X, y, **options)  # type: ignore[arg-type]
+    second = tune("scratch", X, y, **options)  # type: ignore[arg-type]  # same second, same seed
+    assert first.study.study_name != second.study.study_name
