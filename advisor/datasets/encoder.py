@@ -265,17 +265,21 @@ class TabularEncoder:
         return self.fit(frame).transform(frame)
 
     def unseen_categories(self, frame: pd.DataFrame) -> dict[str, list[str]]:
-        """Per categorical column, the values of ``frame`` the training data did not have."""
-        state = self.state()
-        objects = _as_object(frame, self._categorical_columns)
+        """Per categorical column of ``frame``, the values the training data did not have."""
+        transformer = self._fitted()
         unseen: dict[str, list[str]] = {}
-        for column in state.onehot + state.ordinal:
-            if column.name not in objects.columns:
-                continue
-            values = objects[column.name].dropna().unique()
-            new = sorted(str(v) for v in values if str(v) not in set(column.categories))
-            if new:
-                unseen[column.name] = new
+        for branch, columns in (
+            ("onehot", self.onehot_columns_),
+            ("ordinal", self.ordinal_columns_),
+        ):
+            for column in _categorical_state(transformer, branch, columns):
+                if column.name not in frame.columns:
+                    continue  # transform() names the missing columns
+                known = set(column.categories)
+                values = _as_object(frame[[column.name]], [column.name])[column.name].dropna()
+                new = sorted({str(v) for v in values.unique()} - known)
+                if new:
+                    unseen[column.name] = new
         return unseen
 
     def _numeric_as_numbers(self, frame: pd.DataFrame) -> pd.DataFrame:

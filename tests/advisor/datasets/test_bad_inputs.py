@@ -56,6 +56,13 @@ def good_encoder() -> TabularEncoder:
     return encoder
 
 
+def people_encoder() -> TabularEncoder:
+    """The encoder a model trained on ``PEOPLE_CSV`` (a categorical column) carries."""
+    encoder = load_dataset(PEOPLE_CSV, name="train.csv").encoder
+    assert encoder is not None
+    return encoder
+
+
 def png(pixels: np.ndarray | None = None, fmt: str = "PNG") -> bytes:
     buffer = io.BytesIO()
     image = np.full((8, 8), 128, dtype=np.uint8) if pixels is None else pixels
@@ -433,6 +440,13 @@ CASES = [
         DatasetError,
         "dataset.encoding_mismatch",
         "holds images",
+    ),
+    case(
+        "test-file-lacks-a-categorical-training-column",
+        lambda: (b"age,label\n30,x\n40,y\n", {"name": "t.csv", "encoder": people_encoder()}),
+        DatasetError,
+        "dataset.no_features",
+        "lack the columns ['city']",
     ),
     case(
         "test-file-lacks-a-training-column",
