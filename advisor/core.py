@@ -30,7 +30,7 @@ import optuna
 import pandas as pd
 
 import meta_features as mf
-from advisor.datasets.encoder import TabularEncoder
+from advisor.datasets.encoder import ENCODER_FILE, TabularEncoder
 from advisor.errors import AdvisorError, NotFoundError, define_code
 from advisor.kb.runner import FEATURE_PREFIX
 from advisor.kb.store import SHIPPED, read_kb
@@ -70,6 +70,8 @@ class RunResult:
         runner_up: the runner-up family's cross-validated score, if it was checked
             (``family``, ``variant``, ``cv_score``, ``difference``; or ``skipped``, the reason
             there was none to check).
+        encoder: the training table's encoder, saved beside the model (``None`` for images
+            and arrays): rows to classify are read with it (``load_rows(..., encoder=)``).
     """
 
     family: str
@@ -86,6 +88,7 @@ class RunResult:
     runner_up: dict[str, Any] | None = None
     confusion: list[list[int]] | None = None
     labels: list[str] = field(default_factory=list)
+    encoder: TabularEncoder | None = None
 
     def summary(self) -> dict[str, Any]:
         """A JSON-ready summary of the run."""
@@ -363,6 +366,7 @@ class Advisor:
             runner_up=runner_up,
             confusion=confusion,
             labels=[str(c) for c in model.classes_],
+            encoder=encoder,
         )
         (folder / "run.json").write_text(json.dumps(run.summary(), indent=2, default=str))
         return run
@@ -539,6 +543,8 @@ def load_run(run: str | Path) -> RunResult:
     )
     advisor_source = recommendation.source if recommendation else None
     model = Learner.load(folder / "model", source=advisor_source)
+    saved_encoder = folder / "model" / ENCODER_FILE
+    encoder = TabularEncoder.load(saved_encoder) if saved_encoder.is_file() else None
     try:
         study = optuna.load_study(study_name=summary["study_name"], storage=default_storage_url())
     except (KeyError, ValueError):
@@ -558,4 +564,5 @@ def load_run(run: str | Path) -> RunResult:
         runner_up=summary.get("runner_up"),
         confusion=summary.get("confusion"),
         labels=summary.get("labels", []),
+        encoder=encoder,
     )

@@ -114,6 +114,9 @@ ENCODING_MISMATCH = define_code(
     "A test or prediction file does not fit the training data's encoding (kind of data, "
     "a numeric column holding text).",
 )
+BAD_INSTANCES = define_code(
+    "predict.bad_instances", "The rows to predict do not match the model's input."
+)
 # -- images and archives -------------------------------------------------------------------
 BAD_LAYOUT = define_code(
     "dataset.bad_layout",

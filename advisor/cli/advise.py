@@ -24,8 +24,17 @@ _SOURCE = click.option(
 _LABEL = click.option("--label", help="Label column (name or position), or NPZ array name.")
 
 
-def _load(path: Path, label: str | None, encoder: TabularEncoder | None = None) -> Dataset:
+def _load(path: Path, label: str | None, *, test_of: Dataset | None = None) -> Dataset:
+    """DATA, or the test file of the training data ``test_of``.
+
+    A test file is read with the training table's encoder, and its labels only score: one
+    class, or one example of a class, will do.
+    """
     options: dict[str, Any] = {}
+    encoder: TabularEncoder | None = None
+    if test_of is not None:
+        options["purpose"] = "score"
+        encoder = test_of.encoder
     if label is not None:
         options["label"] = int(label) if label.lstrip("-").isdigit() else label
     return load_dataset(path, encoder=encoder, **options)
@@ -183,7 +192,7 @@ def run(
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # the progress bar says enough
     dataset = _load(data, label)
     # a test table is encoded the training table's way (its columns, fills and categories)
-    test = _load(test_path, label, encoder=dataset.encoder) if test_path is not None else None
+    test = _load(test_path, label, test_of=dataset) if test_path is not None else None
     adv = Advisor(source)
     result = adv.run(
         dataset.X,

@@ -18,6 +18,7 @@ FileFormat = Literal["csv", "tsv", "parquet", "npz", "json", "jsonl", "image_zip
 CategoricalEncoding = Literal["onehot", "ordinal"]
 MissingPolicy = Literal["impute", "error"]
 NumericImpute = Literal["median", "mean", "zero"]
+Purpose = Literal["train", "score"]
 
 
 class LoadOptions(BaseModel):
@@ -68,6 +69,14 @@ class LoadOptions(BaseModel):
         description="(height, width) images are resized to; None keeps sizes (must agree).",
     )
     color: ColorMode = Field("grayscale", description="Images as 'grayscale' or 'rgb'.")
+    purpose: Purpose = Field(
+        "train",
+        description=(
+            "'train': the labels teach a classifier (at least 2 classes, 2 examples each). "
+            "'score': they only score a model's predictions (a test file), so one class, or "
+            "one example of a class, is fine."
+        ),
+    )
 
     @field_validator("encoding")
     @classmethod

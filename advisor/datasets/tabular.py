@@ -12,6 +12,7 @@ refused.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -31,6 +32,49 @@ from advisor.errors import DatasetError, LimitExceededError
 from advisor.settings import DataLimits
 
 LABEL_CANDIDATES = ("label", "labels", "target", "class", "y")
+
+
+@dataclass(frozen=True)
+class TableFrame:
+    """A table as a reader found it: before its label is chosen and its features encoded.
+
+    Attributes:
+        frame: the rows, columns named as in the file.
+        provenance: where the table came from and how it was read.
+        notes: the reader's warnings (a guessed text encoding, decimal commas read…).
+    """
+
+    frame: pd.DataFrame
+    provenance: Provenance
+    notes: list[str] = field(default_factory=list)
+
+
+def table_to_dataset(
+    table: TableFrame,
+    options: LoadOptions,
+    limits: DataLimits,
+    *,
+    encoder: TabularEncoder | None = None,
+) -> Dataset:
+    """:func:`frame_to_dataset` of a reader's :class:`TableFrame`."""
+    return frame_to_dataset(
+        table.frame,
+        options=options,
+        provenance=table.provenance,
+        limits=limits,
+        notes=table.notes,
+        encoder=encoder,
+    )
+
+
+def unseen_category_warnings(encoder: TabularEncoder, features: pd.DataFrame) -> list[str]:
+    """One warning per categorical column of ``features`` holding values ``encoder`` never saw."""
+    return [
+        f"Column {name!r} holds values the training data did not: "
+        f"{', '.join(repr(v) for v in values[:5])}{' …' if len(values) > 5 else ''} "
+        "(encoded as no known category)."
+        for name, values in encoder.unseen_categories(features).items()
+    ]
 
 
 def frame_to_dataset(
@@ -56,7 +100,7 @@ def frame_to_dataset(
             fit the given ``encoder``.
         LimitExceededError: too many rows, columns or feature values.
     """
-    frame = _with_string_columns(frame)
+    frame = with_string_columns(frame)
     check_row_count(len(frame), limits)
     label = resolve_label_column(frame, options.label)
     reserved = [label]
@@ -81,6 +125,7 @@ def frame_to_dataset(
     _check_missing(kept, options, n_missing)
     _check_infinite(kept)
     warnings = list(notes)
+    trained_elsewhere = encoder is not None
     if encoder is None:
         encoder = TabularEncoder(
             categorical=options.categorical,
@@ -89,17 +134,14 @@ def frame_to_dataset(
         ).fit(features)
         warnings += encoder.warnings_
     else:
-        warnings += [
-            f"Column {name!r} holds values the training data did not: "
-            f"{', '.join(repr(v) for v in values[:5])}{' …' if len(values) > 5 else ''} "
-            "(encoded as no known category)."
-            for name, values in encoder.unseen_categories(features).items()
-        ]
+        warnings += unseen_category_warnings(encoder, features)
     _check_width(len(features), len(encoder.feature_names_out_), limits)
     if n_missing:
         warnings.append(
-            f"{n_missing} missing feature values imputed (numeric: {options.numeric_impute}, "
-            "categorical: most frequent)."
+            filled_with_training_values(n_missing)
+            if trained_elsewhere
+            else f"{n_missing} missing feature values imputed (numeric: "
+            f"{options.numeric_impute}, categorical: most frequent)."
         )
     return make_dataset(
         encoder.transform(features),
@@ -117,10 +159,24 @@ def frame_to_dataset(
         ),
         warnings=warnings,
         limits=limits,
+        check_labels=options.purpose == "train",
     )
 
 
-def _with_string_columns(frame: pd.DataFrame) -> pd.DataFrame:
+def filled_with_training_values(n_missing: int) -> str:
+    """The warning for gaps in a test or prediction table, filled by the training encoder."""
+    return (
+        f"{n_missing} missing feature values filled with the training data's values "
+        "(its median or mean, its most frequent category)."
+    )
+
+
+def with_string_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its column names as unique strings and nullable numbers as ``float64``.
+
+    Raises:
+        DatasetError: ``dataset.no_rows`` (no column), ``dataset.malformed`` (a repeated name).
+    """
     if frame.shape[1] == 0:
         raise DatasetError("The file has no columns.", code=errors.NO_ROWS)
     names = [str(c) for c in frame.columns]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
@@ -15,9 +14,17 @@ from flask_openapi3.models.file import FileStorage
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
-from advisor.datasets import TabularEncoder, load_dataset
+from advisor.datasets import TabularEncoder
 from advisor.datasets.encoder import ENCODER_FILE
-from advisor.errors import AdvisorError, InvalidInputError, NotFoundError, define_code
+from advisor.datasets.rows import load_rows
+from advisor.errors import (
+    BAD_INSTANCES,
+    AdvisorError,
+    InvalidInputError,
+    NotFoundError,
+    define_code,
+)
+from advisor.prediction import as_rows, predict_rows
 from advisor.wire import (
     FINAL_STATES,
     Predictions,
@@ -45,9 +52,6 @@ RUN_NOT_DONE = define_code(
 BAD_BUDGET = define_code("run.bad_budget", "The trial or time budget is missing or over the limit.")
 TOO_MANY_RUNS = define_code(
     "run.too_many", "The tenant has as many queued or running runs as allowed."
-)
-BAD_INSTANCES = define_code(
-    "predict.bad_instances", "The rows to predict do not match the model's input."
 )
 
 
@@ -266,15 +270,13 @@ def _instances(encoder: TabularEncoder | None) -> np.ndarray:
 
     A table's rows are encoded the training table's way when they name its columns: a file
     (labeled or not) with those columns, or JSON records (objects keyed by column). Arrays of
-    numbers are taken as already encoded, one value per encoded column.
+    numbers are taken as already encoded, one value per encoded column. A file is read by
+    :func:`~advisor.datasets.rows.load_rows`: a table, an NPZ archive, or images.
     """
     if request.files:
         form = PredictFile(file=request.files["file"], label=request.form.get("label"))
-        data = form.file.read()
-        if form.label:
-            name = form.file.filename or "rows"
-            return load_dataset(data, name=name, label=form.label, encoder=encoder).X
-        return _unlabeled(data, encoder)
+        name = form.file.filename or "rows"
+        return load_rows(form.file.read(), name=name, label=form.label, encoder=encoder).X
     body = PredictRequest.model_validate(request.get_json(force=True, silent=False))
     if all(isinstance(row, dict) for row in body.instances):
         if encoder is None:
@@ -283,37 +285,7 @@ def _instances(encoder: TabularEncoder | None) -> np.ndarray:
                 code=BAD_INSTANCES,
             )
         return encoder.transform(pd.DataFrame.from_records(body.instances))
-    try:
-        return np.asarray(body.instances, dtype=np.float64)
-    except (TypeError, ValueError) as error:
-        raise InvalidInputError(
-            f"instances must be a rectangular array of numbers: {error}", code=BAD_INSTANCES
-        ) from None
-
-
-def _unlabeled(data: bytes, encoder: TabularEncoder | None) -> np.ndarray:
-    try:
-        frame = pd.read_csv(io.BytesIO(data))
-    except Exception as error:
-        raise InvalidInputError(
-            f"Send a CSV of rows (or name its 'label' column): {error}", code=BAD_INSTANCES
-        ) from None
-    frame.columns = pd.Index([str(c) for c in frame.columns])
-    if encoder is not None and set(encoder.columns_) <= set(frame.columns):
-        return encoder.transform(frame)  # by column name, the training table's way
-    try:
-        return frame.to_numpy(dtype=np.float64)
-    except Exception as error:
-        hint = "" if encoder is None else f", or the training table's columns {_named(encoder)}"
-        raise InvalidInputError(
-            f"Send a numeric CSV of rows (or name its 'label' column){hint}: {error}",
-            code=BAD_INSTANCES,
-        ) from None
-
-
-def _named(encoder: TabularEncoder) -> str:
-    columns = encoder.columns_
-    return "(" + ", ".join(columns[:10]) + (" …)" if len(columns) > 10 else ")")
+    return as_rows(body.instances)
 
 
 @blueprint.post("/<run_id>/predict", responses={200: Predictions, 409: Problem})
@@ -330,30 +302,4 @@ def predict(path: RunPath) -> Response:
     source = "" if result.get("family") == "scratch" else run.source
     with _model_lock:
         fitted = _fitted(owner, run.id, source)
-    model = fitted.model
-    X = _instances(fitted.encoder)
-    if np.issubdtype(X.dtype, np.number) and not np.isfinite(X).all():
-        raise InvalidInputError(
-            "The rows hold missing or infinite values; send finite numbers.", code=BAD_INSTANCES
-        )
-    try:
-        probabilities = model.predict_proba(X)
-    except AdvisorError:
-        raise
-    except Exception as error:
-        raise InvalidInputError(
-            f"The rows do not fit the model's input: {error}", code=BAD_INSTANCES
-        ) from None
-    probabilities = np.asarray(probabilities)
-    if probabilities.shape != (X.shape[0], len(model.classes_)):  # e.g. 3-D rows, vector model
-        raise InvalidInputError(
-            f"The rows (shape {list(X.shape)}) do not fit the model's input.", code=BAD_INSTANCES
-        )
-    classes = [str(c) for c in model.classes_]
-    labels = [classes[i] for i in np.argmax(probabilities, axis=1)]
-    out = Predictions(
-        labels=labels,
-        probabilities=np.round(probabilities, 6).tolist(),
-        classes=classes,
-    )
-    return reply(out)
+    return reply(predict_rows(fitted.model, _instances(fitted.encoder)))

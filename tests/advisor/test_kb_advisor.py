@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -128,6 +130,26 @@ def test_cli_recommend_run_report(tiny_kb: Path, tmp_path: Path, monkeypatch) ->
     run_id = json.loads(result.output)["run_id"]
     result = runner.invoke(cli, ["report", run_id, "-o", str(tmp_path / "r.md")])
     assert result.exit_code == 0 and (tmp_path / "r.md").is_file()
+    # predict: images in class folders are scored; loose images are named by their path
+    query = write_dataset(make_dataset(task.X_query, task.y_query), tmp_path / "query.zip")
+    result = runner.invoke(cli, ["predict", run_id, str(query)])
+    assert result.exit_code == 0, result.output
+    scored = pd.read_csv(io.StringIO(result.stdout), dtype=str)
+    assert list(scored.columns) == ["row", "prediction", "label"] and len(scored) == 8
+    model = load_run(run_id).model
+    assert scored["prediction"].tolist() == [str(c) for c in model.predict(task.X_query)]
+    hits = (scored["prediction"] == scored["label"]).mean()
+    assert f"accuracy {100 * hits:.1f} %" in result.stderr
+    loose = tmp_path / "loose"
+    loose.mkdir()
+    with zipfile.ZipFile(query) as archive:
+        for number, member in enumerate(m for m in archive.namelist() if m.endswith(".png")):
+            (loose / f"new-{number:02d}.png").write_bytes(archive.read(member))
+    result = runner.invoke(cli, ["predict", run_id, str(loose), "--json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert [p["id"] for p in document["predictions"]] == [f"new-{i:02d}.png" for i in range(8)]
+    assert document["accuracy"] is None
 
 
 def test_cli_run_reads_the_test_table_the_training_way(
@@ -160,6 +182,77 @@ def test_cli_run_reads_the_test_table_the_training_way(
     again = load_dataset(tmp_path / "test.csv", label="region", encoder=encoder)
     model = load_run(summary["run_id"]).model
     assert (model.predict(again.X) == again.y).all()
+
+
+def test_cli_predict_reads_new_rows_the_training_way(
+    tiny_kb: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """``advisor predict`` on the rows of a tuned run on a table: unlabeled (columns moved,
+    a gap, an unseen city, other columns) and labeled (scored, one example of a class)."""
+    from advisor.datasets import load_dataset
+
+    rng = np.random.default_rng(1)
+    cities = ["Paris", "Lyon", "Nice"] * 6
+    kind = {"Paris": "north", "Lyon": "centre", "Nice": "south"}
+    train = pd.DataFrame({"noise": rng.normal(size=18), "city": cities})
+    train["region"] = train["city"].map(kind)
+    train.to_csv(tmp_path / "train.csv", index=False)
+    monkeypatch.setattr("advisor.kb.store.SHIPPED", tiny_kb)
+    runner = CliRunner()
+    result = runner.invoke(
+        cli,
+        ["run", str(tmp_path / "train.csv"), "--label", "region", "--family", "scratch",
+         "--trials", "2", "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    run_id = json.loads(result.output)["run_id"]
+    new = pd.DataFrame(
+        {"city": ["Nice", "Paris", "Rome", "Lyon"], "id": [7, 8, 9, 10], "noise": [0.1, None, 0, 2]}
+    )
+    new.to_csv(tmp_path / "new.csv", index=False)
+    result = runner.invoke(cli, ["predict", run_id, str(tmp_path / "new.csv")])
+    assert result.exit_code == 0, result.output
+    answer = pd.read_csv(io.StringIO(result.stdout), dtype=str)
+    assert answer["row"].tolist() == ["1", "2", "3", "4"]
+    assert answer["prediction"][[0, 1, 3]].tolist() == ["south", "north", "centre"]
+    assert "'Rome'" in result.stderr and "['id'] are not the model's inputs" in result.stderr
+    assert "1 missing feature values filled" in result.stderr
+
+    labeled = new.assign(region=["south", "north", "north", "centre"])  # one 'centre', 'south'
+    labeled.to_csv(tmp_path / "labeled.csv", index=False)
+    out = tmp_path / "answers" / "labeled.csv"
+    result = runner.invoke(
+        cli,
+        ["predict", run_id, str(tmp_path / "labeled.csv"), "--label", "region", "-o", str(out),
+         "--proba"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    written = pd.read_csv(out)
+    assert list(written.columns) == ["row", "prediction", "label", "p_centre", "p_north", "p_south"]
+    assert np.allclose(written[["p_centre", "p_north", "p_south"]].sum(axis=1), 1, atol=1e-5)
+    model = load_run(run_id).model
+    X = load_dataset(tmp_path / "labeled.csv", label="region", encoder=load_run(run_id).encoder,
+                     purpose="score").X  # fmt: skip
+    assert written["prediction"].tolist() == [str(c) for c in model.predict(X)]
+    hits = (written["prediction"] == written["label"]).mean()
+    assert f"to {out}; accuracy {100 * hits:.1f} %" in result.stdout
+
+    result = runner.invoke(cli, ["predict", run_id, str(tmp_path / "new.csv"), "-o",
+                                 str(tmp_path / "a.json")])  # fmt: skip
+    document = json.loads((tmp_path / "a.json").read_text())
+    assert document["classes"] == ["centre", "north", "south"] and document["rows"] == 4
+    assert [p["label"] for p in document["predictions"]] == answer["prediction"].tolist()
+
+    new.drop(columns="city").to_csv(tmp_path / "lacking.csv", index=False)
+    for args, code in (
+        ([run_id, str(tmp_path / "lacking.csv")], "predict.bad_instances"),
+        ([run_id, str(tmp_path / "absent.csv")], "dataset.not_found"),
+        (["0000", str(tmp_path / "new.csv")], "run.not_found"),
+        ([run_id, str(tmp_path / "new.csv"), "--label", "region"], "dataset.no_label_column"),
+    ):
+        result = runner.invoke(cli, ["predict", *args])
+        assert result.exit_code == 1 and f"error [{code}]" in result.stderr, result.output
+    assert [p.name for p in out.parent.iterdir()] == ["labeled.csv"]  # no partial file left
 
 
 def test_recommend_names_its_slow_steps_as_it_goes(tiny_kb: Path, capsys) -> None:

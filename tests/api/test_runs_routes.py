@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import optuna
+import pandas as pd
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import update
@@ -143,6 +144,16 @@ def test_predict_rows_named_by_the_training_columns(
     gap = ",".join(f'"{c}"' for c in IRIS_COLUMNS) + "\n5.1,,1.4,0.2\n"
     filled = shared_client.post(url, data={"file": (io.BytesIO(gap.encode()), "gap.csv")})
     assert filled.status_code == 200 and filled.json["labels"] == ["setosa"], filled.json
+    frame = pd.DataFrame(rows, columns=IRIS_COLUMNS)  # other table formats, read the same way
+    parquet = io.BytesIO()
+    frame.to_parquet(parquet)
+    for data, name in (
+        (parquet.getvalue(), "rows.parquet"),
+        (frame.to_json(orient="records").encode(), "rows.json"),
+        (frame.to_json(orient="records", lines=True).encode(), "rows.jsonl"),
+    ):
+        answer = shared_client.post(url, data={"file": (io.BytesIO(data), name)})
+        assert answer.json == expected, name
 
 
 def test_a_test_table_is_scored_in_the_training_encoding(

@@ -20,11 +20,10 @@ import warnings
 import pandas as pd
 
 from advisor import errors
-from advisor.datasets.dataset import Dataset, Provenance
-from advisor.datasets.encoder import TabularEncoder
+from advisor.datasets.dataset import Provenance
 from advisor.datasets.options import LoadOptions
 from advisor.datasets.sources import RawInput
-from advisor.datasets.tabular import frame_to_dataset
+from advisor.datasets.tabular import TableFrame
 from advisor.datasets.text import decode_text, sniff_delimiter
 from advisor.errors import DatasetError
 from advisor.settings import DataLimits
@@ -32,13 +31,7 @@ from advisor.settings import DataLimits
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+(,\d+)?([eE][+-]?\d+)?$")
 
 
-def read_delimited(
-    raw: RawInput,
-    options: LoadOptions,
-    limits: DataLimits,
-    *,
-    encoder: TabularEncoder | None = None,
-) -> Dataset:
+def read_delimited(raw: RawInput, options: LoadOptions, limits: DataLimits) -> TableFrame:
     """Read delimited text (``,`` ``;`` ``|`` or TAB) whose first row names the columns.
 
     Raises:
@@ -69,9 +62,7 @@ def read_delimited(
         text_encoding=decoded.encoding,
         delimiter=delimiter,
     )
-    return frame_to_dataset(
-        frame, options=options, provenance=provenance, limits=limits, notes=notes, encoder=encoder
-    )
+    return TableFrame(frame, provenance, notes)
 
 
 def _parse(text: str, delimiter: str, fmt: str) -> pd.DataFrame:

@@ -15,6 +15,9 @@ refused (their class is unknown); other top-level files (a README, a LICENSE) ar
 warning. Every other file must decode as an image. Zip archives are read in memory through
 :mod:`advisor.datasets.safezip`; nothing is extracted to disk. Files are read in sorted path
 order, so the same archive gives the same arrays.
+
+Images to *classify* (:func:`read_images_to_classify`) may also lie loose: at the top level, or
+in one folder holding nothing but images; they are read unlabeled, each named by its path.
 """
 
 from __future__ import annotations
@@ -56,15 +59,51 @@ def read_image_zip(
 ) -> Dataset:
     """Read a zip archive of class sub-folders of images."""
     refuse_encoder(encoder, "images")
+    archive, entries = _zip_entries(raw, limits)
+    with archive:
+        return _build(entries, options, limits, _zip_provenance(raw))
+
+
+def read_images_to_classify(
+    raw: RawInput, options: LoadOptions, limits: DataLimits
+) -> Dataset | UnlabeledImages:
+    """Images to classify, from a folder or a zip archive.
+
+    Images that lie loose (at the top level, or in one folder holding nothing but images) are
+    read unlabeled, each named by its path; images in class sub-folders are read as a labeled
+    :class:`Dataset` (by :func:`read_image_folder`'s rules), whose labels can score the
+    predictions.
+    """
+    if raw.directory is not None:
+        entries, total = _folder_entries(raw, limits)
+        provenance = Provenance(name=raw.name, format="image_folder", size_bytes=total)
+        return _build_to_classify(entries, options, limits, provenance)
+    archive, entries = _zip_entries(raw, limits)
+    with archive:
+        return _build_to_classify(entries, options, limits, _zip_provenance(raw))
+
+
+@dataclass(frozen=True)
+class UnlabeledImages:
+    """Loose images: their arrays, their paths (in reading order) and the reader's warnings."""
+
+    X: np.ndarray
+    names: list[str]
+    warnings: list[str]
+
+
+def _zip_entries(raw: RawInput, limits: DataLimits) -> tuple[zipfile.ZipFile, list[_Entry]]:
     archive, members = open_zip(raw.data or b"", limits)
     entries = [
         _Entry(PurePosixPath(m.filename.replace("\\", "/")), _reader(archive, m)) for m in members
     ]
-    provenance = Provenance(
+    return archive, entries
+
+
+def _zip_provenance(raw: RawInput) -> Provenance:
+    return Provenance(
         name=raw.name, format="image_zip", sha256=raw.sha256, size_bytes=raw.size_bytes
     )
-    with archive:
-        return _build(entries, options, limits, provenance)
 
 
 def _reader(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> Callable[[], bytes]:
@@ -80,6 +119,13 @@ def read_image_folder(
 ) -> Dataset:
     """Read a folder of class sub-folders of images (symbolic links are refused)."""
     refuse_encoder(encoder, "images")
+    entries, total = _folder_entries(raw, limits)
+    provenance = Provenance(name=raw.name, format="image_folder", size_bytes=total)
+    return _build(entries, options, limits, provenance)
+
+
+def _folder_entries(raw: RawInput, limits: DataLimits) -> tuple[list[_Entry], int]:
+    """The folder's files, in sorted path order, and their total size in bytes."""
     root = raw.directory
     if root is None:  # pragma: no cover - the loader only routes folders here
         raise DatasetError("Not a folder.", code=errors.BAD_OPTION)
@@ -104,8 +150,7 @@ def read_image_folder(
                 limit=limits.max_upload_bytes,
             )
         entries.append(_Entry(relative, path.read_bytes))
-    provenance = Provenance(name=raw.name, format="image_folder", size_bytes=total)
-    return _build(entries, options, limits, provenance)
+    return entries, total
 
 
 def _build(
@@ -127,30 +172,17 @@ def _build(
                 )
             warnings.append(_ignored_note(entry.path))
             continue
-        if len(images) >= limits.max_image_count:
-            raise LimitExceededError(
-                f"More than {limits.max_image_count} images (setting ADVISOR_MAX_IMAGE_COUNT).",
-                code=errors.TOO_MANY_ROWS,
-                limit=limits.max_image_count,
-            )
+        _check_count(len(images), limits)
         data = entry.read()
         digest.update(str(entry.path).encode() + b"\0" + hashlib.sha256(data).digest())
-        images.append(
-            decode_image(
-                data,
-                name=str(entry.path),
-                size=options.image_size,
-                color=options.color,
-                max_pixels=limits.max_image_pixels,
-            )
-        )
+        images.append(_decode(entry, data, options, limits))
         labels.append(entry.path.parts[0])
     if not images:
         raise DatasetError(
             "No images found; expected one sub-folder of PNG/JPEG images per class.",
             code=errors.BAD_LAYOUT,
         )
-    stacked = _stack(images, kept)
+    stacked = _stack(images, [str(e.path) for e in kept if len(e.path.parts) > 1])
     if provenance.sha256 is None:
         provenance = provenance.model_copy(update={"sha256": digest.hexdigest()})
     return make_dataset(
@@ -160,6 +192,47 @@ def _build(
         provenance=provenance,
         warnings=warnings,
         limits=limits,
+        check_labels=options.purpose == "train",
+    )
+
+
+def _build_to_classify(
+    entries: list[_Entry], options: LoadOptions, limits: DataLimits, provenance: Provenance
+) -> Dataset | UnlabeledImages:
+    kept = sorted((e for e in entries if not _ignored(e.path)), key=lambda e: e.path.parts)
+    folders = {e.path.parts[0] for e in kept if len(e.path.parts) > 1}
+    if len(folders) == 1 and all(len(e.path.parts) == 2 for e in kept):  # one wrapper folder
+        kept = [_Entry(PurePosixPath(*e.path.parts[1:]), e.read) for e in kept]
+    if any(len(e.path.parts) > 1 for e in kept):
+        return _build(entries, options, limits, provenance)  # class sub-folders: labeled
+    loose = [e for e in kept if _is_image_name(e.path)]
+    warnings = [f"File {str(e.path)!r} is not an image; ignored." for e in kept if e not in loose]
+    if not loose:
+        raise DatasetError("No images found; expected PNG/JPEG images.", code=errors.BAD_LAYOUT)
+    images: list[np.ndarray] = []
+    for entry in loose:
+        _check_count(len(images), limits)
+        images.append(_decode(entry, entry.read(), options, limits))
+    names = [str(e.path) for e in loose]
+    return UnlabeledImages(_stack(images, names), names, warnings)
+
+
+def _check_count(n_read: int, limits: DataLimits) -> None:
+    if n_read >= limits.max_image_count:
+        raise LimitExceededError(
+            f"More than {limits.max_image_count} images (setting ADVISOR_MAX_IMAGE_COUNT).",
+            code=errors.TOO_MANY_ROWS,
+            limit=limits.max_image_count,
+        )
+
+
+def _decode(entry: _Entry, data: bytes, options: LoadOptions, limits: DataLimits) -> np.ndarray:
+    return decode_image(
+        data,
+        name=str(entry.path),
+        size=options.image_size,
+        color=options.color,
+        max_pixels=limits.max_image_pixels,
     )
 
 
@@ -197,12 +270,12 @@ def _ignored_note(path: PurePosixPath) -> str:
     return f"File {str(path)!r} is not in a class folder; ignored."
 
 
-def _stack(images: list[np.ndarray], entries: list[_Entry]) -> np.ndarray:
+def _stack(images: list[np.ndarray], files: list[str]) -> np.ndarray:
+    """The images as one array; ``files`` names them, in the same order, for the error."""
     shapes = {image.shape for image in images}
     if len(shapes) > 1:
         first = images[0].shape
         odd = next(i for i, image in enumerate(images) if image.shape != first)
-        files = [str(e.path) for e in entries if len(e.path.parts) > 1]
         raise DatasetError(
             f"Images differ in size ({files[0]!r} is {first[1]}x{first[0]}, {files[odd]!r} is "
             f"{images[odd].shape[1]}x{images[odd].shape[0]}) and resizing is off; pass "

@@ -8,11 +8,10 @@ from typing import Any
 import pandas as pd
 
 from advisor import errors
-from advisor.datasets.dataset import Dataset, Provenance
-from advisor.datasets.encoder import TabularEncoder
+from advisor.datasets.dataset import Provenance
 from advisor.datasets.options import LoadOptions
 from advisor.datasets.sources import RawInput
-from advisor.datasets.tabular import frame_to_dataset
+from advisor.datasets.tabular import TableFrame
 from advisor.datasets.text import DecodedText, decode_text
 from advisor.errors import DatasetError
 from advisor.settings import DataLimits
@@ -20,13 +19,7 @@ from advisor.settings import DataLimits
 _RECORD_KEYS = ("records", "data", "rows")
 
 
-def read_json(
-    raw: RawInput,
-    options: LoadOptions,
-    limits: DataLimits,
-    *,
-    encoder: TabularEncoder | None = None,
-) -> Dataset:
+def read_json(raw: RawInput, options: LoadOptions, limits: DataLimits) -> TableFrame:
     """Read a JSON array of flat objects, or an object holding one under a ``records`` key.
 
     The keys ``records``, ``data`` and ``rows`` are recognised.
@@ -42,18 +35,10 @@ def read_json(
         raise DatasetError(f"Invalid JSON: {err}.", code=errors.MALFORMED) from None
     if isinstance(document, dict):
         document = next((document[k] for k in _RECORD_KEYS if k in document), document)
-    return _records_to_dataset(
-        document, _provenance(raw, "json", decoded), options, limits, encoder
-    )
+    return _records_to_table(document, _provenance(raw, "json", decoded))
 
 
-def read_json_lines(
-    raw: RawInput,
-    options: LoadOptions,
-    limits: DataLimits,
-    *,
-    encoder: TabularEncoder | None = None,
-) -> Dataset:
+def read_json_lines(raw: RawInput, options: LoadOptions, limits: DataLimits) -> TableFrame:
     """Read JSON Lines: one flat JSON object per line, blank lines ignored."""
     decoded = decode_text(raw.data or b"", options.encoding)
     records = []
@@ -66,9 +51,7 @@ def read_json_lines(
             raise DatasetError(
                 f"Line {number} is not valid JSON: {err}.", code=errors.MALFORMED, line=number
             ) from None
-    return _records_to_dataset(
-        records, _provenance(raw, "jsonl", decoded), options, limits, encoder
-    )
+    return _records_to_table(records, _provenance(raw, "jsonl", decoded))
 
 
 def _provenance(raw: RawInput, fmt: str, decoded: DecodedText) -> tuple[Provenance, list[str]]:
@@ -82,13 +65,7 @@ def _provenance(raw: RawInput, fmt: str, decoded: DecodedText) -> tuple[Provenan
     return provenance, decoded.warnings()
 
 
-def _records_to_dataset(
-    records: Any,
-    source: tuple[Provenance, list[str]],
-    options: LoadOptions,
-    limits: DataLimits,
-    encoder: TabularEncoder | None,
-) -> Dataset:
+def _records_to_table(records: Any, source: tuple[Provenance, list[str]]) -> TableFrame:
     provenance, notes = source
     if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
         raise DatasetError(
@@ -104,6 +81,4 @@ def _records_to_dataset(
             columns=nested,
         )
     frame = pd.DataFrame.from_records(records)
-    return frame_to_dataset(
-        frame, options=options, provenance=provenance, limits=limits, notes=notes, encoder=encoder
-    )
+    return TableFrame(frame, provenance, notes)

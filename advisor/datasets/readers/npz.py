@@ -44,13 +44,7 @@ def read_npz(
         DatasetError: ``dataset.pickle_refused``, ``dataset.missing_array``,
             ``dataset.malformed``, and the checks of :func:`make_dataset`.
     """
-    data = raw.data or b""
-    open_zip(data, limits)  # entry names, sizes and compression ratios checked first
-    try:
-        archive = np.load(io.BytesIO(data), allow_pickle=False)
-    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as err:
-        raise DatasetError(f"Not a readable NPZ archive: {err}.", code=errors.MALFORMED) from None
-    with archive:
+    with _open(raw, limits) as archive:
         keys = list(archive.files)
         x_key = _find_key(keys, FEATURE_KEYS, "features")
         if isinstance(options.label, int):
@@ -82,8 +76,46 @@ def read_npz(
         return _vectors(arrays, options, provenance, limits, encoder)
     refuse_encoder(encoder, "images")
     return make_dataset(
-        X, y, modality=options.modality, groups=groups, provenance=provenance, limits=limits
+        X,
+        y,
+        modality=options.modality,
+        groups=groups,
+        provenance=provenance,
+        limits=limits,
+        check_labels=options.purpose == "train",
     )
+
+
+def read_npz_to_classify(
+    raw: RawInput,
+    options: LoadOptions,
+    limits: DataLimits,
+    *,
+    encoder: TabularEncoder | None = None,
+) -> Dataset | tuple[np.ndarray, list[str] | None]:
+    """Rows to classify from an NPZ archive.
+
+    With a labels array (named by ``label``, or ``y``, ``labels``…), the labeled
+    :class:`Dataset` of :func:`read_npz`; without one, the features array and its
+    ``feature_names`` (``None`` if it has none).
+    """
+    with _open(raw, limits) as archive:
+        keys = list(archive.files)
+        labeled = options.label is not None or any(key in keys for key in LABEL_KEYS)
+        if not labeled:
+            X = _array(archive, _find_key(keys, FEATURE_KEYS, "features"))
+            names = _array(archive, "feature_names") if "feature_names" in keys else None
+            return X, None if names is None else [str(n) for n in names]
+    return read_npz(raw, options, limits, encoder=encoder)
+
+
+def _open(raw: RawInput, limits: DataLimits) -> Any:
+    data = raw.data or b""
+    open_zip(data, limits)  # entry names, sizes and compression ratios checked first
+    try:
+        return np.load(io.BytesIO(data), allow_pickle=False)
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as err:
+        raise DatasetError(f"Not a readable NPZ archive: {err}.", code=errors.MALFORMED) from None
 
 
 @dataclass(frozen=True)

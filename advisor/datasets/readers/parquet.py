@@ -9,22 +9,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from advisor import errors
-from advisor.datasets.dataset import Dataset, Provenance
-from advisor.datasets.encoder import TabularEncoder
+from advisor.datasets.dataset import Provenance
 from advisor.datasets.options import LoadOptions
 from advisor.datasets.sources import RawInput
-from advisor.datasets.tabular import frame_to_dataset
+from advisor.datasets.tabular import TableFrame
 from advisor.errors import DatasetError
 from advisor.settings import DataLimits
 
 
-def read_parquet(
-    raw: RawInput,
-    options: LoadOptions,
-    limits: DataLimits,
-    *,
-    encoder: TabularEncoder | None = None,
-) -> Dataset:
+def read_parquet(raw: RawInput, options: LoadOptions, limits: DataLimits) -> TableFrame:
     """Read a Parquet file whose columns are scalars (numbers, strings, booleans, dates).
 
     Raises:
@@ -48,6 +41,4 @@ def read_parquet(
     provenance = Provenance(
         name=raw.name, format="parquet", sha256=raw.sha256, size_bytes=raw.size_bytes
     )
-    return frame_to_dataset(
-        frame, options=options, provenance=provenance, limits=limits, encoder=encoder
-    )
+    return TableFrame(frame, provenance)

@@ -1,0 +1,127 @@
+"""``advisor predict``: classify new rows or images with a saved run's model."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from advisor.cli.output import print_json, reports_errors
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from advisor.datasets.rows import Rows
+    from advisor.wire import Predictions
+
+
+@click.command()
+@click.argument("run_id", metavar="RUN")
+@click.argument("data", type=click.Path(exists=False, path_type=Path))
+@click.option(
+    "--label",
+    help="The rows' label column (name or position) or NPZ array: score the predictions.",
+)
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the predictions here (.csv, or .json); default: CSV on standard output.",
+)
+@click.option("--proba", is_flag=True, help="Add each class's probability to the CSV.")
+@click.option("--json", "as_json", is_flag=True, help="Print the predictions as JSON.")
+@reports_errors
+def predict(
+    *, run_id: str, data: Path, label: str | None, out: Path | None, proba: bool, as_json: bool
+) -> None:
+    r"""Classify the rows (or images) in DATA with the model of RUN (its id, or its folder).
+
+    \b
+    A table is read the training table's way: its columns by name, in any order (others
+    ignored), gaps filled with the training statistics, unseen categories named in a
+    warning. Images come as a folder or zip: loose images are named by their path; images in
+    class sub-folders are labeled, and then scored. With --label, the predictions are scored
+    against that column.
+    """
+    from advisor.core import load_run  # noqa: PLC0415 - keep `advisor --help` fast
+    from advisor.datasets.rows import load_rows  # noqa: PLC0415
+    from advisor.prediction import accuracy, predict_rows  # noqa: PLC0415
+
+    run = load_run(run_id)
+    column = int(label) if label is not None and label.lstrip("-").isdigit() else label
+    rows = load_rows(data, label=column, encoder=run.encoder)
+    predictions = predict_rows(run.model, rows.X)
+    score = None if rows.y is None else accuracy(predictions, rows.y)
+    document = _document(rows, predictions, score)
+    if as_json and out is None:
+        print_json(document)
+        return
+    if out is not None and out.suffix.lower() == ".json":
+        _write(out, _json_text(document))
+    else:
+        text = _frame(rows, predictions, proba=proba).to_csv(index=False)
+        if out is None:
+            click.echo(text, nl=False)
+        else:
+            _write(out, text)
+    summary = _summary(rows, score, out)
+    if as_json:
+        print_json({k: v for k, v in document.items() if k != "predictions"} | {"out": str(out)})
+    else:
+        click.echo(summary, err=out is None)
+
+
+def _document(rows: Rows, predictions: Predictions, score: float | None) -> dict[str, Any]:
+    return {
+        "classes": predictions.classes,
+        "rows": len(rows.ids),
+        "accuracy": score,
+        "warnings": rows.warnings,
+        "predictions": [
+            {"id": row, "label": label, "probabilities": p}
+            | ({} if rows.y is None else {"true": str(rows.y[i])})
+            for i, (row, label, p) in enumerate(
+                zip(rows.ids, predictions.labels, predictions.probabilities, strict=True)
+            )
+        ],
+    }
+
+
+def _frame(rows: Rows, predictions: Predictions, *, proba: bool) -> pd.DataFrame:
+    import pandas as pd  # noqa: PLC0415
+
+    frame = pd.DataFrame({"row": rows.ids, "prediction": predictions.labels})
+    if rows.y is not None:
+        frame["label"] = [str(v) for v in rows.y]
+    if proba:
+        for j, name in enumerate(predictions.classes):
+            frame[f"p_{name}"] = [p[j] for p in predictions.probabilities]
+    return frame
+
+
+def _summary(rows: Rows, score: float | None, out: Path | None) -> str:
+    n = len(rows.ids)
+    scored = "" if score is None else f"; accuracy {100 * score:.1f} % against their labels"
+    where = "" if out is None else f" to {out}"
+    lines = [f"Predicted {n} row{'s' if n != 1 else ''}{where}{scored}."]
+    lines += [f"Warning    {w}" for w in rows.warnings]
+    return "\n".join(lines)
+
+
+def _json_text(document: dict[str, Any]) -> str:
+    import json  # noqa: PLC0415
+
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _write(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` whole or not at all (a temporary file, then a rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)

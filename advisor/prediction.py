@@ -1,0 +1,75 @@
+"""Classify rows with a fitted learner: each row's label, its class probabilities, a score.
+
+The one place where rows meet a saved model — ``advisor predict`` and the service's predict
+route both end here — so that both refuse the same inputs the same way
+(``predict.bad_instances``): missing or infinite values, and rows whose shape the model does
+not take.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from advisor import errors
+from advisor.errors import AdvisorError, InvalidInputError
+from advisor.wire import Predictions
+from learners import Learner
+
+
+def as_rows(instances: Any) -> np.ndarray:
+    """``instances`` (nested lists or an array) as a float64 array.
+
+    Raises:
+        InvalidInputError: ``predict.bad_instances`` for ragged rows or values that are not
+            numbers.
+    """
+    try:
+        return np.asarray(instances, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise InvalidInputError(
+            f"instances must be a rectangular array of numbers: {error}",
+            code=errors.BAD_INSTANCES,
+        ) from None
+
+
+def predict_rows(model: Learner, X: np.ndarray) -> Predictions:
+    """The model's answer for each row of ``X`` (probabilities rounded to 6 decimals).
+
+    Raises:
+        InvalidInputError: ``predict.bad_instances`` when ``X`` holds missing or infinite
+            values or does not fit the model's input (width, image size, kind of data).
+    """
+    if np.issubdtype(X.dtype, np.number) and not np.isfinite(X).all():
+        raise InvalidInputError(
+            "The rows hold missing or infinite values; send finite numbers.",
+            code=errors.BAD_INSTANCES,
+        )
+    try:
+        probabilities = np.asarray(model.predict_proba(X))
+    except AdvisorError:
+        raise
+    except Exception as error:  # the learner's own complaint about the input, as ours
+        raise InvalidInputError(
+            f"The rows do not fit the model's input: {error}", code=errors.BAD_INSTANCES
+        ) from None
+    if probabilities.shape != (X.shape[0], len(model.classes_)):  # e.g. 3-D rows, vector model
+        raise InvalidInputError(
+            f"The rows (shape {list(X.shape)}) do not fit the model's input.",
+            code=errors.BAD_INSTANCES,
+        )
+    classes = [str(c) for c in model.classes_]
+    return Predictions(
+        labels=[classes[i] for i in np.argmax(probabilities, axis=1)],
+        probabilities=np.round(probabilities, 6).tolist(),
+        classes=classes,
+    )
+
+
+def accuracy(predictions: Predictions, y: Any) -> float:
+    """The share of rows whose predicted label is ``y``'s (labels compared as text)."""
+    truth = [str(label) for label in np.asarray(y).tolist()]
+    if len(truth) != len(predictions.labels):
+        raise ValueError(f"{len(truth)} labels for {len(predictions.labels)} predictions")
+    return float(np.mean([p == t for p, t in zip(predictions.labels, truth, strict=True)]))

@@ -1,0 +1,61 @@
+"""``predict_rows`` and ``accuracy``: one model's answers, and the inputs it refuses."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from advisor.errors import AdvisorError
+from advisor.prediction import accuracy, as_rows, predict_rows
+from learners import make_learner
+
+
+@pytest.fixture(scope="module")
+def model():  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(-2, 1, (10, 3)), rng.normal(2, 1, (10, 3))])
+    y = np.array(["low"] * 10 + ["high"] * 10)
+    return make_learner("scratch", variant="logreg").fit(X, y)
+
+
+def test_labels_and_probabilities_agree_with_the_model(model) -> None:  # type: ignore[no-untyped-def]
+    X = np.array([[-2.0, -2.0, -2.0], [2.0, 2.0, 2.0], [0.1, 0.0, -0.1]])
+    answer = predict_rows(model, X)
+    assert answer.classes == [str(c) for c in model.classes_] == ["high", "low"]
+    assert answer.labels == [str(c) for c in model.predict(X)]
+    assert answer.labels[:2] == ["low", "high"]
+    assert np.allclose(np.sum(answer.probabilities, axis=1), 1.0, atol=1e-5)
+    assert np.allclose(answer.probabilities, np.round(model.predict_proba(X), 6))
+    assert accuracy(answer, ["low", "high", "high"]) == pytest.approx(
+        np.mean(np.array(answer.labels) == ["low", "high", "high"])
+    )
+
+
+@pytest.mark.parametrize(
+    "X",
+    [
+        np.array([[1.0, np.nan, 0.0]]),
+        np.array([[1.0, np.inf, 0.0]]),
+        np.array([[1.0, 2.0]]),  # too narrow
+        np.zeros((1, 3, 3)),  # images for a vector model
+    ],
+    ids=["nan", "infinite", "narrow", "images"],
+)
+def test_rows_that_do_not_fit_are_refused(model, X: np.ndarray) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(AdvisorError) as caught:
+        predict_rows(model, X)
+    assert caught.value.code == "predict.bad_instances"
+
+
+def test_as_rows_refuses_ragged_and_text() -> None:
+    assert as_rows([[1, 2], [3, 4]]).dtype == np.float64
+    for instances in ([[1, 2], [3]], [["a", "b"]]):
+        with pytest.raises(AdvisorError) as caught:
+            as_rows(instances)
+        assert caught.value.code == "predict.bad_instances"
+
+
+def test_accuracy_needs_one_label_per_prediction(model) -> None:  # type: ignore[no-untyped-def]
+    answer = predict_rows(model, np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="1 labels for 2 predictions"):
+        accuracy(answer, ["low"])
