@@ -388,6 +388,31 @@ class AdvisorClient:
         reply = self._request("POST", f"/v1/runs/{run_id}/predict", json_body={"instances": rows})
         return Predictions.model_validate(reply.json())
 
+    def predict_file(
+        self,
+        run_id: str,
+        data: str | Path | bytes,
+        *,
+        name: str | None = None,
+        label: str | None = None,
+    ) -> Predictions:
+        """Classify the rows of a file (path or bytes) with a run's fitted model.
+
+        Any format the data layer reads: a table (by the training table's column names, or
+        already-encoded numbers), an NPZ archive, or a zip of images (loose, or in class
+        folders); ``label`` names the file's label column if it has one (it is not a feature).
+        """
+        if isinstance(data, str | Path):
+            path = Path(data)
+            content, name = path.read_bytes(), name or path.name
+        else:
+            content, name = data, name or "rows"
+        form = {} if label is None else {"label": label}
+        reply = self._request(
+            "POST", f"/v1/runs/{run_id}/predict", files={"file": (name, content)}, form=form
+        )
+        return Predictions.model_validate(reply.json())
+
 
 def _form_value(value: Any) -> str:
     if isinstance(value, tuple | list):

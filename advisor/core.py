@@ -21,6 +21,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -518,6 +519,24 @@ def _checksum(path: Path | None) -> str:
     if path is None or not path.is_file():
         return "-"
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def saved_runs() -> list[dict[str, Any]]:
+    """The summaries of the runs saved under ``$ADVISOR_HOME/runs``, newest first.
+
+    Each is the run's ``run.json`` (:meth:`RunResult.summary`) with ``finished``, when it was
+    written (UTC, ISO 8601). Nothing is loaded but those files; an unreadable one is skipped.
+    """
+    summaries = []
+    for path in (get_settings().home / "runs").glob("*/run.json"):
+        try:
+            summary = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(summary, dict) and "run_id" in summary:
+            finished = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+            summaries.append(summary | {"finished": finished.isoformat(timespec="seconds")})
+    return sorted(summaries, key=lambda s: s["finished"], reverse=True)
 
 
 def load_run(run: str | Path) -> RunResult:

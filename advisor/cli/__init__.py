@@ -15,6 +15,7 @@ from advisor.cli.datasets import datasets
 from advisor.cli.demo import demo
 from advisor.cli.kb import kb
 from advisor.cli.predict import predict
+from advisor.cli.runs import runs
 from advisor.cli.sources import sources
 
 
@@ -37,6 +38,7 @@ cli.add_command(sources)
 cli.add_command(recommend)
 cli.add_command(run)
 cli.add_command(predict)
+cli.add_command(runs)
 cli.add_command(report)
 cli.add_command(kb)
 

@@ -173,3 +173,38 @@ def test_kb_evaluate_refuses_a_domain_it_does_not_hold(runner: CliRunner) -> Non
     result = runner.invoke(cli, ["kb", "evaluate", "--held-out", "glyphs:klingon"])
     assert result.exit_code == 2
     assert "not a domain of the knowledge base: glyphs:klingon" in result.output
+
+
+def test_runs_list_reads_the_saved_summaries_newest_first(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from advisor.settings import reset_settings
+
+    monkeypatch.setenv("ADVISOR_HOME", str(tmp_path))
+    reset_settings()
+    try:
+        empty = runner.invoke(cli, ["runs", "list"])
+        assert empty.exit_code == 0 and "No saved runs yet" in empty.output
+        for number, (run_id, test_score) in enumerate((("old", None), ("new", 0.875))):
+            folder = tmp_path / "runs" / run_id
+            folder.mkdir(parents=True)
+            summary = {"run_id": run_id, "family": "scratch", "variant": "logreg",
+                       "trials": 3, "cv_score": 0.9, "test_score": test_score}  # fmt: skip
+            (folder / "run.json").write_text(json.dumps(summary))
+            os.utime(folder / "run.json", (1_700_000_000 + number, 1_700_000_000 + number))
+        (tmp_path / "runs" / "broken").mkdir()
+        (tmp_path / "runs" / "broken" / "run.json").write_text("{not json")
+        shown = runner.invoke(cli, ["runs", "list"])
+        assert shown.exit_code == 0, shown.output
+        lines = shown.output.splitlines()
+        assert lines[2].startswith("new") and "87.5 %" in lines[2] and "90.0 %" in lines[2]
+        assert lines[3].startswith("old") and lines[3].rstrip().endswith("—")
+        assert len(lines) == 4  # the unreadable summary is skipped
+        listed = json.loads(runner.invoke(cli, ["runs", "list", "--json"]).output)
+        assert [r["run_id"] for r in listed] == ["new", "old"]
+        assert listed[1]["finished"] == "2023-11-14T22:13:20+00:00"
+    finally:
+        monkeypatch.undo()
+        reset_settings()

@@ -79,6 +79,11 @@ def test_end_to_end_through_flask(
     table = pd.read_csv(path).drop(columns="species").iloc[[0, 100]]
     table.iloc[0, 1] = np.nan  # a gap, filled the training data's way
     assert client.predict(run.id, table[table.columns[::-1]]).labels == predicted.labels
+    table.to_parquet(tmp_path / "rows.parquet")
+    assert client.predict_file(run.id, tmp_path / "rows.parquet").labels == predicted.labels
+    labeled = table.assign(species=["setosa", "virginica"]).to_csv(index=False).encode()
+    by_bytes = client.predict_file(run.id, labeled, name="rows.csv", label="species")
+    assert by_bytes.labels == predicted.labels
     assert client.cancel(run.id).state == "succeeded"  # final runs stay as they are
     client.delete_dataset(data.id)
     assert client.datasets().total == 0

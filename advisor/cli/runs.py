@@ -1,0 +1,44 @@
+"""``advisor runs …``: the tuned runs saved under ADVISOR_HOME."""
+
+from __future__ import annotations
+
+import click
+
+from advisor.cli.output import print_json, reports_errors, table
+
+
+@click.group()
+def runs() -> None:
+    """Tuned runs saved by `advisor run` (see `advisor predict` and `advisor report`)."""
+
+
+@runs.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@reports_errors
+def list_runs(*, as_json: bool) -> None:
+    """List the saved runs, newest first: id, when, what was run, its scores."""
+    from advisor.core import saved_runs  # noqa: PLC0415 - keep `advisor --help` fast
+
+    summaries = saved_runs()
+    if as_json:
+        print_json(summaries)
+        return
+    if not summaries:
+        click.echo("No saved runs yet; `advisor run DATA` makes one.")
+        return
+    rows = [
+        (
+            s["run_id"],
+            s["finished"].replace("T", " ").removesuffix("+00:00"),
+            f"{s.get('family')} ({s.get('variant')})",
+            s.get("trials", "?"),
+            _percent(s.get("cv_score")),
+            _percent(s.get("test_score")),
+        )
+        for s in summaries
+    ]
+    click.echo(table(("run", "finished (UTC)", "learner", "trials", "CV", "test"), rows))
+
+
+def _percent(score: object) -> str:
+    return f"{100 * score:.1f} %" if isinstance(score, int | float) else "—"
