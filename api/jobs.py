@@ -250,7 +250,9 @@ def _tuned_run(services: Services, run: RunRecord, part: int) -> RunResultOut | 
     result = best_of(study, plan.family)
     test = (  # a test table is encoded the training table's way
         services.load(
-            services.dataset_record(run.tenant_id, run.test_dataset_id), encoder=train.encoder
+            services.dataset_record(run.tenant_id, run.test_dataset_id),
+            encoder=train.encoder,
+            purpose="score",
         )
         if run.test_dataset_id
         else None

@@ -15,6 +15,7 @@ from huey import Huey
 from sqlalchemy import select
 
 from advisor.datasets import Dataset, LoadOptions, TabularEncoder, load_dataset
+from advisor.datasets.options import Purpose
 from advisor.errors import NotFoundError, define_code
 from advisor.settings import Settings, get_settings
 from api.artifacts import ArtifactStore
@@ -50,13 +51,21 @@ class Services:
                 raise NotFoundError(f"No dataset {dataset_id!r}.", code=DATASET_UNKNOWN)
             return record
 
-    def load(self, record: DatasetRecord, *, encoder: TabularEncoder | None = None) -> Dataset:
+    def load(
+        self,
+        record: DatasetRecord,
+        *,
+        encoder: TabularEncoder | None = None,
+        purpose: Purpose = "train",
+    ) -> Dataset:
         """The dataset of ``record``, read again from its stored file with its options.
 
-        ``encoder`` is the training table's, for a test dataset (see ``load_dataset``).
+        ``encoder`` is the training table's, for a test dataset (see ``load_dataset``), and
+        ``purpose="score"`` reads labels that only score (whatever the upload's purpose was):
+        a dataset uploaded to score is checked as training data when it trains.
         """
         data = self.store.get(record.artifact)
-        options = LoadOptions.model_validate(record.options)
+        options = LoadOptions.model_validate(record.options | {"purpose": purpose})
         return load_dataset(
             data,
             name=record.name,

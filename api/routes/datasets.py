@@ -39,6 +39,14 @@ class UploadForm(BaseModel):
         description="HxW to resize images to (default 28x28), or 'keep' (sizes must agree).",
     )
     color: Literal["grayscale", "rgb"] | None = None
+    purpose: Literal["train", "score"] | None = Field(
+        None,
+        description=(
+            "'train' (default): the labels must teach a classifier (2 classes, 2 examples "
+            "each). 'score': a test set, whose labels only score a run (test_dataset_id), so "
+            "one class or one example of a class is accepted."
+        ),
+    )
     format: str | None = Field(None, max_length=20)
     encoding: str | None = Field(None, max_length=40)
 
@@ -76,7 +84,16 @@ def load_options(form: UploadForm) -> LoadOptions:
     """The form's options as the data layer's :class:`LoadOptions`."""
     values: dict[str, Any] = {
         name: getattr(form, name)
-        for name in ("label", "modality", "categorical", "missing", "color", "format", "encoding")
+        for name in (
+            "label",
+            "modality",
+            "categorical",
+            "missing",
+            "color",
+            "format",
+            "encoding",
+            "purpose",
+        )
         if getattr(form, name) is not None
     }
     if form.image_size:

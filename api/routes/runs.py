@@ -14,12 +14,14 @@ from flask_openapi3.models.file import FileStorage
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
-from advisor.datasets import TabularEncoder
+from advisor import errors
+from advisor.datasets import DatasetInfo, TabularEncoder
 from advisor.datasets.encoder import ENCODER_FILE
 from advisor.datasets.rows import load_rows
 from advisor.errors import (
     BAD_INSTANCES,
     AdvisorError,
+    DatasetError,
     InvalidInputError,
     NotFoundError,
     define_code,
@@ -36,7 +38,7 @@ from advisor.wire import (
     RunProgress,
     RunResultOut,
 )
-from api.db import RunRecord, new_id
+from api.db import DatasetRecord, RunRecord, new_id
 from api.jobs import cancel_queued, fail_stale_runs, run_key
 from api.problems import UNAVAILABLE, UNAVAILABLE_ERRORS
 from api.routes.common import PageQuery, reply, services, tenant, v1_blueprint
@@ -131,7 +133,7 @@ def start_run(body: RunCreate) -> Response:
     """Queue a tuned run; answers 202 with its ``Location`` at once."""
     shared, owner = services(), tenant()
     _check_budget(body)
-    shared.dataset_record(owner, body.dataset_id)
+    _check_trains(shared.dataset_record(owner, body.dataset_id))
     if body.test_dataset_id:
         shared.dataset_record(owner, body.test_dataset_id)
     if body.family != "scratch":
@@ -170,6 +172,20 @@ def start_run(body: RunCreate) -> Response:
         _queue_down(run.id)
         raise
     return reply(as_out(_run(owner, run.id)), 202, {"Location": f"/v1/runs/{run.id}"})
+
+
+def _check_trains(record: DatasetRecord) -> None:
+    """Refuse at once a dataset uploaded to score whose labels cannot train a classifier."""
+    if record.options.get("purpose") != "score":
+        return  # validated as training data when it was uploaded
+    info = DatasetInfo.model_validate(record.info)
+    if info.n_classes < 2 or info.shots.min < 2:
+        raise DatasetError(
+            f"Dataset {record.id} was uploaded to score (purpose=score) and cannot train: "
+            f"{info.n_classes} class(es), the smallest with {info.shots.min} example(s); a "
+            "classifier needs 2 classes of 2 examples or more. Use it as test_dataset_id.",
+            code=errors.SINGLE_CLASS if info.n_classes < 2 else errors.CLASS_TOO_SMALL,
+        )
 
 
 def _queue_down(run_id: str) -> None:

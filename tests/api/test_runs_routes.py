@@ -177,6 +177,29 @@ def test_a_test_table_is_scored_in_the_training_encoding(
     assert answer.status_code == 200 and answer.json["labels"] == ["south"], answer.json
 
 
+def test_a_test_set_uploaded_to_score_may_hold_one_example_of_a_class(
+    client: FlaskClient, upload: Send, start_run: Send, expect_problem: Problem, iris_id: str
+) -> None:
+    """A test set's labels only score: uploaded with purpose=score it may hold a single
+    example of a class (refused as training data, at upload or when a run would train)."""
+    rows = "sepal length (cm),sepal width (cm),petal length (cm),petal width (cm),species\n"
+    test = rows + "5.1,3.5,1.4,0.2,setosa\n4.9,3.0,1.4,0.2,setosa\n6.3,3.3,6.0,2.5,virginica\n"
+    expect_problem(upload(test.encode(), "t.csv", label="species"), 422, "dataset.class_too_small")
+    answer = upload(test.encode(), "t.csv", label="species", purpose="score")
+    assert answer.status_code == 201, answer.json
+    test_id = answer.json["id"]
+    assert answer.json["info"]["class_counts"] == {"setosa": 2, "virginica": 1}
+    run = start_run(client, iris_id, test_dataset_id=test_id)
+    assert run.json["state"] == "succeeded", run.json
+    assert run.json["result"]["test_score"] == 1.0
+    expect_problem(start_run(client, test_id), 422, "dataset.class_too_small")
+    recommend = client.post("/v1/recommendations", json={"dataset_id": test_id})
+    expect_problem(recommend, 422, "dataset.class_too_small")
+    whole = upload(test.encode() + b"6.5,3.0,5.8,2.2,virginica\n", "w.csv", label="species",
+                   purpose="score")  # fmt: skip
+    assert start_run(client, whole.json["id"]).json["state"] == "succeeded"  # trains fine
+
+
 @pytest.mark.parametrize(
     ("body", "status", "code"),
     [
