@@ -18,6 +18,22 @@ from advisor.wire import Predictions
 from learners import Learner
 
 
+def reading_options(model: Learner) -> dict[str, Any]:
+    """The load options that read images to ``model``'s input: its size and colour.
+
+    Images to classify are resized to the size the model was trained at and converted to its
+    colour mode, whatever the defaults (``image_size``, ``color`` of
+    :class:`~advisor.datasets.LoadOptions`); vectors need none.
+    """
+    spec = model.spec_
+    if spec.modality != "image":
+        return {}
+    return {
+        "image_size": (int(spec.shape[0]), int(spec.shape[1])),
+        "color": "rgb" if spec.channels == 3 else "grayscale",
+    }
+
+
 def as_rows(instances: Any) -> np.ndarray:
     """``instances`` (nested lists or an array) as a float64 array.
 

@@ -26,7 +26,7 @@ from advisor.errors import (
     NotFoundError,
     define_code,
 )
-from advisor.prediction import as_rows, predict_rows
+from advisor.prediction import as_rows, predict_rows, reading_options
 from advisor.wire import (
     FINAL_STATES,
     Predictions,
@@ -281,7 +281,7 @@ def _fitted(owner: str, run_id: str, source: str) -> _Fitted:
     return _Fitted(Learner.load(local, source=model_source), encoder)
 
 
-def _instances(encoder: TabularEncoder | None) -> np.ndarray:
+def _instances(fitted: _Fitted) -> np.ndarray:
     """The rows of a predict request: a JSON body or an uploaded file.
 
     A table's rows are encoded the training table's way when they name its columns: a file
@@ -289,10 +289,14 @@ def _instances(encoder: TabularEncoder | None) -> np.ndarray:
     numbers are taken as already encoded, one value per encoded column. A file is read by
     :func:`~advisor.datasets.rows.load_rows`: a table, an NPZ archive, or images.
     """
+    encoder = fitted.encoder
     if request.files:
         form = PredictFile(file=request.files["file"], label=request.form.get("label"))
         name = form.file.filename or "rows"
-        return load_rows(form.file.read(), name=name, label=form.label, encoder=encoder).X
+        options = reading_options(fitted.model)  # images at the model's size and colour
+        return load_rows(
+            form.file.read(), name=name, label=form.label, encoder=encoder, **options
+        ).X
     body = PredictRequest.model_validate(request.get_json(force=True, silent=False))
     if all(isinstance(row, dict) for row in body.instances):
         if encoder is None:
@@ -318,4 +322,4 @@ def predict(path: RunPath) -> Response:
     source = "" if result.get("family") == "scratch" else run.source
     with _model_lock:
         fitted = _fitted(owner, run.id, source)
-    return reply(predict_rows(fitted.model, _instances(fitted.encoder)))
+    return reply(predict_rows(fitted.model, _instances(fitted)))

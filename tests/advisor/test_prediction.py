@@ -59,3 +59,33 @@ def test_accuracy_needs_one_label_per_prediction(model) -> None:  # type: ignore
     answer = predict_rows(model, np.zeros((2, 3)))
     with pytest.raises(ValueError, match="1 labels for 2 predictions"):
         accuracy(answer, ["low"])
+
+
+def test_images_are_read_at_the_models_size_and_colour(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A model trained on 10x12 images reads loose 20x24 PNGs straight to 10x12 (at the
+    loader's default, 28x28, they would be resized twice: to 28x28, then by the learner)."""
+    from PIL import Image
+
+    from advisor.datasets.rows import load_rows
+    from advisor.prediction import reading_options
+
+    rng = np.random.default_rng(1)
+    images = rng.integers(0, 256, size=(8, 10, 12), dtype=np.uint8)
+    model = make_learner("scratch", variant="logreg").fit(images, np.array(["a", "b"] * 4))
+    assert reading_options(model) == {"image_size": (10, 12), "color": "grayscale"}
+    for number in range(3):
+        pixels = rng.integers(0, 256, size=(20, 24), dtype=np.uint8)
+        Image.fromarray(pixels).save(tmp_path / f"{number}.png")
+    rows = load_rows(tmp_path, **reading_options(model))
+    assert rows.X.shape == (3, 10, 12) and load_rows(tmp_path).X.shape == (3, 28, 28)
+    assert len(predict_rows(model, rows.X).labels) == 3
+    rgb = rng.integers(0, 256, size=(4, 6, 6, 3), dtype=np.uint8)
+    coloured = make_learner("scratch", variant="logreg").fit(rgb, np.array(["a", "b"] * 2))
+    assert reading_options(coloured) == {"image_size": (6, 6), "color": "rgb"}
+    assert load_rows(tmp_path, **reading_options(coloured)).X.shape == (3, 6, 6, 3)
+
+
+def test_vectors_need_no_reading_options(model) -> None:  # type: ignore[no-untyped-def]
+    from advisor.prediction import reading_options
+
+    assert reading_options(model) == {}
