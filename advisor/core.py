@@ -35,6 +35,7 @@ from advisor.datasets.encoder import ENCODER_FILE, TabularEncoder
 from advisor.errors import AdvisorError, NotFoundError, define_code
 from advisor.kb.runner import FEATURE_PREFIX
 from advisor.kb.store import SHIPPED, read_kb
+from advisor.prediction import Classified, classify
 from advisor.recommender import Recommender
 from advisor.recommender.model import LOCAL_KIND
 from advisor.schemas import Recommendation
@@ -90,6 +91,16 @@ class RunResult:
     confusion: list[list[int]] | None = None
     labels: list[str] = field(default_factory=list)
     encoder: TabularEncoder | None = None
+
+    def classify(self, source: Any, *, label: str | int | None = None) -> Classified:
+        """Classify the rows (or images) of a file, folder or bytes with the fitted model.
+
+        A table is read with the training table's encoder (columns by name, its fills and
+        categories), images at the model's size; ``label`` names a label column to score
+        against (images in class folders are scored by their folder). See
+        :func:`advisor.prediction.classify`.
+        """
+        return classify(self.model, source, encoder=self.encoder, label=label)
 
     def summary(self) -> dict[str, Any]:
         """A JSON-ready summary of the run."""

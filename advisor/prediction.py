@@ -8,14 +8,54 @@ not take.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from advisor import errors
+from advisor.datasets.encoder import TabularEncoder
+from advisor.datasets.rows import Rows, load_rows
+from advisor.datasets.sources import DataSource
 from advisor.errors import AdvisorError, InvalidInputError
 from advisor.wire import Predictions
 from learners import Learner
+
+
+@dataclass(frozen=True)
+class Classified:
+    """Rows to classify and the model's answers; scored when the rows carry labels."""
+
+    rows: Rows
+    predictions: Predictions
+
+    @property
+    def accuracy(self) -> float | None:
+        """The share of rows predicted right, or ``None`` for unlabeled rows."""
+        return None if self.rows.y is None else accuracy(self.predictions, self.rows.y)
+
+
+def classify(
+    model: Learner,
+    source: DataSource,
+    *,
+    encoder: TabularEncoder | None = None,
+    name: str | None = None,
+    label: str | int | None = None,
+) -> Classified:
+    """Read the rows of ``source`` the training data's way and classify them with ``model``.
+
+    ``encoder`` is the training table's (``None`` for images and arrays); images are read at
+    the model's input size and colour (:func:`reading_options`); ``label`` names the rows'
+    label column, if any, to score the predictions. See
+    :func:`~advisor.datasets.rows.load_rows` for what is read and how.
+
+    Raises:
+        AdvisorError: the data layer's codes for a file it cannot read;
+            ``predict.bad_instances`` for rows the model does not take.
+    """
+    rows = load_rows(source, name=name, label=label, encoder=encoder, **reading_options(model))
+    return Classified(rows, predict_rows(model, rows.X))
 
 
 def reading_options(model: Learner) -> dict[str, Any]:

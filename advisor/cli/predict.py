@@ -46,14 +46,10 @@ def predict(
     against that column.
     """
     from advisor.core import load_run  # noqa: PLC0415 - keep `advisor --help` fast
-    from advisor.datasets.rows import load_rows  # noqa: PLC0415
-    from advisor.prediction import accuracy, predict_rows, reading_options  # noqa: PLC0415
 
-    run = load_run(run_id)
     column = int(label) if label is not None and label.lstrip("-").isdigit() else label
-    rows = load_rows(data, label=column, encoder=run.encoder, **reading_options(run.model))
-    predictions = predict_rows(run.model, rows.X)
-    score = None if rows.y is None else accuracy(predictions, rows.y)
+    classified = load_run(run_id).classify(data, label=column)
+    rows, predictions, score = classified.rows, classified.predictions, classified.accuracy
     document = _document(rows, predictions, score)
     if as_json and out is None:
         print_json(document)

@@ -293,9 +293,12 @@ def _instances(fitted: _Fitted) -> np.ndarray:
     if request.files:
         form = PredictFile(file=request.files["file"], label=request.form.get("label"))
         name = form.file.filename or "rows"
-        options = reading_options(fitted.model)  # images at the model's size and colour
         return load_rows(
-            form.file.read(), name=name, label=form.label, encoder=encoder, **options
+            form.file.read(),
+            name=name,
+            label=form.label,
+            encoder=encoder,
+            **reading_options(fitted.model),  # images at the model's size and colour
         ).X
     body = PredictRequest.model_validate(request.get_json(force=True, silent=False))
     if all(isinstance(row, dict) for row in body.instances):

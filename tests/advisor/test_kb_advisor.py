@@ -91,6 +91,11 @@ def test_advisor_recommends_runs_reloads_and_reports(tiny_kb: Path, tmp_path: Pa
     np.testing.assert_array_equal(
         again.model.predict(task.X_query), result.model.predict(task.X_query)
     )
+    arrays = io.BytesIO()
+    np.savez(arrays, X=task.X_query, y=task.y_query)
+    scored = again.classify(arrays.getvalue())  # the test set as a file: the same score
+    assert scored.accuracy == pytest.approx(result.test_score)
+    assert len(scored.predictions.labels) == len(task.y_query)
     for fmt, marker in (
         ("html", "<h2>Tuned run</h2>"),
         ("md", "## Optimisation history"),
