@@ -35,10 +35,7 @@ def open_zip(data: bytes, limits: DataLimits) -> tuple[zipfile.ZipFile, list[zip
         DatasetError: ``dataset.malformed`` (not a zip), ``dataset.unsafe_path``.
         LimitExceededError: ``dataset.zip_too_large``, ``dataset.zip_bomb``.
     """
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError) as err:
-        raise DatasetError(f"Not a readable zip archive: {err}.", code=errors.MALFORMED) from None
+    archive = _open_archive(data)
     entries = archive.infolist()
     if len(entries) > limits.max_zip_entries:
         raise LimitExceededError(
@@ -61,6 +58,24 @@ def open_zip(data: bytes, limits: DataLimits) -> tuple[zipfile.ZipFile, list[zip
     for entry in files:
         _check_ratio(entry, limits)
     return archive, files
+
+
+def _open_archive(data: bytes) -> zipfile.ZipFile:
+    """The archive, its entry names read as UTF-8 where they are not flagged as such.
+
+    The zip format flags UTF-8 names (bit 11); names without the flag are, by the
+    specification, code page 437 — but Info-ZIP's ``zip`` and many other tools write UTF-8
+    without setting it, so a class folder ``α`` would become ``╬▒`` and its label with it.
+    Unflagged names that decode as UTF-8 are taken as UTF-8 (pure ASCII reads the same
+    either way); an archive with one that does not is read as code page 437 throughout.
+    """
+    try:
+        try:
+            return zipfile.ZipFile(io.BytesIO(data), metadata_encoding="utf-8")
+        except UnicodeDecodeError:  # a legacy archive: code page 437 names
+            return zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError) as err:
+        raise DatasetError(f"Not a readable zip archive: {err}.", code=errors.MALFORMED) from None
 
 
 def check_entry_name(entry: zipfile.ZipInfo) -> None:

@@ -1144,3 +1144,49 @@ def test_categorical_mask_marks_encoded_categorical_columns() -> None:
     assert mask["colour_red"] is True and mask["shape_oval"] is True
     ordinal = load_dataset(data, name="t.csv", categorical="ordinal")
     assert ordinal.categorical_mask.tolist() == [False, True, True]
+
+
+def _unflagged_zip(names: dict[str, bytes]) -> bytes:
+    """A zip whose entry names are the given raw bytes with the UTF-8 flag unset, as
+    Info-ZIP's ``zip`` writes them (each name is written as ASCII placeholders of its length,
+    then patched in both headers)."""
+    placeholders = {f"{'n' * (len(raw) - 6)}{i:02d}.png": raw for i, raw in enumerate(names)}
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for placeholder, raw in placeholders.items():
+            archive.writestr(placeholder, names[raw])
+    data = buffer.getvalue()
+    for placeholder, raw in placeholders.items():
+        data = data.replace(placeholder.encode("ascii"), raw)
+    return data
+
+
+def test_image_zip_names_in_utf8_without_the_flag_keep_their_letters() -> None:
+    """Class folders 'α' and 'β' zipped by a tool that writes UTF-8 names without flagging
+    them: read as code page 437 (the format's default), the labels would be '╬▒' and '╬▓'."""
+    data = _unflagged_zip(
+        {
+            f"{c}/{i}.png".encode(): png(gray(v, (4, 4)))
+            for c, v in (("α", 10), ("β", 200))
+            for i in range(2)
+        }
+    )
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert all(info.flag_bits & 0x800 == 0 for info in archive.infolist())
+        assert "╬▒/0.png" in archive.namelist()  # what the default decoding reads
+    ds = load_dataset(data, name="greek.zip", image_size=None)
+    assert ds.classes.tolist() == ["α", "β"]
+
+
+def test_image_zip_names_in_code_page_437_still_read() -> None:
+    """A name that is not UTF-8 (0x82 is 'é' in code page 437) is read the legacy way."""
+    data = _unflagged_zip(
+        {
+            b"caf\x82/1.png": png(gray(10, (4, 4))),
+            b"caf\x82/2.png": png(gray(20, (4, 4))),
+            b"tea/1.png": png(gray(30, (4, 4))),
+            b"tea/2.png": png(gray(40, (4, 4))),
+        }
+    )
+    ds = load_dataset(data, name="drinks.zip", image_size=None)
+    assert ds.classes.tolist() == ["café", "tea"]
