@@ -36,8 +36,9 @@ def demo(out: Path, trials: int) -> None:
     import optuna  # noqa: PLC0415 (imported by the commands that run studies only)
 
     from advisor.core import Advisor  # noqa: PLC0415 - keep `advisor --help` fast
-    from advisor.datasets import load_builtin, sample_task  # noqa: PLC0415
+    from advisor.datasets import load_builtin, make_dataset, sample_task  # noqa: PLC0415
     from advisor.datasets.preview import save_preview  # noqa: PLC0415
+    from advisor.datasets.writers import write_dataset  # noqa: PLC0415
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     total = 4
@@ -79,8 +80,10 @@ def demo(out: Path, trials: int) -> None:
     _step(4, total, "The report")
     report = adv.report(result, out / "report.html")
     click.echo(f"{report} (self-contained HTML)")
+    queries = write_dataset(make_dataset(task.X_query, task.y_query), out / "queries.zip")
     click.secho(
-        f"\nDone in {time.perf_counter() - started:.0f} s. Next: advisor recommend "
-        "YOUR_DATA --source SOURCE (see advisor sources build-from)",
+        f"\nDone in {time.perf_counter() - started:.0f} s. Next: advisor predict "
+        f"{result.run_id} {queries} (the queries, in class folders: scored); advisor "
+        "recommend YOUR_DATA --source SOURCE (see advisor sources build-from)",
         fg="green",
     )

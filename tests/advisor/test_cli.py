@@ -167,6 +167,11 @@ def test_demo_runs_end_to_end(runner: CliRunner, tmp_path: Path) -> None:
     assert "on the 75 queries" in result.output
     assert (tmp_path / "demo" / "report.html").is_file()
     assert (tmp_path / "demo" / "support.png").is_file()
+    run_id = result.output.split("Next: advisor predict ")[1].split()[0]
+    scored = runner.invoke(cli, ["predict", run_id, str(tmp_path / "demo" / "queries.zip")])
+    assert scored.exit_code == 0, scored.output
+    test_score = result.output.split("support set; ")[1].split(" %")[0]
+    assert f"Predicted 75 rows; accuracy {test_score} %" in scored.stderr  # the run's own
 
 
 def test_kb_evaluate_refuses_a_domain_it_does_not_hold(runner: CliRunner) -> None:
