@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -62,22 +63,22 @@ def predict(
             click.echo(text, nl=False)
         else:
             _write(out, text)
-    summary = _summary(rows, score, out)
-    if as_json:
+    if as_json:  # the predictions went to OUT: their summary
         print_json({k: v for k, v in document.items() if k != "predictions"} | {"out": str(out)})
-    else:
-        click.echo(summary, err=out is None)
+    else:  # on standard error when the CSV takes standard output
+        click.echo(_summary(rows, score, out), err=out is None)
 
 
 def _document(rows: Rows, predictions: Predictions, score: float | None) -> dict[str, Any]:
+    """The JSON answer: per row its id, prediction, probabilities and (if known) label."""
     return {
         "classes": predictions.classes,
         "rows": len(rows.ids),
         "accuracy": score,
         "warnings": rows.warnings,
         "predictions": [
-            {"id": row, "label": label, "probabilities": p}
-            | ({} if rows.y is None else {"true": str(rows.y[i])})
+            {"id": row, "prediction": label, "probabilities": p}
+            | ({} if rows.y is None else {"label": str(rows.y[i])})
             for i, (row, label, p) in enumerate(
                 zip(rows.ids, predictions.labels, predictions.probabilities, strict=True)
             )
@@ -86,6 +87,7 @@ def _document(rows: Rows, predictions: Predictions, score: float | None) -> dict
 
 
 def _frame(rows: Rows, predictions: Predictions, *, proba: bool) -> pd.DataFrame:
+    """The CSV answer: row, prediction, the label if known, ``p_CLASS`` columns on request."""
     import pandas as pd  # noqa: PLC0415
 
     frame = pd.DataFrame({"row": rows.ids, "prediction": predictions.labels})
@@ -107,8 +109,6 @@ def _summary(rows: Rows, score: float | None, out: Path | None) -> str:
 
 
 def _json_text(document: dict[str, Any]) -> str:
-    import json  # noqa: PLC0415
-
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 

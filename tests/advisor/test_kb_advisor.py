@@ -246,7 +246,8 @@ def test_cli_predict_reads_new_rows_the_training_way(
                                  str(tmp_path / "a.json")])  # fmt: skip
     document = json.loads((tmp_path / "a.json").read_text())
     assert document["classes"] == ["centre", "north", "south"] and document["rows"] == 4
-    assert [p["label"] for p in document["predictions"]] == answer["prediction"].tolist()
+    assert [p["prediction"] for p in document["predictions"]] == answer["prediction"].tolist()
+    assert "label" not in document["predictions"][0]  # unlabeled rows
 
     new.drop(columns="city").to_csv(tmp_path / "lacking.csv", index=False)
     for args, code in (
