@@ -225,6 +225,7 @@ def run(
 
         click.echo(f"Runner-up    {regret_check_line(result.runner_up)}")
     click.echo(f"Model        {result.model_path}")
+    click.echo(f"Predict      advisor predict {result.run_id} NEW_DATA  (a table or images)")
     if report_path is not None:
         click.echo(f"Report       {report_path}")
 

@@ -207,10 +207,11 @@ def test_cli_predict_reads_new_rows_the_training_way(
     result = runner.invoke(
         cli,
         ["run", str(tmp_path / "train.csv"), "--label", "region", "--family", "scratch",
-         "--trials", "2", "--json"],
+         "--trials", "2"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    run_id = json.loads(result.output)["run_id"]
+    run_id = result.stdout.split("Run ")[1].split(":")[0]
+    assert f"advisor predict {run_id} NEW_DATA" in result.stdout  # the next step, named
     new = pd.DataFrame(
         {"city": ["Nice", "Paris", "Rome", "Lyon"], "id": [7, 8, 9, 10], "noise": [0.1, None, 0, 2]}
     )
