@@ -34,6 +34,12 @@ class Classified:
         """The share of rows predicted right, or ``None`` for unlabeled rows."""
         return None if self.rows.y is None else accuracy(self.predictions, self.rows.y)
 
+    def answer(self) -> Predictions:
+        """The predictions with the rows' ids, the accuracy and the reading's warnings."""
+        return self.predictions.model_copy(
+            update={"ids": self.rows.ids, "accuracy": self.accuracy, "warnings": self.rows.warnings}
+        )
+
 
 def classify(
     model: Learner,

@@ -214,6 +214,20 @@ class Predictions(BaseModel):
     labels: list[str]
     probabilities: list[list[float]]
     classes: list[str]
+    ids: list[str] | None = Field(
+        None,
+        description=(
+            "For a file: each row's number (from 1) or each loose image's path, in the order "
+            "of the answers. Absent for JSON rows, answered in their order."
+        ),
+    )
+    accuracy: float | None = Field(
+        None, description="The share of rows predicted right, when the rows carried labels."
+    )
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="What reading the rows noticed: unseen categories, ignored columns, gaps.",
+    )
 
 
 class Health(BaseModel):

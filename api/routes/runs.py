@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from flask import Response, request
 from flask_openapi3.models.file import FileStorage
@@ -17,7 +16,7 @@ from sqlalchemy import func, select
 from advisor import errors
 from advisor.datasets import DatasetInfo, TabularEncoder
 from advisor.datasets.encoder import ENCODER_FILE
-from advisor.datasets.rows import load_rows
+from advisor.datasets.tabular import unseen_category_warnings
 from advisor.errors import (
     BAD_INSTANCES,
     AdvisorError,
@@ -26,7 +25,7 @@ from advisor.errors import (
     NotFoundError,
     define_code,
 )
-from advisor.prediction import as_rows, predict_rows, reading_options
+from advisor.prediction import as_rows, classify, predict_rows
 from advisor.wire import (
     FINAL_STATES,
     Predictions,
@@ -281,34 +280,32 @@ def _fitted(owner: str, run_id: str, source: str) -> _Fitted:
     return _Fitted(Learner.load(local, source=model_source), encoder)
 
 
-def _instances(fitted: _Fitted) -> np.ndarray:
-    """The rows of a predict request: a JSON body or an uploaded file.
+def _answer(fitted: _Fitted) -> Predictions:
+    """The answer to a predict request: a JSON body or an uploaded file.
 
     A table's rows are encoded the training table's way when they name its columns: a file
     (labeled or not) with those columns, or JSON records (objects keyed by column). Arrays of
-    numbers are taken as already encoded, one value per encoded column. A file is read by
-    :func:`~advisor.datasets.rows.load_rows`: a table, an NPZ archive, or images.
+    numbers are taken as already encoded, one value per encoded column. A file — a table, an
+    NPZ archive, or images — is read by :func:`~advisor.datasets.rows.load_rows`, and its
+    answer names its rows (``ids``) and, when it carries labels, scores them.
     """
-    encoder = fitted.encoder
     if request.files:
         form = PredictFile(file=request.files["file"], label=request.form.get("label"))
         name = form.file.filename or "rows"
-        return load_rows(
-            form.file.read(),
-            name=name,
-            label=form.label,
-            encoder=encoder,
-            **reading_options(fitted.model),  # images at the model's size and colour
-        ).X
+        return classify(
+            fitted.model, form.file.read(), encoder=fitted.encoder, name=name, label=form.label
+        ).answer()
     body = PredictRequest.model_validate(request.get_json(force=True, silent=False))
-    if all(isinstance(row, dict) for row in body.instances):
-        if encoder is None:
-            raise InvalidInputError(
-                "Rows keyed by column name need a model trained on a table; send arrays.",
-                code=BAD_INSTANCES,
-            )
-        return encoder.transform(pd.DataFrame.from_records(body.instances))
-    return as_rows(body.instances)
+    if not all(isinstance(row, dict) for row in body.instances):
+        return predict_rows(fitted.model, as_rows(body.instances))
+    if fitted.encoder is None:
+        raise InvalidInputError(
+            "Rows keyed by column name need a model trained on a table; send arrays.",
+            code=BAD_INSTANCES,
+        )
+    frame = pd.DataFrame.from_records(body.instances)
+    answer = predict_rows(fitted.model, fitted.encoder.transform(frame))
+    return answer.model_copy(update={"warnings": unseen_category_warnings(fitted.encoder, frame)})
 
 
 @blueprint.post("/<run_id>/predict", responses={200: Predictions, 409: Problem})
@@ -325,4 +322,4 @@ def predict(path: RunPath) -> Response:
     source = "" if result.get("family") == "scratch" else run.source
     with _model_lock:
         fitted = _fitted(owner, run.id, source)
-    return reply(predict_rows(fitted.model, _instances(fitted)))
+    return reply(_answer(fitted))

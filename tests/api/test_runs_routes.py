@@ -139,11 +139,15 @@ def test_predict_rows_named_by_the_training_columns(
         + "\n"
         + "\n".join(",".join(str(v) for v in row[::-1]) for row in rows.tolist())
     )
+    as_file = expected | {"ids": ["1", "2", "3"]}  # a file's answer names its rows
     unlabeled = {"file": (io.BytesIO(reordered.encode()), "rows.csv")}
-    assert shared_client.post(url, data=unlabeled).json == expected
+    assert shared_client.post(url, data=unlabeled).json == as_file
     gap = ",".join(f'"{c}"' for c in IRIS_COLUMNS) + "\n5.1,,1.4,0.2\n"
     filled = shared_client.post(url, data={"file": (io.BytesIO(gap.encode()), "gap.csv")})
     assert filled.status_code == 200 and filled.json["labels"] == ["setosa"], filled.json
+    assert filled.json["warnings"] == ["1 missing feature values filled with the training "
+                                       "data's values (its median or mean, its most frequent "
+                                       "category)."]  # fmt: skip
     frame = pd.DataFrame(rows, columns=IRIS_COLUMNS)  # other table formats, read the same way
     parquet = io.BytesIO()
     frame.to_parquet(parquet)
@@ -153,7 +157,7 @@ def test_predict_rows_named_by_the_training_columns(
         (frame.to_json(orient="records", lines=True).encode(), "rows.jsonl"),
     ):
         answer = shared_client.post(url, data={"file": (io.BytesIO(data), name)})
-        assert answer.json == expected, name
+        assert answer.json == as_file, name
 
 
 def test_a_test_table_is_scored_in_the_training_encoding(
@@ -175,6 +179,17 @@ def test_a_test_table_is_scored_in_the_training_encoding(
         f"/v1/runs/{run.json['id']}/predict", json={"instances": [{"noise": 1, "city": "Nice"}]}
     )
     assert answer.status_code == 200 and answer.json["labels"] == ["south"], answer.json
+    assert answer.json["warnings"] == [] and answer.json["ids"] is None
+    unseen = client.post(
+        f"/v1/runs/{run.json['id']}/predict", json={"instances": [{"noise": 1, "city": "Rome"}]}
+    )
+    assert unseen.status_code == 200, unseen.json
+    assert (
+        "Column 'city' holds values the training data did not: 'Rome'" in unseen.json["warnings"][0]
+    )
+    labeled = {"file": (io.BytesIO(test.encode()), "t.csv"), "label": "region"}
+    scored = client.post(f"/v1/runs/{run.json['id']}/predict", data=labeled)
+    assert scored.json["accuracy"] == 1.0 and scored.json["ids"] == [str(i) for i in range(1, 13)]
 
 
 def test_a_test_set_uploaded_to_score_may_hold_one_example_of_a_class(
