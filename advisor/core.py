@@ -41,7 +41,7 @@ from advisor.recommender.model import LOCAL_KIND
 from advisor.schemas import Recommendation
 from advisor.settings import get_settings
 from advisor.sources import get_source
-from learners import Learner, Source, default_variant
+from learners import Learner, Source, default_variant, saved_source_name
 from learners.tuning import TuningResult, default_storage_url, tune
 
 LOCAL_KB = "local.parquet"
@@ -571,8 +571,10 @@ def load_run(run: str | Path) -> RunResult:
         if summary.get("recommendation") is None
         else Recommendation.model_validate(summary["recommendation"])
     )
-    advisor_source = recommendation.source if recommendation else None
-    model = Learner.load(folder / "model", source=advisor_source)
+    # the source by name, among the user's own sources too (learners alone knows only its own)
+    source_name = recommendation.source if recommendation else saved_source_name(folder / "model")
+    source = None if source_name is None else get_source(source_name)
+    model = Learner.load(folder / "model", source=source)
     saved_encoder = folder / "model" / ENCODER_FILE
     encoder = TabularEncoder.load(saved_encoder) if saved_encoder.is_file() else None
     try:

@@ -12,7 +12,7 @@ nothing above it.
 """
 
 from learners.build import build_source
-from learners.families.base import Learner
+from learners.families.base import Learner, saved_source_name
 from learners.registry import FAMILIES, default_variant, learner_class, make_learner, variants
 from learners.source import META_ALGORITHMS, Source
 from learners.store import builtin_sources, load_source, read_source, save_source
@@ -30,5 +30,6 @@ __all__ = [
     "make_learner",
     "read_source",
     "save_source",
+    "saved_source_name",
     "variants",
 ]

@@ -194,6 +194,20 @@ class Learner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         return learner
 
 
+def saved_source_name(path: str | Path) -> str | None:
+    """The name of the source a learner saved by :meth:`Learner.save` was fitted on.
+
+    ``None`` for a learner without a source (scratch). Resolve the name as the caller's
+    sources are found (a user's own sources live outside this package) and pass the
+    :class:`Source` to :meth:`Learner.load`.
+
+    Raises:
+        InvalidInputError: ``learners.corrupt_file`` for a folder without a readable model.
+    """
+    name = _manifest(Path(path)).get("source")
+    return None if name is None else str(name)
+
+
 def _manifest(folder: Path) -> dict[str, Any]:
     try:
         document = json.loads((folder / "model.json").read_text(encoding="utf-8"))

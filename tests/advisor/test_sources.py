@@ -63,3 +63,15 @@ def test_cli_builds_a_source_from_a_file_and_lists_it(tmp_path: Path) -> None:
     assert tiny["where"] == "user" and tiny["backbone"] == "mlp" and tiny["classes"] == 6
     source = get_source("tiny")
     assert source.spec.modality == "vector" and source.spec.shape == (3,)
+    # a run on the user's source is reloaded with it: predict and report find the source
+    result = runner.invoke(
+        cli,
+        ["run", str(path), "--source", "tiny", "--family", "transfer", "--trials", "1", "--json"],
+    )
+    assert result.exit_code == 0, result.output
+    run_id = json.loads(result.output)["run_id"]
+    predicted = runner.invoke(cli, ["predict", run_id, str(path), "--label", "label"])
+    assert predicted.exit_code == 0, predicted.output
+    assert "Predicted 48 rows; accuracy" in predicted.stderr
+    report = runner.invoke(cli, ["report", run_id, "-o", str(tmp_path / "r.json")])
+    assert report.exit_code == 0, report.output
