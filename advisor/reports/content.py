@@ -271,10 +271,17 @@ def regret_check_line(runner_up: dict[str, Any]) -> str:
     """The regret check's outcome in one sentence (the reports and ``advisor run``)."""
     if runner_up.get("skipped"):
         return f"Regret check skipped: {runner_up['skipped']}"
+    family, other = runner_up["family"], 100 * runner_up["cv_score"]
+    lead = 100 * runner_up["difference"]  # the recommendation's score minus the runner-up's
+    if abs(lead) < 0.05:
+        verdict = "level"
+    elif lead > 0:
+        verdict = f"the recommendation leads by {lead:.1f} points"
+    else:
+        verdict = f"the runner-up leads by {-lead:.1f} points; a run of {family} may do better"
     return (
-        f"Regret check: the runner-up {runner_up['family']} ({runner_up['variant']}) reached "
-        f"{100 * runner_up['cv_score']:.1f} % cross-validated, "
-        f"{100 * runner_up['difference']:+.1f} points against the recommendation's."
+        f"Regret check: the runner-up {family} ({runner_up['variant']}) reached {other:.1f} % "
+        f"cross-validated, the recommendation {other + lead:.1f} %: {verdict}."
     )
 
 
