@@ -40,10 +40,10 @@ def _fold(held: str) -> list[dict[str, Any]]:
             if str(k).startswith(FEATURE_PREFIX)
         }
         x = recommender.model.features(values)
-        _, distance = recommender._in_range(x, values)
+        modality = str(task["modality"])
+        _, distance = recommender._in_range(x, values, modality)
         if distance <= recommender.edge:
             continue
-        modality = str(task["modality"])
         family = accuracy.iloc[position].groupby(level=0).max()
         row = recommender._row(values, modality)
         picks = {

@@ -161,7 +161,7 @@ class Recommender:
         predicted = self.model.predict(x)[0]
         low, high = (bound[0] for bound in self.model.intervals(predicted[None, :]))
         per_family = self._per_family(predicted, low, high)
-        in_range, distance = self._in_range(x, values)
+        in_range, distance = self._in_range(x, values, modality)
         row = self._row(values, modality)
         leads = self.choice.leads(row).iloc[0]
         p_best = self.choice.p_best(row, seed=self.seed)
@@ -211,7 +211,7 @@ class Recommender:
                 else ""
             ),
             drivers=self._explanation_drivers(x, row, family, runner_up, decided_by_choice),
-            neighbours=self._neighbours(x),
+            neighbours=self._neighbours(x, modality),
             risks=([mismatch] if mismatch else [])
             + self._risks(
                 values,
@@ -305,8 +305,25 @@ class Recommender:
 
     # -- range and prior --------------------------------------------------------------------
 
-    def _in_range(self, x: np.ndarray, values: dict[str, float]) -> tuple[bool, float]:
-        distance = float(_pairwise(self._scale(x), self.scaled).min())
+    def _distances(self, x: np.ndarray, modality: str | None) -> np.ndarray:
+        """The task's distance to every KB task; infinite to tasks of another kind of data.
+
+        A table is judged among tables and an image task among image tasks, however near
+        the other kind's meta-features (on the shipped KB a task's nearest neighbour of
+        another domain is always of its own kind); with the kind unknown, or none of its kind
+        measured, among all tasks.
+        """
+        distances = _pairwise(self._scale(x), self.scaled)[0]
+        if modality is not None and "modality" in self.tasks.columns:
+            same = (self.tasks["modality"] == modality).to_numpy()
+            if same.any():
+                distances = np.where(same, distances, np.inf)
+        return np.asarray(distances, dtype=np.float64)
+
+    def _in_range(
+        self, x: np.ndarray, values: dict[str, float], modality: str | None = None
+    ) -> tuple[bool, float]:
+        distance = float(self._distances(x, modality).min())
         ways = _get(values, "nr_class")
         shots = _get(values, "shots_median")
         inside = (
@@ -429,10 +446,16 @@ class Recommender:
             )
         return drivers
 
-    def _neighbours(self, x: np.ndarray) -> list[Neighbour]:
-        distances = _pairwise(self._scale(x), self.scaled)[0]
+    def _neighbours(self, x: np.ndarray, modality: str | None) -> list[Neighbour]:
+        """The nearest KB tasks of the same kind of data (:meth:`_distances`).
+
+        A table's evidence, and the configurations that warm-start its run, come from tables.
+        """
+        distances = self._distances(x, modality)
         result = []
         for index in np.argsort(distances)[:NEIGHBOURS]:
+            if not np.isfinite(distances[index]):
+                break
             task = self.tasks.iloc[index]
             measured = self.accuracy.iloc[index]
             result.append(

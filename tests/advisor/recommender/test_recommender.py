@@ -379,6 +379,26 @@ def test_the_source_distance_is_judged_among_tasks_of_the_same_kind(
     assert warned("vector") and not warned("image") and not warned(None)
 
 
+def test_neighbours_are_tasks_of_the_same_kind_of_data(recommender, monkeypatch) -> None:
+    """A table's nearest tasks are tables, however near an image task's meta-features."""
+    tasks = recommender.tasks.copy()
+    tasks["modality"] = np.where(tasks["domain"] == "d0", "vector", "image")
+    monkeypatch.setattr(recommender, "tasks", tasks)
+    anywhere = recommender.recommend(values(5, 1.0), source="toy")
+    assert any(n.domain != "d0" for n in anywhere.explanation.neighbours)
+    table = recommender.recommend(values(5, 1.0), source="toy", modality="vector")
+    assert [n.domain for n in table.explanation.neighbours] == ["d0"] * 5
+    images = recommender.recommend(values(5, 1.0), source="toy", modality="image")
+    assert all(n.domain != "d0" for n in images.explanation.neighbours)
+    distances = [n.distance for n in table.explanation.neighbours]
+    assert distances == sorted(distances)
+    # the range is judged among tables too: the nearest table, not the nearest task
+    x = recommender.model.features(values(5, 1.0))
+    nearest_table = recommender._in_range(x, values(5, 1.0), "vector")[1]
+    assert nearest_table == pytest.approx(distances[0])
+    assert nearest_table > recommender._in_range(x, values(5, 1.0))[1]  # an image task is nearer
+
+
 def test_the_advisor_tells_the_choice_the_kind_of_the_data_not_of_the_source(monkeypatch) -> None:
     # A table asked about with the image source: the family choice must see a table.
     from advisor import Advisor
