@@ -123,6 +123,11 @@ class Recommendation(BaseModel):
     explanation: Explanation
     source: str
     seconds: float = Field(description="Time taken to recommend.")
+    modality: Literal["image", "vector"] | None = Field(
+        None,
+        description="The kind of data recommended for (None where it was not known): the "
+        "neighbours, the range and the report's comparisons are among KB tasks of this kind.",
+    )
     runnable: list[Family] = Field(
         default_factory=lambda: list(get_args(Family)),
         description="The families that can run on this data with this source. When the source "

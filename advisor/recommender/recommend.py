@@ -237,6 +237,7 @@ class Recommender:
             explanation=explanation,
             source=source,
             seconds=time.perf_counter() - start,
+            modality=modality if modality in ("image", "vector") else None,
             runnable=["scratch"] if mismatch else list(get_args(Family)),
         )
 

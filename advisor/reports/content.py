@@ -185,6 +185,11 @@ def _prediction_section(rec: Recommendation) -> Section:
 
 def _features_section(rec: Recommendation, advisor: Advisor) -> Section:
     tasks = advisor.recommender.tasks
+    kind = ""
+    if rec.modality is not None and "modality" in tasks.columns:
+        own = tasks[tasks["modality"] == rec.modality]
+        if not own.empty:  # a table placed among tables, images among image tasks
+            tasks, kind = own, " of the same kind of data"
     rows, positions, names = [], [], []
     for name in KEY_FEATURES:
         column = FEATURE_PREFIX + name
@@ -208,7 +213,10 @@ def _features_section(rec: Recommendation, advisor: Advisor) -> Section:
     figure.tight_layout()
     return Section(
         "Your data within the knowledge base",
-        ["Key meta-features of your data and where they fall among the knowledge base's tasks."],
+        [
+            "Key meta-features of your data and where they fall among the knowledge base's "
+            f"tasks{kind}."
+        ],
         [(["meta-feature", "your value", "KB median", "percentile"], rows)],
         [("Meta-features within the knowledge base", figure)],
     )

@@ -131,3 +131,29 @@ def test_nearest_tasks_out_of_range_are_said_to_be_far(tmp_path: Path) -> None:
     )
     near = to_markdown(Report("r", [_neighbours_section(recommendation())], {}), tmp_path)
     assert "not tasks like yours" in far and "not tasks like yours" not in near
+
+
+def test_a_table_is_placed_among_the_knowledge_bases_tables(tmp_path: Path) -> None:
+    """The percentiles of 'Your data within the knowledge base' are among tasks of the data's
+    own kind (here 16 examples: above every table's 8, below every image task's 100)."""
+    import types
+
+    import pandas as pd
+
+    from advisor.reports.content import _features_section
+
+    tasks = pd.DataFrame(
+        {"mf.nr_inst": [8.0] * 4 + [100.0] * 6, "modality": ["vector"] * 4 + ["image"] * 6}
+    )
+    advisor: Any = types.SimpleNamespace(recommender=types.SimpleNamespace(tasks=tasks))
+
+    def placed(modality: Any) -> str:
+        rec = recommendation().model_copy(
+            update={"meta_features": {"nr_inst": 16.0}, "modality": modality}
+        )
+        return to_markdown(Report("r", [_features_section(rec, advisor)], {}), tmp_path)
+
+    assert "| nr_inst | 16 | 8 | 100 |" in placed("vector")
+    assert "tasks of the same kind of data." in placed("vector")
+    assert "| nr_inst | 16 | 100 | 0 |" in placed("image")
+    assert "| nr_inst | 16 | 100 | 40 |" in placed(None)  # kind unknown: among all tasks

@@ -388,6 +388,7 @@ def test_neighbours_are_tasks_of_the_same_kind_of_data(recommender, monkeypatch)
     assert any(n.domain != "d0" for n in anywhere.explanation.neighbours)
     table = recommender.recommend(values(5, 1.0), source="toy", modality="vector")
     assert [n.domain for n in table.explanation.neighbours] == ["d0"] * 5
+    assert table.modality == "vector" and anywhere.modality is None  # said in the answer
     images = recommender.recommend(values(5, 1.0), source="toy", modality="image")
     assert all(n.domain != "d0" for n in images.explanation.neighbours)
     distances = [n.distance for n in table.explanation.neighbours]
