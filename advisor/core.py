@@ -32,7 +32,7 @@ import pandas as pd
 
 import meta_features as mf
 from advisor.datasets.encoder import ENCODER_FILE, TabularEncoder
-from advisor.errors import AdvisorError, NotFoundError, define_code
+from advisor.errors import AdvisorError, InvalidInputError, NotFoundError, define_code
 from advisor.kb.runner import FEATURE_PREFIX
 from advisor.kb.store import SHIPPED, read_kb
 from advisor.prediction import Classified, classify
@@ -46,6 +46,11 @@ from learners.tuning import TuningResult, default_storage_url, tune
 
 LOCAL_KB = "local.parquet"
 RUN_NOT_FOUND = define_code("run.not_found", "There is no saved run of that id or folder.")
+RUN_SOURCE_MISMATCH = define_code(
+    "run.source_mismatch",
+    "The family asked for starts from the source, and the source cannot take this data "
+    "(images against a table's source, or vectors of another width); only scratch can run.",
+)
 
 
 @dataclass(frozen=True)
@@ -291,7 +296,19 @@ class Advisor:
     # study) over several workers sharing one Optuna storage, and finish once.
 
     def plan_run(self, X: Any, y: Any, family: str | None = None) -> RunPlan:
-        """Step 1: the family to tune (recommended unless given) and the warm-start trials."""
+        """Step 1: the family to tune (recommended unless given) and the warm-start trials.
+
+        Raises:
+            InvalidInputError: ``run.source_mismatch`` when ``family`` starts from the
+                source and the source cannot take this data at all (see
+                :func:`source_mismatch`), before a single trial is spent.
+        """
+        if family is not None and family != "scratch":
+            mismatch = source_mismatch(self.source, X)
+            if mismatch is not None:
+                raise InvalidInputError(
+                    f"{family} cannot run: {mismatch}", code=RUN_SOURCE_MISMATCH
+                )
         recommendation = self.recommend(X, y) if family is None else None
         chosen = family or (recommendation.family if recommendation else "meta")
         return RunPlan(chosen, recommendation, self._warm_start(chosen, recommendation))

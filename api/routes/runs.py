@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from flask import Response, request
 from flask_openapi3.models.file import FileStorage
@@ -14,6 +15,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from advisor import errors
+from advisor.core import RUN_SOURCE_MISMATCH, source_mismatch
 from advisor.datasets import DatasetInfo, TabularEncoder
 from advisor.datasets.encoder import ENCODER_FILE
 from advisor.datasets.tabular import unseen_category_warnings
@@ -132,11 +134,18 @@ def start_run(body: RunCreate) -> Response:
     """Queue a tuned run; answers 202 with its ``Location`` at once."""
     shared, owner = services(), tenant()
     _check_budget(body)
-    _check_trains(shared.dataset_record(owner, body.dataset_id))
+    record = shared.dataset_record(owner, body.dataset_id)
+    _check_trains(record)
     if body.test_dataset_id:
         shared.dataset_record(owner, body.test_dataset_id)
     if body.family != "scratch":
-        shared.source(owner, body.source)
+        source = shared.source(owner, body.source)
+        if body.family is not None:  # asked for, not recommended: can it run at all?
+            shape = DatasetInfo.model_validate(record.info).input_shape
+            if (mismatch := source_mismatch(source, np.empty((0, *shape)))) is not None:
+                raise InvalidInputError(
+                    f"{body.family} cannot run: {mismatch}", code=RUN_SOURCE_MISMATCH
+                )
     fail_stale_runs(shared.db, shared.settings.run_heartbeat_seconds)
     with shared.db.session() as session:
         active = session.scalar(

@@ -262,6 +262,17 @@ def test_cli_predict_reads_new_rows_the_training_way(
     assert [p.name for p in out.parent.iterdir()] == ["labeled.csv"]  # no partial file left
 
 
+def test_a_family_that_cannot_start_from_the_source_is_refused_before_tuning() -> None:
+    """A table with an image source: meta would fail every trial; it is refused at once."""
+    X = np.random.default_rng(0).normal(size=(12, 4))
+    y = np.array(["a", "b"] * 6)
+    with pytest.raises(AdvisorError) as caught:
+        Advisor("glyphs").run(X, y, family="meta", n_trials=2)
+    assert caught.value.code == "run.source_mismatch"
+    assert "takes image inputs (28x28) but this dataset is vector data" in caught.value.message
+    assert Advisor("glyphs").plan_run(X, y, family="scratch").family == "scratch"
+
+
 def test_recommend_names_its_slow_steps_as_it_goes(tiny_kb: Path, capsys) -> None:
     import io
 

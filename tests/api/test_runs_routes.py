@@ -278,6 +278,8 @@ def test_start_refusals(
     expect_problem(start_run(client, iris_id, test_dataset_id="0000"), 404, "dataset.unknown")
     unknown_source = start_run(client, iris_id, family="transfer", source="nope")
     expect_problem(unknown_source, 404, "source.unknown")
+    image_source_on_a_table = start_run(client, iris_id, family="meta", source="glyphs")
+    expect_problem(image_source_on_a_table, 422, "run.source_mismatch")  # before any trial
     expect_problem(start_run(client, iris_id, family="magic"), 422, "request.invalid")
     expect_problem(start_run(client, iris_id, surprise=1), 422, "request.invalid")
     assert client.get("/v1/runs").json["total"] == 0
