@@ -8,7 +8,7 @@ not take.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -61,7 +61,14 @@ def classify(
             ``predict.bad_instances`` for rows the model does not take.
     """
     rows = load_rows(source, name=name, label=label, encoder=encoder, **reading_options(model))
-    return Classified(rows, predict_rows(model, rows.X))
+    predictions = predict_rows(model, rows.X)
+    if rows.y is not None:
+        unknown = sorted({str(v) for v in rows.y.tolist()} - set(predictions.classes))
+        if unknown:  # a typo ("Setosa") or a class the training data lacked: say so
+            shown = ", ".join(repr(v) for v in unknown[:5]) + (" …" if len(unknown) > 5 else "")
+            note = f"Labels the model was not trained on: {shown} (their rows count as wrong)."
+            rows = replace(rows, warnings=[*rows.warnings, note])
+    return Classified(rows, predictions)
 
 
 def reading_options(model: Learner) -> dict[str, Any]:

@@ -89,3 +89,22 @@ def test_vectors_need_no_reading_options(model) -> None:  # type: ignore[no-unty
     from advisor.prediction import reading_options
 
     assert reading_options(model) == {}
+
+
+def test_classify_scores_labeled_rows_and_names_labels_it_never_saw(model) -> None:  # type: ignore[no-untyped-def]
+    from advisor.prediction import classify
+
+    rows = b"x0,x1,x2,y\n-2,-2,-2,low\n2,2,2,high\n2,2,2,High\n"
+    classified = classify(model, rows, name="rows.csv", label="y")
+    assert classified.predictions.labels == ["low", "high", "high"]
+    assert classified.accuracy == pytest.approx(2 / 3)
+    assert classified.rows.warnings[-1] == (
+        "Labels the model was not trained on: 'High' (their rows count as wrong)."
+    )
+    answer = classified.answer()
+    assert answer.ids == ["1", "2", "3"] and answer.accuracy == classified.accuracy
+    with pytest.raises(AdvisorError) as caught:  # unnamed, the label column reads as text
+        classify(model, rows, name="rows.csv")
+    assert "name the label column" in caught.value.message
+    unlabeled = classify(model, b"x0,x1,x2\n-2,-2,-2\n", name="rows.csv")
+    assert unlabeled.accuracy is None and unlabeled.answer().accuracy is None
