@@ -79,6 +79,7 @@ class RunResult:
             there was none to check).
         encoder: the training table's encoder, saved beside the model (``None`` for images
             and arrays): rows to classify are read with it (``load_rows(..., encoder=)``).
+        warnings: what scoring noticed (test labels the model was never trained on).
     """
 
     family: str
@@ -96,6 +97,7 @@ class RunResult:
     confusion: list[list[int]] | None = None
     labels: list[str] = field(default_factory=list)
     encoder: TabularEncoder | None = None
+    warnings: list[str] = field(default_factory=list)
 
     def classify(self, source: Any, *, label: str | int | None = None) -> Classified:
         """Classify the rows (or images) of a file, folder or bytes with the fitted model.
@@ -123,6 +125,7 @@ class RunResult:
             "runner_up": self.runner_up,
             "confusion": self.confusion,
             "labels": self.labels,
+            "warnings": self.warnings,
             "recommendation": None
             if self.recommendation is None
             else self.recommendation.model_dump(mode="json"),
@@ -376,7 +379,7 @@ class Advisor:
         model_path = model.save(folder / "model")
         if encoder is not None:
             encoder.save(model_path)
-        test_score, confusion = self._test(model, X_test, y_test)
+        test_score, confusion, warnings = self._test(model, X_test, y_test)
         runner_up = None
         if check_runner_up and plan.recommendation is not None:
             runner_up = self._check_runner_up(X, y, plan.recommendation, result)
@@ -396,6 +399,7 @@ class Advisor:
             confusion=confusion,
             labels=[str(c) for c in model.classes_],
             encoder=encoder,
+            warnings=warnings,
         )
         (folder / "run.json").write_text(json.dumps(run.summary(), indent=2, default=str))
         return run
@@ -436,9 +440,12 @@ class Advisor:
                     found.append((variant, {}))
         return found
 
-    def _test(self, model: Learner, X_test: Any, y_test: Any) -> tuple[float | None, Any]:
+    def _test(
+        self, model: Learner, X_test: Any, y_test: Any
+    ) -> tuple[float | None, Any, list[str]]:
+        """The test accuracy, the confusion matrix, and a warning for unknown test labels."""
         if X_test is None or y_test is None:
-            return None, None
+            return None, None, []
         predicted = model.predict(X_test)
         truth = np.asarray(y_test)
         classes = list(model.classes_)
@@ -447,7 +454,17 @@ class Advisor:
         for t, p in zip(truth, predicted, strict=True):
             if t in index:
                 confusion[index[t], index[p]] += 1
-        return float(np.mean(predicted == truth)), confusion.tolist()
+        unknown = sorted({str(t) for t in truth.tolist() if t not in index})
+        warnings = (
+            [
+                f"Test labels the model was not trained on: {', '.join(map(repr, unknown[:5]))}"
+                f"{' …' if len(unknown) > 5 else ''} (their rows count as wrong in the test "
+                "score and are left out of the confusion matrix)."
+            ]
+            if unknown
+            else []
+        )
+        return float(np.mean(predicted == truth)), confusion.tolist(), warnings
 
     def _check_runner_up(
         self, X: Any, y: Any, recommendation: Recommendation, chosen: TuningResult
@@ -614,4 +631,5 @@ def load_run(run: str | Path) -> RunResult:
         confusion=summary.get("confusion"),
         labels=summary.get("labels", []),
         encoder=encoder,
+        warnings=summary.get("warnings", []),
     )

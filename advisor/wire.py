@@ -171,6 +171,10 @@ class RunResultOut(BaseModel):
     labels: list[str] = Field(default_factory=list, description="The model's classes.")
     seconds: float
     recommendation: Recommendation | None = None
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="What scoring noticed: test labels the model was never trained on.",
+    )
 
 
 class RunOut(BaseModel):

@@ -287,6 +287,7 @@ def _tuned_run(services: Services, run: RunRecord, part: int) -> RunResultOut | 
         labels=outcome.labels,
         seconds=outcome.seconds,
         recommendation=outcome.recommendation,
+        warnings=outcome.warnings,
     )
 
 

@@ -220,6 +220,8 @@ def run(
     click.echo(f"CV accuracy  {100 * result.cv_score:.1f} %")
     if result.test_score is not None:
         click.echo(f"Test         {100 * result.test_score:.1f} %")
+    for warning in result.warnings:
+        click.echo(f"Warning      {warning}")
     if result.runner_up:
         from advisor.reports.content import regret_check_line  # noqa: PLC0415
 

@@ -267,6 +267,7 @@ def _run_sections(run: RunResult) -> list[Section]:
         ],
         [(["parameter", "value"], [[k, _number(v)] for k, v in run.best_params.items()])],
     )
+    summary.paragraphs += [f"Warning: {warning}" for warning in run.warnings]
     if run.runner_up:
         summary.paragraphs.append(regret_check_line(run.runner_up))
     sections = [summary, _history_section(run.study)]

@@ -182,6 +182,22 @@ def test_cli_run_reads_the_test_table_the_training_way(
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
     assert summary["test_score"] == 1.0  # the region follows the city exactly
+    assert summary["warnings"] == []
+    typo = test.assign(region=test["region"].replace({"south": "South"}))  # a label typo
+    typo.to_csv(tmp_path / "typo.csv", index=False)
+    result = CliRunner().invoke(
+        cli,
+        ["run", str(tmp_path / "train.csv"), "--label", "region", "--family", "scratch",
+         "--trials", "2", "--test", str(tmp_path / "typo.csv")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "Test         50.0 %" in result.stdout  # the 6 'South' rows count as wrong
+    assert "Warning      Test labels the model was not trained on: 'South'" in result.stdout
+    typo_run = result.stdout.split("Run ")[1].split(":")[0]
+    printed = [w.removeprefix("Warning      ") for w in result.stdout.splitlines() if "Warn" in w]
+    assert load_run(typo_run).warnings == printed and len(printed) == 1
+    report = CliRunner().invoke(cli, ["report", typo_run, "-o", str(tmp_path / "typo.md")])
+    assert report.exit_code == 0 and "Warning: Test labels" in (tmp_path / "typo.md").read_text()
     encoder = TabularEncoder.load(summary["model_path"])
     assert encoder.feature_names_out_ == ["noise", "city_Lyon", "city_Nice", "city_Paris"]
     again = load_dataset(tmp_path / "test.csv", label="region", encoder=encoder)
