@@ -35,7 +35,7 @@ from advisor.datasets.encoder import ENCODER_FILE, TabularEncoder
 from advisor.errors import AdvisorError, InvalidInputError, NotFoundError, define_code
 from advisor.kb.runner import FEATURE_PREFIX
 from advisor.kb.store import SHIPPED, read_kb
-from advisor.prediction import Classified, classify
+from advisor.prediction import Classified, classify, unknown_labels
 from advisor.recommender import Recommender
 from advisor.recommender.model import LOCAL_KIND
 from advisor.schemas import Recommendation
@@ -454,12 +454,11 @@ class Advisor:
         for t, p in zip(truth, predicted, strict=True):
             if t in index:
                 confusion[index[t], index[p]] += 1
-        unknown = sorted({str(t) for t in truth.tolist() if t not in index})
+        unknown = unknown_labels(truth, classes)
         warnings = (
             [
-                f"Test labels the model was not trained on: {', '.join(map(repr, unknown[:5]))}"
-                f"{' …' if len(unknown) > 5 else ''} (their rows count as wrong in the test "
-                "score and are left out of the confusion matrix)."
+                f"Test labels the model was not trained on: {unknown} (their rows count as "
+                "wrong in the test score and are left out of the confusion matrix)."
             ]
             if unknown
             else []

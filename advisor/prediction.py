@@ -17,6 +17,7 @@ from advisor import errors
 from advisor.datasets.encoder import TabularEncoder
 from advisor.datasets.rows import Rows, load_rows
 from advisor.datasets.sources import DataSource
+from advisor.datasets.tabular import quoted
 from advisor.errors import AdvisorError, InvalidInputError
 from advisor.wire import Predictions
 from learners import Learner
@@ -62,13 +63,18 @@ def classify(
     """
     rows = load_rows(source, name=name, label=label, encoder=encoder, **reading_options(model))
     predictions = predict_rows(model, rows.X)
-    if rows.y is not None:
-        unknown = sorted({str(v) for v in rows.y.tolist()} - set(predictions.classes))
-        if unknown:  # a typo ("Setosa") or a class the training data lacked: say so
-            shown = ", ".join(repr(v) for v in unknown[:5]) + (" …" if len(unknown) > 5 else "")
-            note = f"Labels the model was not trained on: {shown} (their rows count as wrong)."
-            rows = replace(rows, warnings=[*rows.warnings, note])
+    unknown = None if rows.y is None else unknown_labels(rows.y, predictions.classes)
+    if unknown:  # a typo ("Setosa") or a class the training data lacked: say so
+        note = f"Labels the model was not trained on: {unknown} (their rows count as wrong)."
+        rows = replace(rows, warnings=[*rows.warnings, note])
     return Classified(rows, predictions)
+
+
+def unknown_labels(y: Any, classes: Any) -> str | None:
+    """The labels of ``y`` that are none of ``classes`` (compared as text), quoted; or None."""
+    known = {str(c) for c in np.asarray(classes).tolist()}
+    unknown = sorted({str(v) for v in np.asarray(y).tolist()} - known)
+    return quoted(unknown) if unknown else None
 
 
 def reading_options(model: Learner) -> dict[str, Any]:

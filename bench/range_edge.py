@@ -41,7 +41,7 @@ def _fold(held: str) -> list[dict[str, Any]]:
         }
         x = recommender.model.features(values)
         modality = str(task["modality"])
-        _, distance = recommender._in_range(x, values, modality)
+        _, distance = recommender._in_range(recommender._distances(x, modality), values)
         if distance <= recommender.edge:
             continue
         family = accuracy.iloc[position].groupby(level=0).max()

@@ -172,8 +172,8 @@ def _npz_rows(
     if isinstance(arrays, Dataset):
         return _labeled(arrays)
     X, names = arrays
-    check_row_count(len(X), limits)
     if X.ndim != 2 or encoder is None:
+        check_row_count(len(X), limits)
         return Rows(X, _numbered(len(X)))
     columns = names or [f"x{i}" for i in range(X.shape[1])]
     return table_rows(pd.DataFrame(X, columns=columns), encoder, limits=limits)

@@ -70,8 +70,7 @@ def table_to_dataset(
 def unseen_category_warnings(encoder: TabularEncoder, features: pd.DataFrame) -> list[str]:
     """One warning per categorical column of ``features`` holding values ``encoder`` never saw."""
     return [
-        f"Column {name!r} holds values the training data did not: "
-        f"{', '.join(repr(v) for v in values[:5])}{' …' if len(values) > 5 else ''} "
+        f"Column {name!r} holds values the training data did not: {quoted(values)} "
         "(encoded as no known category)."
         for name, values in encoder.unseen_categories(features).items()
     ]
@@ -304,5 +303,9 @@ def _check_width(n_rows: int, n_columns: int, limits: DataLimits) -> None:
 
 
 def _column_list(frame: pd.DataFrame) -> str:
-    names = [str(c) for c in frame.columns]
-    return ", ".join(repr(n) for n in names[:20]) + (" …" if len(names) > 20 else "")
+    return quoted([str(c) for c in frame.columns], limit=20)
+
+
+def quoted(values: Sequence[object], limit: int = 5) -> str:
+    """The first ``limit`` values quoted and comma-separated, `` …`` if there are more."""
+    return ", ".join(repr(v) for v in values[:limit]) + (" …" if len(values) > limit else "")

@@ -161,7 +161,8 @@ class Recommender:
         predicted = self.model.predict(x)[0]
         low, high = (bound[0] for bound in self.model.intervals(predicted[None, :]))
         per_family = self._per_family(predicted, low, high)
-        in_range, distance = self._in_range(x, values, modality)
+        distances = self._distances(x, modality)  # to every KB task of its kind
+        in_range, distance = self._in_range(distances, values)
         row = self._row(values, modality)
         leads = self.choice.leads(row).iloc[0]
         p_best = self.choice.p_best(row, seed=self.seed)
@@ -211,7 +212,7 @@ class Recommender:
                 else ""
             ),
             drivers=self._explanation_drivers(x, row, family, runner_up, decided_by_choice),
-            neighbours=self._neighbours(x, modality),
+            neighbours=self._neighbours(distances),
             risks=([mismatch] if mismatch else [])
             + self._risks(
                 values,
@@ -321,10 +322,9 @@ class Recommender:
                 distances = np.where(same, distances, np.inf)
         return np.asarray(distances, dtype=np.float64)
 
-    def _in_range(
-        self, x: np.ndarray, values: dict[str, float], modality: str | None = None
-    ) -> tuple[bool, float]:
-        distance = float(self._distances(x, modality).min())
+    def _in_range(self, distances: np.ndarray, values: dict[str, float]) -> tuple[bool, float]:
+        """Whether the task lies in the KB's range, and its distance to the nearest task."""
+        distance = float(distances.min())
         ways = _get(values, "nr_class")
         shots = _get(values, "shots_median")
         inside = (
@@ -447,12 +447,11 @@ class Recommender:
             )
         return drivers
 
-    def _neighbours(self, x: np.ndarray, modality: str | None) -> list[Neighbour]:
-        """The nearest KB tasks of the same kind of data (:meth:`_distances`).
+    def _neighbours(self, distances: np.ndarray) -> list[Neighbour]:
+        """The nearest KB tasks, given the distances to those of its kind (:meth:`_distances`).
 
         A table's evidence, and the configurations that warm-start its run, come from tables.
         """
-        distances = self._distances(x, modality)
         result = []
         for index in np.argsort(distances)[:NEIGHBOURS]:
             if not np.isfinite(distances[index]):

@@ -16,7 +16,7 @@ from advisor.datasets.dataset import Dataset
 from advisor.datasets.encoder import TabularEncoder
 from advisor.datasets.options import FileFormat, LoadOptions
 from advisor.datasets.readers.delimited import read_delimited
-from advisor.datasets.readers.image_archive import read_image_folder, read_image_zip
+from advisor.datasets.readers.image_archive import read_images
 from advisor.datasets.readers.json_records import read_json, read_json_lines
 from advisor.datasets.readers.npz import read_npz
 from advisor.datasets.readers.parquet import read_parquet
@@ -71,8 +71,8 @@ def _labeled(read_table: TableReader) -> Reader:
 READERS: dict[FileFormat, Reader] = {
     **{fmt: _labeled(read_table) for fmt, read_table in TABLE_READERS.items()},
     "npz": read_npz,
-    "image_zip": read_image_zip,
-    "image_folder": read_image_folder,
+    "image_zip": read_images,
+    "image_folder": read_images,
 }
 
 __all__ = ["READERS", "TABLE_READERS", "Reader", "TableReader"]

@@ -27,6 +27,7 @@ import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import TypeVar
 
 import numpy as np
 
@@ -44,24 +45,27 @@ IGNORED_NAMES = frozenset({"__MACOSX", ".DS_Store", "Thumbs.db", "desktop.ini"})
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"})
 
 
+_Built = TypeVar("_Built")
+
+
 @dataclass(frozen=True)
 class _Entry:
     path: PurePosixPath
     read: Callable[[], bytes]
 
 
-def read_image_zip(
+def read_images(
     raw: RawInput,
     options: LoadOptions,
     limits: DataLimits,
     *,
     encoder: TabularEncoder | None = None,
 ) -> Dataset:
-    """Read a zip archive of class sub-folders of images."""
+    """Read a folder or a zip archive of class sub-folders of images (links are refused)."""
     refuse_encoder(encoder, "images")
-    archive, entries = _zip_entries(raw, limits)
-    with archive:
-        return _build(entries, options, limits, _zip_provenance(raw))
+    return _with_entries(
+        raw, limits, lambda entries, provenance: _build(entries, options, limits, provenance)
+    )
 
 
 def read_images_to_classify(
@@ -71,16 +75,14 @@ def read_images_to_classify(
 
     Images that lie loose (at the top level, or in one folder holding nothing but images) are
     read unlabeled, each named by its path; images in class sub-folders are read as a labeled
-    :class:`Dataset` (by :func:`read_image_folder`'s rules), whose labels can score the
+    :class:`Dataset` (by :func:`read_images`' rules), whose labels can score the
     predictions.
     """
-    if raw.directory is not None:
-        entries, total = _folder_entries(raw, limits)
-        provenance = Provenance(name=raw.name, format="image_folder", size_bytes=total)
-        return _build_to_classify(entries, options, limits, provenance)
-    archive, entries = _zip_entries(raw, limits)
-    with archive:
-        return _build_to_classify(entries, options, limits, _zip_provenance(raw))
+    return _with_entries(
+        raw,
+        limits,
+        lambda entries, provenance: _build_to_classify(entries, options, limits, provenance),
+    )
 
 
 @dataclass(frozen=True)
@@ -92,36 +94,26 @@ class UnlabeledImages:
     warnings: list[str]
 
 
-def _zip_entries(raw: RawInput, limits: DataLimits) -> tuple[zipfile.ZipFile, list[_Entry]]:
+def _with_entries(
+    raw: RawInput, limits: DataLimits, build: Callable[[list[_Entry], Provenance], _Built]
+) -> _Built:
+    """``build`` of the files of a folder or a zip archive (kept open while it reads them)."""
+    if raw.directory is not None:
+        entries, total = _folder_entries(raw, limits)
+        return build(entries, Provenance(name=raw.name, format="image_folder", size_bytes=total))
     archive, members = open_zip(raw.data or b"", limits)
     entries = [
         _Entry(PurePosixPath(m.filename.replace("\\", "/")), _reader(archive, m)) for m in members
     ]
-    return archive, entries
-
-
-def _zip_provenance(raw: RawInput) -> Provenance:
-    return Provenance(
+    provenance = Provenance(
         name=raw.name, format="image_zip", sha256=raw.sha256, size_bytes=raw.size_bytes
     )
+    with archive:
+        return build(entries, provenance)
 
 
 def _reader(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> Callable[[], bytes]:
     return lambda: read_entry(archive, member)
-
-
-def read_image_folder(
-    raw: RawInput,
-    options: LoadOptions,
-    limits: DataLimits,
-    *,
-    encoder: TabularEncoder | None = None,
-) -> Dataset:
-    """Read a folder of class sub-folders of images (symbolic links are refused)."""
-    refuse_encoder(encoder, "images")
-    entries, total = _folder_entries(raw, limits)
-    provenance = Provenance(name=raw.name, format="image_folder", size_bytes=total)
-    return _build(entries, options, limits, provenance)
 
 
 def _folder_entries(raw: RawInput, limits: DataLimits) -> tuple[list[_Entry], int]:

@@ -395,9 +395,10 @@ def test_neighbours_are_tasks_of_the_same_kind_of_data(recommender, monkeypatch)
     assert distances == sorted(distances)
     # the range is judged among tables too: the nearest table, not the nearest task
     x = recommender.model.features(values(5, 1.0))
-    nearest_table = recommender._in_range(x, values(5, 1.0), "vector")[1]
+    nearest_table = recommender._in_range(recommender._distances(x, "vector"), values(5, 1.0))[1]
     assert nearest_table == pytest.approx(distances[0])
-    assert nearest_table > recommender._in_range(x, values(5, 1.0))[1]  # an image task is nearer
+    nearest_task = recommender._in_range(recommender._distances(x, None), values(5, 1.0))[1]
+    assert nearest_table > nearest_task  # an image task is nearer
 
 
 def test_the_advisor_tells_the_choice_the_kind_of_the_data_not_of_the_source(monkeypatch) -> None:
