@@ -42,8 +42,8 @@ def predict(
     \b
     A table is read the training table's way: its columns by name, in any order (others
     ignored), gaps filled with the training statistics, unseen categories named in a
-    warning. Images come as a folder or zip: loose images are named by their path; images in
-    class sub-folders are labeled, and then scored. With --label, the predictions are scored
+    warning. Images come as a folder or zip, each named by its path: loose images, or images
+    in class sub-folders, labeled by them and then scored. With --label, the predictions are scored
     against that column.
     """
     from advisor.core import load_run  # noqa: PLC0415 - keep `advisor --help` fast

@@ -22,7 +22,7 @@ from advisor.datasets.encoder import TabularEncoder, is_numeric_column, refuse_e
 from advisor.datasets.formats import detect_format
 from advisor.datasets.loader import load_dataset, parse_options
 from advisor.datasets.readers import TABLE_READERS
-from advisor.datasets.readers.image_archive import UnlabeledImages, read_images_to_classify
+from advisor.datasets.readers.image_archive import read_images_to_classify
 from advisor.datasets.readers.npz import read_npz_to_classify
 from advisor.datasets.sources import DataSource, read_source
 from advisor.datasets.tabular import (
@@ -40,8 +40,8 @@ class Rows:
 
     Attributes:
         X: the rows as the model takes them: encoded vectors ``(n, d)`` or images.
-        ids: one name per row: its number in the file (from 1) or, for loose images, the
-            image's path.
+        ids: one name per row: its number in the file (from 1) or, for images, the image's
+            path.
         y: the rows' labels when the input carries them (the predictions can be scored).
         warnings: what reading noticed: unseen categories, ignored columns, filled gaps.
     """
@@ -65,7 +65,7 @@ def load_rows(
 
     * ``label`` named: the labeled dataset of :func:`~advisor.datasets.load_dataset` (read
       with ``encoder``).
-    * Images (a folder or zip): loose images, unlabeled, each named by its path (one folder
+    * Images (a folder or zip), each named by its path: loose images, unlabeled (one folder
       holding only images is looked through); images in class sub-folders, labeled.
     * NPZ: the features array; with a labels array (``y``, ``labels``…), labeled.
     * Tables (CSV/TSV, Parquet, JSON, JSON Lines): with ``encoder`` and every training column
@@ -99,7 +99,8 @@ def load_rows(
     fmt = options.format or detect_format(raw)
     if fmt in ("image_zip", "image_folder"):
         refuse_encoder(encoder, "images")
-        return _image_rows(read_images_to_classify(raw, options, limits))
+        images = read_images_to_classify(raw, options, limits)
+        return Rows(images.X, images.names, images.y, images.warnings)
     if fmt == "npz":
         arrays = read_npz_to_classify(raw, options, limits, encoder=encoder)
         return _npz_rows(arrays, encoder, limits)
@@ -156,12 +157,6 @@ def _not_the_input(frame: pd.DataFrame, encoder: TabularEncoder | None, texts: l
         f"{' …' if len(absent) > 10 else ''} and are not {len(encoder.feature_names_out_)} "
         "already-encoded numbers either."
     )
-
-
-def _image_rows(images: Dataset | UnlabeledImages) -> Rows:
-    if isinstance(images, Dataset):
-        return _labeled(images)
-    return Rows(images.X, images.names, None, images.warnings)
 
 
 def _npz_rows(

@@ -70,13 +70,12 @@ def read_images(
 
 def read_images_to_classify(
     raw: RawInput, options: LoadOptions, limits: DataLimits
-) -> Dataset | UnlabeledImages:
-    """Images to classify, from a folder or a zip archive.
+) -> ImagesToClassify:
+    """Images to classify, from a folder or a zip archive, each named by its path.
 
     Images that lie loose (at the top level, or in one folder holding nothing but images) are
-    read unlabeled, each named by its path; images in class sub-folders are read as a labeled
-    :class:`Dataset` (by :func:`read_images`' rules), whose labels can score the
-    predictions.
+    read unlabeled; images in class sub-folders are read by :func:`read_images`' rules and
+    labeled by their folders, so that the labels can score the predictions.
     """
     return _with_entries(
         raw,
@@ -86,12 +85,17 @@ def read_images_to_classify(
 
 
 @dataclass(frozen=True)
-class UnlabeledImages:
-    """Loose images: their arrays, their paths (in reading order) and the reader's warnings."""
+class ImagesToClassify:
+    """Images to classify, read from a folder or a zip archive.
+
+    Their arrays, their paths (in reading order), the reader's warnings, and their labels (the
+    names of their class folders) where they lie in class folders.
+    """
 
     X: np.ndarray
     names: list[str]
     warnings: list[str]
+    y: np.ndarray | None = None
 
 
 def _with_entries(
@@ -145,25 +149,38 @@ def _folder_entries(raw: RawInput, limits: DataLimits) -> tuple[list[_Entry], in
     return entries, total
 
 
+def _class_entries(entries: Iterable[_Entry]) -> tuple[list[_Entry], list[str]]:
+    """The images in class sub-folders, in reading order, and warnings on the files left out.
+
+    Raises:
+        DatasetError: ``dataset.bad_layout`` for an image at the top level.
+    """
+    kept = sorted((e for e in entries if not _ignored(e.path)), key=lambda e: e.path.parts)
+    kept, warnings = _strip_wrappers(kept)
+    in_classes = []
+    for entry in kept:
+        if len(entry.path.parts) > 1:
+            in_classes.append(entry)
+        elif _is_image_name(entry.path):
+            raise DatasetError(
+                f"The image {str(entry.path)!r} lies at the top level; put each image in "
+                "the sub-folder named after its class.",
+                code=errors.BAD_LAYOUT,
+                file=str(entry.path),
+            )
+        else:
+            warnings.append(_ignored_note(entry.path))
+    return in_classes, warnings
+
+
 def _build(
     entries: Iterable[_Entry], options: LoadOptions, limits: DataLimits, provenance: Provenance
 ) -> Dataset:
-    kept = sorted((e for e in entries if not _ignored(e.path)), key=lambda e: e.path.parts)
-    kept, warnings = _strip_wrappers(kept)
+    kept, warnings = _class_entries(entries)
     images: list[np.ndarray] = []
     labels: list[str] = []
     digest = hashlib.sha256()
     for entry in kept:
-        if len(entry.path.parts) == 1:
-            if _is_image_name(entry.path):
-                raise DatasetError(
-                    f"The image {str(entry.path)!r} lies at the top level; put each image in "
-                    "the sub-folder named after its class.",
-                    code=errors.BAD_LAYOUT,
-                    file=str(entry.path),
-                )
-            warnings.append(_ignored_note(entry.path))
-            continue
         _check_count(len(images), limits)
         data = entry.read()
         digest.update(str(entry.path).encode() + b"\0" + hashlib.sha256(data).digest())
@@ -174,7 +191,7 @@ def _build(
             "No images found; expected one sub-folder of PNG/JPEG images per class.",
             code=errors.BAD_LAYOUT,
         )
-    stacked = _stack(images, [str(e.path) for e in kept if len(e.path.parts) > 1])
+    stacked = _stack(images, [str(e.path) for e in kept])
     if provenance.sha256 is None:
         provenance = provenance.model_copy(update={"sha256": digest.hexdigest()})
     return make_dataset(
@@ -190,13 +207,15 @@ def _build(
 
 def _build_to_classify(
     entries: list[_Entry], options: LoadOptions, limits: DataLimits, provenance: Provenance
-) -> Dataset | UnlabeledImages:
+) -> ImagesToClassify:
     kept = sorted((e for e in entries if not _ignored(e.path)), key=lambda e: e.path.parts)
     folders = {e.path.parts[0] for e in kept if len(e.path.parts) > 1}
     if len(folders) == 1 and all(len(e.path.parts) == 2 for e in kept):  # one wrapper folder
         kept = [_Entry(PurePosixPath(*e.path.parts[1:]), e.read) for e in kept]
-    if any(len(e.path.parts) > 1 for e in kept):
-        return _build(entries, options, limits, provenance)  # class sub-folders: labeled
+    if any(len(e.path.parts) > 1 for e in kept):  # class sub-folders: labeled
+        dataset = _build(entries, options, limits, provenance)
+        names = [str(e.path) for e in _class_entries(entries)[0]]
+        return ImagesToClassify(dataset.X, names, list(dataset.info.warnings), dataset.y)
     loose = [e for e in kept if _is_image_name(e.path)]
     warnings = [f"File {str(e.path)!r} is not an image; ignored." for e in kept if e not in loose]
     if not loose:
@@ -206,7 +225,7 @@ def _build_to_classify(
         _check_count(len(images), limits)
         images.append(_decode(entry, entry.read(), options, limits))
     names = [str(e.path) for e in loose]
-    return UnlabeledImages(_stack(images, names), names, warnings)
+    return ImagesToClassify(_stack(images, names), names, warnings)
 
 
 def _check_count(n_read: int, limits: DataLimits) -> None:

@@ -203,10 +203,15 @@ def test_a_zip_of_one_folder_of_images_is_looked_through() -> None:
     assert rows.ids == ["x.png", "y.png"] and rows.X.shape == (2, 28, 28)
 
 
-def test_images_in_class_folders_are_labeled() -> None:
-    data = zipped({"cat/1.png": png(1), "cat/2.png": png(2), "dog/1.png": png(3)})
+def test_images_in_class_folders_are_labeled_and_named_by_their_path() -> None:
+    data = zipped(
+        {"set/dog/1.png": png(3), "set/cat/2.png": png(2), "set/cat/1.png": png(1), "set/r.md": b""}
+    )
     rows = load_rows(data, name="scored.zip")
     assert rows.y is not None and list(rows.y) == ["cat", "cat", "dog"]
+    assert rows.ids == ["cat/1.png", "cat/2.png", "dog/1.png"]  # the wrapper looked through
+    assert [int(rows.X[i, 0, 0]) for i in range(3)] == [1, 2, 3]  # each name its own image
+    assert rows.warnings == ["File 'r.md' is not in a class folder; ignored."]
 
 
 def test_image_inputs_refused_clearly(encoder: TabularEncoder) -> None:
