@@ -514,7 +514,7 @@ class Advisor:
             "domain": "local",
             "source": recommendation.source,
             "kind": LOCAL_KIND,
-            "modality": self.source.spec.modality,
+            "modality": recommendation.modality or self.source.spec.modality,  # the data's
             "ways": int(values.get("nr_class") or 0),
             "shots": int(values.get("shots_min") or 0),
             "queries": 0,

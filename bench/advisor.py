@@ -17,6 +17,8 @@
     .venv/bin/python -m bench.advisor reseed            # the learners' own randomness
                                                         # (--queries: the floor from every
                                                         # query's answer; bench/reseed.py)
+    .venv/bin/python -m bench.advisor learn --tasks 1   # what learning own runs costs
+                                                        # (bench/own_runs.py says how)
 
 ``evaluate`` runs :func:`advisor.kb.evaluate.evaluate` on the shipped knowledge base and prints
 the overall table and the table per held-out domain. ``latency`` times
@@ -64,7 +66,7 @@ from advisor.kb.store import read_kb
 from advisor.recommender import task_table
 from advisor.schemas import TrackRecord
 from advisor.settings import get_settings
-from bench import hindsight, range_edge, real_tables, reseed
+from bench import hindsight, own_runs, range_edge, real_tables, reseed
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -368,6 +370,7 @@ def main() -> None:
             "real",
             "edge",
             "reseed",
+            "learn",
         ],
     )
     parser.add_argument(
@@ -412,6 +415,9 @@ def main() -> None:
         run_kb(args.against)
     elif args.what == "demo":
         run_demo(args.runs)
+    elif args.what == "learn":
+        header(f"learn --tasks {args.tasks}")
+        own_runs.run_learn(args.tasks)
     elif args.what == "edge":
         header("edge")
         range_edge.run_edge(workers=args.workers)

@@ -41,7 +41,7 @@ from threadpoolctl import threadpool_limits
 
 from advisor.kb.runner import FEATURE_PREFIX
 from advisor.recommender.forest import Regressor, stored_or_fitted
-from advisor.recommender.model import boosted_regressor, fit_tag
+from advisor.recommender.model import boosted_regressor, fit_tag, own_runs
 from advisor.schemas import TrackRecord
 
 DESCRIPTORS = ("image", "log_shots", "log_ways")
@@ -114,6 +114,7 @@ class FamilyChoice:
     out_of_fold_regret: np.ndarray  # (tasks,): family regret of the out-of-fold choice
     X: np.ndarray  # (tasks, inputs): the knowledge base's tasks in the choice's inputs
     cv_regret: dict[str, float] = field(default_factory=dict)
+    cv_scores: dict[str, tuple[float, float]] = field(default_factory=dict)  # mean, its SE
     references: dict[str, str] = field(default_factory=dict)  # family → its reference variant
     variant_regressors: dict[str, dict[str, Regressor]] = field(default_factory=dict)
 
@@ -146,15 +147,39 @@ class FamilyChoice:
         families = [str(f) for f in family_accuracy.columns]
         accuracy = family_accuracy.to_numpy(dtype=np.float64)
         every = choice_inputs(tasks, None)
+        own = own_runs(tasks)
+        calibrating = bool(own.any() and not own.all())  # own runs on top of a KB
+        kb_inputs = every[~own] if calibrating else every
         columns = {
-            name: _informative(every if name == ALL else every.reindex(columns=list(names)))
+            name: _informative(kb_inputs if name == ALL else kb_inputs.reindex(columns=list(names)))
             for name, names in candidates.items()
         }
         name = f"choice-{_fingerprint(tasks, family_accuracy, anchor, candidates, seed)}.json"
         anchor_index = families.index(anchor)
         with threadpool_limits(limits=1, user_api="openmp"):
             stored = _stored(name, cache, shipped, len(tasks), len(families))
-            if stored is None:
+            base = None
+            if stored is None and calibrating:
+                base = cls.fit(
+                    tasks[~own],
+                    family_accuracy[~own],
+                    anchor,
+                    seed=seed,
+                    candidates=candidates,
+                    cache=cache,
+                    shipped=shipped,
+                    learner_accuracy=None if learner_accuracy is None else learner_accuracy[~own],
+                )
+                if base.families != families or base.inputs != columns[base.feature_set]:
+                    base = None
+            if stored is not None:
+                scores, errors = stored
+            elif base is not None:  # the own runs as one more held-out group
+                scores = base.cv_scores
+                errors = np.full(accuracy.shape, np.nan)
+                errors[~own] = base.residuals
+                errors[own] = _errors(base, every[own], accuracy[own], anchor_index)
+            else:
                 scores, residuals = _cross_validate(
                     {c: every[columns[c]].to_numpy(np.float64) for c in candidates},
                     accuracy,
@@ -164,12 +189,10 @@ class FamilyChoice:
                 )
                 chosen = _one_standard_error(scores, list(candidates))
                 errors = residuals.get(chosen, np.full(accuracy.shape, np.nan))
-                if cache is not None:
-                    cache.mkdir(parents=True, exist_ok=True)
-                    (cache / name).write_text(_dumps(scores, errors))
-            else:
-                scores, errors = stored
-                chosen = _one_standard_error(scores, list(candidates))
+            chosen = _one_standard_error(scores, list(candidates))
+            if stored is None and cache is not None:
+                cache.mkdir(parents=True, exist_ok=True)
+                (cache / name).write_text(_dumps(scores, errors))
             X = every[columns[chosen]].to_numpy(np.float64)
             references = _references(learner_accuracy, families)
             fitted = stored_or_fitted(
@@ -202,6 +225,7 @@ class FamilyChoice:
             out_of_fold_regret=_out_of_fold_regret(accuracy, errors, anchor_index),
             X=X,
             cv_regret={candidate: mean for candidate, (mean, _) in scores.items()},
+            cv_scores=scores,
             references=references,
             variant_regressors=variant_regressors,
         )
@@ -468,6 +492,24 @@ def _out_of_fold_leads(
         for j, regressor in _fit_leads(X[train], accuracy[train], anchor, seed).items():
             leads[test, j] = regressor.predict(X[test])
     return leads
+
+
+def _errors(
+    base: FamilyChoice, inputs: pd.DataFrame, accuracy: np.ndarray, anchor: int
+) -> np.ndarray:
+    """Measured − predicted leads of tasks ``base`` was fitted without (``NaN`` where unmeasured).
+
+    A family the base has no regressor for is predicted level with the anchor, as in the
+    cross-validation (:func:`_out_of_fold_leads`).
+    """
+    X = inputs.reindex(columns=base.inputs).to_numpy(np.float64)
+    predicted = np.column_stack(
+        [
+            base.regressors[f].predict(X) if f in base.regressors else np.zeros(len(X))
+            for f in base.families
+        ]
+    )
+    return np.asarray(accuracy - accuracy[:, [anchor]] - predicted)
 
 
 def _out_of_fold_regret(accuracy: np.ndarray, errors: np.ndarray, anchor: int) -> np.ndarray:

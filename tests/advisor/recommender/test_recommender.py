@@ -435,3 +435,72 @@ def test_the_range_ends_at_twice_the_knowledge_bases_edge(recommender) -> None:
         seen["inside past the edge"] |= edge < distance <= 2 * edge
         seen["outside"] |= distance > 2 * edge
     assert all(seen.values())
+
+
+def own_runs_on(kb: pd.DataFrame, tasks: int = 12) -> pd.DataFrame:
+    """This installation's runs, as a regret check appends them (two families per task, ``kind``
+    local, tuned): tasks like the KB's first ones, where scratch did 30 points better than there
+    and meta (the family with the best record, the choice's anchor) as well as there."""
+    from advisor.recommender.model import LOCAL_KIND
+
+    firsts = kb.drop_duplicates("task_id").head(tasks)
+    rows = []
+    for i, (_, task) in enumerate(firsts.iterrows()):
+        measured = kb[kb["task_id"] == task["task_id"]].set_index(["family", "variant"])["accuracy"]
+        for family, variant in [("meta", "protonet"), ("scratch", "logreg")]:
+            lift = 0.3 if family == "scratch" else 0.0
+            rows.append(
+                {
+                    **task.to_dict(),
+                    "task_id": f"local/{i}",
+                    "domain": "local",
+                    "kind": LOCAL_KIND,
+                    "tuned": True,
+                    "family": family,
+                    "variant": variant,
+                    "accuracy": min(1.0, float(measured[(family, variant)]) + lift),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_own_runs_are_learned_without_cross_validating_the_knowledge_base_again(
+    tmp_path, monkeypatch
+) -> None:
+    from advisor.recommender import choice as choice_module
+    from advisor.recommender import model as model_module
+    from advisor.recommender.model import own_runs
+
+    kb = synthetic_kb(n_domains=4, tasks_per_domain=30, seed=3)
+    alone = Recommender(kb, cache=tmp_path)  # cross-validated, kept in the cache
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("the knowledge base was cross-validated again")
+
+    monkeypatch.setattr(model_module, "GroupKFold", refuse)
+    monkeypatch.setattr(choice_module, "_out_of_fold_leads", refuse)
+    both = Recommender(pd.concat([kb, own_runs_on(kb)], ignore_index=True), cache=tmp_path)
+    own = own_runs(both.tasks)
+    assert own.sum() == 12 and both.choice.feature_set == alone.choice.feature_set
+    assert both.choice.anchor == alone.choice.anchor == "meta"
+    # The meta-model: the KB's own out-of-domain residuals, then the own runs' residuals
+    # against the regressors fitted without them (one more held-out group).
+    n = len(alone.tasks)
+    np.testing.assert_array_equal(both.model.residuals[:n], alone.model.residuals)
+    X = both.tasks.loc[own, alone.model.columns].to_numpy(dtype=np.float64)
+    for j, key in enumerate(both.model.keys):
+        measured = both.accuracy.loc[own, key].to_numpy(dtype=np.float64)
+        expected = measured - alone.model.regressors[key].predict(X)
+        np.testing.assert_allclose(both.model.residuals[n:, j], expected, equal_nan=True)
+    # The family choice: the same for the errors of its predicted leads.
+    np.testing.assert_allclose(both.choice.residuals[~own], alone.choice.residuals, atol=1e-6)
+    family = both.accuracy.T.groupby(level=0).max().T[both.choice.families][own]
+    lead = family.to_numpy() - family[[both.choice.anchor]].to_numpy()
+    predicted = alone.choice.leads(both.tasks[own]).to_numpy()
+    np.testing.assert_allclose(both.choice.residuals[own], lead - predicted, atol=1e-9)
+    # And both models learned from them: scratch's predicted accuracy moved up there.
+    scratch = both.model.keys.index(("scratch", "logreg"))
+    assert (both.model.predict(X)[:, scratch] > alone.model.predict(X)[:, scratch]).mean() > 0.5
+    column = both.choice.families.index("scratch")
+    moved = both.choice.leads(both.tasks[own])["scratch"] - predicted[:, column]
+    assert (moved > 0).mean() > 0.5
