@@ -29,9 +29,12 @@ from typing import Any
 import numpy as np
 import optuna
 import pandas as pd
+from pydantic import ValidationError
 
 import meta_features as mf
+from advisor.datasets.dataset import DatasetInfo
 from advisor.datasets.encoder import ENCODER_FILE, TabularEncoder
+from advisor.datasets.summary import SAMPLES_FILE, DataSummary, save_samples, summarize
 from advisor.errors import AdvisorError, InvalidInputError, NotFoundError, define_code
 from advisor.kb.runner import FEATURE_PREFIX
 from advisor.kb.store import SHIPPED, read_kb
@@ -80,6 +83,8 @@ class RunResult:
         encoder: the training table's encoder, saved beside the model (``None`` for images
             and arrays): rows to classify are read with it (``load_rows(..., encoder=)``).
         warnings: what scoring noticed (test labels the model was never trained on).
+        data: the training data's summary (kind, size, classes; the file it was read from).
+        samples: a PNG of a few training images of each class (``None`` for tables).
     """
 
     family: str
@@ -98,6 +103,8 @@ class RunResult:
     labels: list[str] = field(default_factory=list)
     encoder: TabularEncoder | None = None
     warnings: list[str] = field(default_factory=list)
+    data: DataSummary | None = None
+    samples: Path | None = None
 
     def classify(self, source: Any, *, label: str | int | None = None) -> Classified:
         """Classify the rows (or images) of a file, folder or bytes with the fitted model.
@@ -126,6 +133,7 @@ class RunResult:
             "confusion": self.confusion,
             "labels": self.labels,
             "warnings": self.warnings,
+            "data": None if self.data is None else self.data.model_dump(mode="json"),
             "recommendation": None
             if self.recommendation is None
             else self.recommendation.model_dump(mode="json"),
@@ -249,6 +257,7 @@ class Advisor:
         run_id: str | None = None,
         study_name: str | None = None,
         encoder: TabularEncoder | None = None,
+        data_info: DatasetInfo | None = None,
     ) -> RunResult:
         """Run the recommended (or the given) family with Optuna on ``(X, y)``.
 
@@ -267,7 +276,9 @@ class Advisor:
         ``None``) and ``study_name`` the study (a study of that name in ``storage`` is
         resumed). For a table, pass its ``encoder`` (``dataset.encoder``): it is saved with the
         model, and test or prediction files are then read with
-        ``load_dataset(path, encoder=TabularEncoder.load(result.model_path))``.
+        ``load_dataset(path, encoder=TabularEncoder.load(result.model_path))``. ``data_info``
+        (``dataset.info`` of data read from a file) lets the report name the file and describe
+        its columns; the run's summary of its data is made from ``(X, y)`` either way.
         """
         start = time.perf_counter()
         plan = self.plan_run(X, y, family)
@@ -293,6 +304,7 @@ class Advisor:
             check_runner_up=check_runner_up,
             seconds_so_far=time.perf_counter() - start,
             encoder=encoder,
+            data_info=data_info,
         )
 
     # The three steps of :meth:`run`, public so that a service can spread the middle one (the
@@ -365,11 +377,14 @@ class Advisor:
         check_runner_up: bool = False,
         seconds_so_far: float = 0.0,
         encoder: TabularEncoder | None = None,
+        data_info: DatasetInfo | None = None,
     ) -> RunResult:
         """Step 3: refit the study's best learner on all of ``(X, y)``, score it, save it.
 
         ``encoder`` (the training table's, ``dataset.encoder``) is saved beside the model as
-        ``encoder.json``, so that rows to predict can be encoded the same way.
+        ``encoder.json``, so that rows to predict can be encoded the same way. The run keeps a
+        summary of its training data (with ``data_info``, what reading the file found) and, for
+        images, a picture of a few of each class, for its report.
         """
         start = time.perf_counter()
         source = None if plan.family == "scratch" else self.source
@@ -400,6 +415,8 @@ class Advisor:
             labels=[str(c) for c in model.classes_],
             encoder=encoder,
             warnings=warnings,
+            data=summarize(X, y, data_info),
+            samples=save_samples(X, y, folder),
         )
         (folder / "run.json").write_text(json.dumps(run.summary(), indent=2, default=str))
         return run
@@ -631,4 +648,14 @@ def load_run(run: str | Path) -> RunResult:
         labels=summary.get("labels", []),
         encoder=encoder,
         warnings=summary.get("warnings", []),
+        data=_data_summary(summary.get("data")),
+        samples=folder / SAMPLES_FILE if (folder / SAMPLES_FILE).is_file() else None,
     )
+
+
+def _data_summary(saved: Any) -> DataSummary | None:
+    """The run's data summary, or ``None`` for a run saved before runs kept one."""
+    try:
+        return None if saved is None else DataSummary.model_validate(saved)
+    except ValidationError:
+        return None

@@ -267,6 +267,7 @@ def _tuned_run(services: Services, run: RunRecord, part: int) -> RunResultOut | 
         run_id=run.id,
         seconds_so_far=seconds_since(run.started),
         encoder=train.encoder,
+        data_info=train.info,
     )
     folder = outcome.model_path
     services.store.put_folder(run_key(run.tenant_id, run.id, "model"), Path(folder))

@@ -205,6 +205,7 @@ def run(
         check_runner_up=check_runner_up,
         progress=progress_stream(not as_json) is not None,  # a bar where one watches
         encoder=dataset.encoder,
+        data_info=dataset.info,
     )
     if report_path is not None:
         adv.report(result, report_path)

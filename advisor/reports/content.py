@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import optuna
 from matplotlib.figure import Figure
+from PIL import Image
 
+from advisor.datasets.summary import SAMPLE_CLASSES, DataSummary
 from advisor.kb.runner import FEATURE_PREFIX
 from advisor.schemas import Recommendation
 
@@ -28,6 +31,8 @@ KEY_FEATURES = (
     "nr_inst", "nr_class", "shots_min", "imbalance_ratio", "one_nn.mean", "linear_discr.mean",
     "mmd", "proxy_a_distance", "frechet", "logme", "leep", "h_score_shrinkage",
 )  # fmt: skip
+
+CLASSES_LISTED = 20
 
 BACKGROUND = [
     "**Transfer learning** starts from a network pretrained on the source domain and adapts it "
@@ -71,8 +76,11 @@ def build_report(result: RunResult | Recommendation, advisor: Advisor) -> Report
     recommendation = result if isinstance(result, Recommendation) else result.recommendation
     sections = []
     if recommendation is not None:
+        sections.append(_recommendation_section(recommendation))
+    if run is not None and run.data is not None:
+        sections.append(_data_section(run.data, run.samples))
+    if recommendation is not None:
         sections += [
-            _recommendation_section(recommendation),
             _prediction_section(recommendation),
             _features_section(recommendation, advisor),
             _neighbours_section(recommendation),
@@ -249,6 +257,37 @@ def _neighbours_section(rec: Recommendation) -> Section:
             )
         ],
     )
+
+
+def _data_section(data: DataSummary, samples: Path | None) -> Section:
+    """The training data: what it is, its classes' sizes, a few images of each class."""
+    section = Section("Your data", [data.sentence()])
+    if data.missing_filled:
+        section.paragraphs.append(
+            f"{data.missing_filled} missing values were filled with the training statistics."
+        )
+    section.paragraphs += [f"Note from reading it: {warning}" for warning in data.warnings]
+    counts = sorted(data.class_counts.items(), key=lambda item: (-item[1], item[0]))
+    rows: list[list[Any]] = [[label, count] for label, count in counts[:CLASSES_LISTED]]
+    if len(counts) > CLASSES_LISTED:
+        rest = counts[CLASSES_LISTED:]
+        rows.append([f"… {len(rest)} more classes", sum(count for _, count in rest)])
+    section.tables.append((["class", "examples"], rows))
+    if samples is not None and samples.is_file():
+        with Image.open(samples) as picture:
+            pixels = np.asarray(picture.convert("RGB"))
+        height, width = pixels.shape[:2]
+        figure = Figure(figsize=(min(8.0, 1.5 + width / 60), min(8.0, 0.5 + height / 60)))
+        axis = figure.subplots()
+        axis.imshow(pixels, interpolation="nearest")
+        shown = list(data.class_counts)[:SAMPLE_CLASSES]  # the rows of save_samples' picture
+        axis.set_yticks([(row + 0.5) * height / len(shown) for row in range(len(shown))], shown)
+        axis.set_xticks([])
+        for side in axis.spines.values():
+            side.set_visible(False)
+        figure.tight_layout()
+        section.figures.append(("Sample images, one class per row", figure))
+    return section
 
 
 def _run_sections(run: RunResult) -> list[Section]:

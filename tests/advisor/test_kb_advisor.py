@@ -91,6 +91,10 @@ def test_advisor_recommends_runs_reloads_and_reports(tiny_kb: Path, tmp_path: Pa
     np.testing.assert_array_equal(
         again.model.predict(task.X_query), result.model.predict(task.X_query)
     )
+    assert again.data == result.data and again.samples == result.samples is not None
+    assert again.data is not None and again.data.sentence() == (
+        "9 images (28×28, grayscale) of 3 classes, 3 per class."
+    )
     arrays = io.BytesIO()
     np.savez(arrays, X=task.X_query, y=task.y_query)
     scored = again.classify(arrays.getvalue())  # the test set as a file: the same score
@@ -105,6 +109,8 @@ def test_advisor_recommends_runs_reloads_and_reports(tiny_kb: Path, tmp_path: Pa
         assert marker in path.read_text()
     html = (tmp_path / "report.html").read_text()
     assert "data:image/png;base64," in html and "http" not in html.split("<body>")[1]
+    assert "<h2>Your data</h2>" in html and "9 images (28×28, grayscale)" in html
+    assert "Sample images, one class per row" in html
     recommendation_report = adv.report(rec, tmp_path / "rec.html").read_text()
     for section in (
         "Recommendation",
@@ -135,6 +141,9 @@ def test_cli_recommend_run_report(tiny_kb: Path, tmp_path: Path, monkeypatch) ->
     run_id = json.loads(result.output)["run_id"]
     result = runner.invoke(cli, ["report", run_id, "-o", str(tmp_path / "r.md")])
     assert result.exit_code == 0 and (tmp_path / "r.md").is_file()
+    report = (tmp_path / "r.md").read_text()
+    assert "6 images (28×28, grayscale) of 2 classes, 3 per class, read from train.zip" in report
+    assert "![Sample images, one class per row]" in report
     # predict: images in class folders are scored; loose images are named by their path
     query = write_dataset(make_dataset(task.X_query, task.y_query), tmp_path / "query.zip")
     result = runner.invoke(cli, ["predict", run_id, str(query)])
