@@ -11,9 +11,10 @@
   MLP for vectors, a linear head, cross-entropy with Adam (``steps`` steps on mini-batches of
   64) and augmentation.
 
-A fitted ``gbm`` is saved as its training data and hyper-parameters and refitted — with the
-same seed, to the same trees — on load: scikit-learn's trees can only be stored with pickle,
-which this project never uses.
+A fitted ``gbm`` is saved as its trees, as plain arrays (:mod:`learners.trees`: scikit-learn's
+trees can only be stored with pickle, which this project never uses), and predicts with them,
+exactly as scikit-learn does. Models saved before 2026-11-28 hold their training data instead,
+and are refitted — with the same seed, to the same trees — on load.
 """
 
 from __future__ import annotations
@@ -24,11 +25,18 @@ from sklearn.ensemble import GradientBoostingClassifier
 from torch import nn
 
 from learners.backbones import MLP, Classifier, Conv4
+from learners.errors import CORRUPT_FILE, InvalidInputError
 from learners.families._linear import LinearModel
 from learners.families._networks import NetworkLearner, check_positive
 from learners.families.base import Learner, State
 from learners.source import Source
 from learners.tensors import InputSpec, to_tensor
+from learners.trees import (
+    NODE_DTYPES,
+    TreeEnsemble,
+    classifier_ensembles,
+    classifier_probabilities,
+)
 
 
 def flat_inputs(X: np.ndarray, spec: InputSpec) -> np.ndarray:
@@ -98,32 +106,49 @@ class GradientBoostingLearner(Learner):
             max_depth=self.max_depth,
             subsample=self.subsample,
         )
-        self.train_x_ = flat_inputs(X, spec)
-        self.train_codes_ = codes
-        self._train()
+        self._train(flat_inputs(X, spec), codes)
 
-    def _train(self) -> None:
-        smallest = int(np.bincount(self.train_codes_).min())
+    def _train(self, X: np.ndarray, codes: np.ndarray) -> None:
+        smallest = int(np.bincount(codes).min())
         leaf = max(1, min(self.min_samples_leaf, smallest))
-        self.model_ = GradientBoostingClassifier(
+        model = GradientBoostingClassifier(
             learning_rate=self.learning_rate,
             n_estimators=self.n_estimators,
             max_depth=self.max_depth,
             min_samples_leaf=leaf,
             subsample=min(self.subsample, 1.0),
             random_state=self.random_state,
-        ).fit(self.train_x_, self.train_codes_)
+        ).fit(X, codes)
+        self.trees_ = classifier_ensembles(model)
 
     def _predict_proba(self, X: np.ndarray) -> np.ndarray:
-        return np.asarray(self.model_.predict_proba(flat_inputs(X, self.spec_)))
+        return classifier_probabilities(self.trees_, flat_inputs(X, self.spec_))
 
     def _state(self) -> State:
-        return {}, {"train_x": self.train_x_, "train_codes": self.train_codes_}
+        arrays = {"baselines": np.array([trees.baseline for trees in self.trees_])}
+        for k, trees in enumerate(self.trees_):
+            arrays |= {f"trees.{k}.{name}": values for name, values in trees.arrays().items()}
+        arrays["n_features"] = np.array(self.trees_[0].n_features)
+        return {}, arrays
 
     def _restore(self, tensors: dict[str, torch.Tensor], arrays: dict[str, np.ndarray]) -> None:
-        self.train_x_ = arrays["train_x"]
-        self.train_codes_ = arrays["train_codes"]
-        self._train()
+        if "train_x" in arrays:  # saved before the trees were: fitted again, to the same trees
+            self._train(arrays["train_x"], arrays["train_codes"])
+            return
+        try:
+            width = int(arrays["n_features"])
+            self.trees_ = [
+                TreeEnsemble.checked(
+                    float(baseline),
+                    width,
+                    {name: arrays[f"trees.{k}.{name}"] for name in NODE_DTYPES},
+                )
+                for k, baseline in enumerate(arrays["baselines"])
+            ]
+        except (KeyError, ValueError, TypeError) as error:
+            raise InvalidInputError(
+                f"The saved trees do not make a boosted model: {error}", code=CORRUPT_FILE
+            ) from error
 
 
 class ScratchNetwork(NetworkLearner):
