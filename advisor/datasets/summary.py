@@ -59,11 +59,17 @@ class DataSummary(BaseModel):
             what = f"{self.examples} images ({height}×{width}, {colour})"
         else:
             what = f"{self.examples} rows of {self.example_shape[0]} features"
-            if self.numeric_columns is not None and self.categorical_columns is not None:
-                what += (
-                    f" (from {self.numeric_columns} numeric and {self.categorical_columns} "
-                    "categorical columns)"
+            kinds = [
+                f"{count} {kind}"
+                for count, kind in (
+                    (self.numeric_columns, "numeric"),
+                    (self.categorical_columns, "categorical"),
                 )
+                if count
+            ]
+            if kinds:
+                columns = sum(c or 0 for c in (self.numeric_columns, self.categorical_columns))
+                what += f" (from {' and '.join(kinds)} column{'s' if columns > 1 else ''})"
         origin = f", read from {self.name} ({self.format})" if self.name else ""
         return f"{what} of {len(self.class_counts)} classes, {per_class} per class{origin}."
 

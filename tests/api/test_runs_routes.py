@@ -80,8 +80,18 @@ def test_report_formats(shared_client: FlaskClient, run_id: str, fmt: str) -> No
         assert text.lstrip().lower().startswith("<!doctype html") and run_id in text
     elif fmt == "md":
         assert text.startswith("#") and "scratch" in text
+        # the training data as read from the upload: its rows, classes and columns
+        assert (
+            "## Your data" in text
+            and "150 rows of 4 features (from 4 numeric columns) of 3 classes" in text
+        )
     else:
         assert "scratch" in text and answer.json is not None
+        assert answer.json["data"]["class_counts"] == {
+            "setosa": 50,
+            "versicolor": 50,
+            "virginica": 50,
+        }
 
 
 def test_report_default_is_html_and_bad_format_refused(
