@@ -42,6 +42,8 @@ NODE_DTYPES: dict[str, type] = {
     "roots": np.int64,
 }
 """The node arrays of a :class:`TreeEnsemble` and their types, as stored and as read back."""
+BLOCK_ROWS = 4096
+"""Rows classified at a time by :func:`classifier_probabilities` (bounds its memory)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -208,7 +210,12 @@ def classifier_probabilities(ensembles: Sequence[TreeEnsemble], X: np.ndarray) -
     take the logistic of the one output, ``[1 − σ(F), σ(F)]``, more take the softmax of theirs.
     """
     seen = np.asarray(X, dtype=np.float32).astype(np.float64)
-    raw = np.column_stack([ensemble.predict(seen) for ensemble in ensembles])
+    raw = np.vstack(  # in blocks of rows: a node per row and tree is held while walking
+        [
+            np.column_stack([ensemble.predict(block) for ensemble in ensembles])
+            for block in np.array_split(seen, max(1, -(-len(seen) // BLOCK_ROWS)))
+        ]
+    )
     if raw.shape[1] == 1:
         positive = expit(raw[:, 0])
         return np.column_stack([1.0 - positive, positive])

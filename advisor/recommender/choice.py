@@ -187,8 +187,8 @@ class FamilyChoice:
                     tasks["domain"].to_numpy(),
                     seed,
                 )
-                chosen = _one_standard_error(scores, list(candidates))
-                errors = residuals.get(chosen, np.full(accuracy.shape, np.nan))
+                best = _one_standard_error(scores, list(candidates))
+                errors = residuals.get(best, np.full(accuracy.shape, np.nan))
             chosen = _one_standard_error(scores, list(candidates))
             if stored is None and cache is not None:
                 cache.mkdir(parents=True, exist_ok=True)

@@ -261,8 +261,9 @@ class MetaModel:
         if base is not None and base.keys == keys and base.columns == columns:
             # The own runs as one more held-out group: residuals of the KB's regressors.
             unseen = np.column_stack([base.regressors[key].predict(X[own]) for key in keys])
-            measured = accuracy[own].to_numpy(dtype=np.float64)
-            residuals = np.vstack([base.residuals, measured - unseen])
+            residuals = np.full((len(tasks), len(keys)), np.nan)
+            residuals[~own] = base.residuals
+            residuals[own] = accuracy[own].to_numpy(dtype=np.float64) - unseen
         else:
             groups = tasks["domain"].to_numpy()
             residuals = _grouped_residuals(

@@ -11,7 +11,7 @@ from sklearn.ensemble import GradientBoostingClassifier
 from learners import Learner, make_learner
 from learners.errors import InvalidInputError
 from learners.families.scratch import GradientBoostingLearner
-from learners.trees import classifier_ensembles, classifier_probabilities
+from learners.trees import BLOCK_ROWS, classifier_ensembles, classifier_probabilities
 
 from .synthetic import blob_classes
 
@@ -24,7 +24,7 @@ def test_the_trees_predict_exactly_what_scikit_learn_predicts(classes: int) -> N
         n_estimators=25, max_depth=3, subsample=0.8, random_state=0
     ).fit(X, y)
     ensembles = classifier_ensembles(model)
-    new = rng.normal(size=(300, 6)) * 3
+    new = rng.normal(size=(BLOCK_ROWS + 300, 6)) * 3  # two blocks of rows
     raw = model.decision_function(new).reshape(len(new), -1)
     seen = new.astype(np.float32).astype(np.float64)  # as scikit-learn's trees see the inputs
     mine = np.column_stack([ensemble.predict(seen) for ensemble in ensembles])

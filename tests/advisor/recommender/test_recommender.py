@@ -485,13 +485,12 @@ def test_own_runs_are_learned_without_cross_validating_the_knowledge_base_again(
     assert both.choice.anchor == alone.choice.anchor == "meta"
     # The meta-model: the KB's own out-of-domain residuals, then the own runs' residuals
     # against the regressors fitted without them (one more held-out group).
-    n = len(alone.tasks)
-    np.testing.assert_array_equal(both.model.residuals[:n], alone.model.residuals)
+    np.testing.assert_array_equal(both.model.residuals[~own], alone.model.residuals)
     X = both.tasks.loc[own, alone.model.columns].to_numpy(dtype=np.float64)
     for j, key in enumerate(both.model.keys):
         measured = both.accuracy.loc[own, key].to_numpy(dtype=np.float64)
         expected = measured - alone.model.regressors[key].predict(X)
-        np.testing.assert_allclose(both.model.residuals[n:, j], expected, equal_nan=True)
+        np.testing.assert_allclose(both.model.residuals[own, j], expected, equal_nan=True)
     # The family choice: the same for the errors of its predicted leads.
     np.testing.assert_allclose(both.choice.residuals[~own], alone.choice.residuals, atol=1e-6)
     family = both.accuracy.T.groupby(level=0).max().T[both.choice.families][own]
