@@ -22,14 +22,14 @@ from advisor.cli.sources import sources
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="advisor")
 def cli() -> None:
-    r"""AutoML Advisor: transfer, meta, hybrid or scratch learning for your small dataset?
+    """AutoML Advisor: transfer, meta, hybrid or scratch learning for your small dataset?
 
     \b
     Start with:
       advisor demo                       a tour on the built-in data
       advisor datasets list              the built-in benchmark domains
       advisor datasets inspect FILE      check a file of yours and see what the advisor sees
-    """
+    """  # noqa: D301 - "\b" (a backspace) is Click's mark of a paragraph kept as written
 
 
 cli.add_command(datasets)

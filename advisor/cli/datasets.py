@@ -112,7 +112,7 @@ def list_domains(*, as_json: bool) -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the verdict and summary as JSON.")
 def inspect(*, path: Path, as_json: bool, with_features: bool, **option_values: Any) -> None:
-    r"""Load PATH as the advisor would and print its summary and validation verdict.
+    """Load PATH as the advisor would and print its summary and validation verdict.
 
     PATH may be a CSV/TSV, Parquet, NPZ, JSON or JSON Lines file, or a folder or zip with one
     sub-folder of images per class. The exit status is 0 for a valid dataset, 1 otherwise.
@@ -122,7 +122,7 @@ def inspect(*, path: Path, as_json: bool, with_features: bool, **option_values: 
       advisor datasets inspect penguins.csv --label species
       advisor datasets inspect letters.zip --image-size 32x32 --json
       advisor datasets inspect penguins.csv --label species --meta-features
-    """
+    """  # noqa: D301 - "\b" (a backspace) is Click's mark of a paragraph kept as written
     options = {k: v for k, v in option_values.items() if v is not None}
     label = options.get("label")
     if isinstance(label, str) and label.lstrip("-").isdigit():

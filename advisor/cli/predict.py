@@ -37,9 +37,8 @@ if TYPE_CHECKING:
 def predict(
     *, run_id: str, data: Path, label: str | None, out: Path | None, proba: bool, as_json: bool
 ) -> None:
-    r"""Classify the rows (or images) in DATA with the model of RUN (its id, or its folder).
+    """Classify the rows (or images) in DATA with the model of RUN (its id, or its folder).
 
-    \b
     A table is read the training table's way: its columns by name, in any order (others
     ignored), gaps filled with the training statistics, unseen categories named in a
     warning. Images come as a folder or zip, each named by its path: loose images, or images

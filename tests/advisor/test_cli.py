@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -213,3 +214,26 @@ def test_runs_list_reads_the_saved_summaries_newest_first(
     finally:
         monkeypatch.undo()
         reset_settings()
+
+
+def _command_paths(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    paths = []
+    for name, command in group.commands.items():
+        paths.append((*prefix, name))
+        if isinstance(command, click.Group):
+            paths += _command_paths(command, (*prefix, name))
+    return paths
+
+
+def test_every_help_text_renders_without_stray_markup() -> None:
+    """Click keeps a paragraph as written after a line holding a backspace ("\\b"); a raw
+    docstring's two characters backslash-b are printed instead, glued to the paragraph."""
+    runner = CliRunner()
+    paths = [(), *_command_paths(cli)]
+    assert ("datasets", "inspect") in paths and ("predict",) in paths
+    for path in paths:
+        shown = runner.invoke(cli, [*path, "--help"])
+        assert shown.exit_code == 0, (path, shown.output)
+        assert "\\b" not in shown.output and "\b" not in shown.output, (path, shown.output)
+    examples = runner.invoke(cli, ["datasets", "inspect", "--help"]).output
+    assert "  Examples:\n    advisor datasets inspect penguins.csv --label species\n" in examples
