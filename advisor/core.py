@@ -34,7 +34,13 @@ from pydantic import ValidationError
 import meta_features as mf
 from advisor.datasets.dataset import DatasetInfo
 from advisor.datasets.encoder import ENCODER_FILE, TabularEncoder
-from advisor.datasets.summary import SAMPLES_FILE, DataSummary, save_samples, summarize
+from advisor.datasets.summary import (
+    SAMPLES_FILE,
+    DataSummary,
+    sample_picture,
+    save_samples,
+    summarize,
+)
 from advisor.errors import AdvisorError, InvalidInputError, NotFoundError, define_code
 from advisor.kb.runner import FEATURE_PREFIX
 from advisor.kb.store import SHIPPED, read_kb
@@ -557,12 +563,32 @@ class Advisor:
     # -- reports ----------------------------------------------------------------------------
 
     def report(
-        self, result: RunResult | Recommendation, path: str | Path, format: str = "html"
+        self,
+        result: RunResult | Recommendation,
+        path: str | Path,
+        format: str = "html",
+        *,
+        X: Any = None,
+        y: Any = None,
+        data_info: DatasetInfo | None = None,
     ) -> Path:
-        """Write a report of a recommendation or a run (``html``, ``md`` or ``json``)."""
+        """Write a report of a recommendation or a run (``html``, ``md`` or ``json``).
+
+        A run's report describes its training data. Give a recommendation the data it was
+        made for, ``X`` and ``y`` (and ``data_info``, ``dataset.info`` of data read from a
+        file), and its report describes that data too: a summary and sample images.
+        """
         from advisor.reports import write_report  # noqa: PLC0415 - matplotlib loads lazily
 
-        return write_report(result, Path(path), format=format, advisor=self)
+        given = isinstance(result, Recommendation) and X is not None and y is not None
+        return write_report(
+            result,
+            Path(path),
+            format=format,
+            advisor=self,
+            data=summarize(X, y, data_info) if given else None,
+            picture=sample_picture(X, y) if given else None,
+        )
 
 
 def _skipped_check(family: str | None, reason: str) -> dict[str, Any]:

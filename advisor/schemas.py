@@ -49,7 +49,10 @@ class Neighbour(BaseModel):
     ways: int
     shots: int
     distance: float
-    accuracy: dict[str, float] = Field(description="Best accuracy of each family on that task.")
+    accuracy: dict[str, float] = Field(
+        description="Best accuracy of each family measured on that task (this installation's "
+        "own runs measure two families)."
+    )
 
 
 class TrackRecord(BaseModel):

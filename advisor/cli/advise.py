@@ -117,28 +117,56 @@ def progress_stream(enabled: bool = True) -> TextIO | None:
     return sys.stderr if enabled and sys.stderr.isatty() else None
 
 
+def report_format(path: Path) -> str:
+    """A report's format from its file's suffix: ``.md``, ``.json``, else HTML."""
+    return {".md": "md", ".json": "json"}.get(path.suffix.lower(), "html")
+
+
+_REPORT = click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write a report to this file (.html, .md or .json, by its suffix).",
+)
+
+
 @click.command()
 @click.argument("data", type=click.Path(exists=False, path_type=Path))
 @_SOURCE
 @_LABEL
+@_REPORT
 @click.option("--json", "as_json", is_flag=True, help="Print the recommendation as JSON.")
 @reports_errors
-def recommend(*, data: Path, source: str, label: str | None, as_json: bool) -> None:
+def recommend(
+    *, data: Path, source: str, label: str | None, report_path: Path | None, as_json: bool
+) -> None:
     """Recommend transfer, meta, hybrid or scratch learning for the labeled data in DATA."""
     from advisor.core import Advisor  # noqa: PLC0415 - keep `advisor --help` fast
 
     dataset = _load(data, label)
+    adv = Advisor(source)
     rec = recommend_in_steps(
-        Advisor(source),
+        adv,
         dataset.X,
         dataset.y,
         categorical=dataset.categorical_mask,
         stream=progress_stream(not as_json),
     )
+    if report_path is not None:
+        adv.report(
+            rec,
+            report_path,
+            format=report_format(report_path),
+            X=dataset.X,
+            y=dataset.y,
+            data_info=dataset.info,
+        )
     if as_json:
         print_json(rec.model_dump(mode="json"))
-    else:
-        click.echo(describe_recommendation(rec))
+        return
+    click.echo(describe_recommendation(rec))
+    if report_path is not None:
+        click.echo(f"Report       {report_path}")
 
 
 @click.command()
@@ -163,12 +191,7 @@ def recommend(*, data: Path, source: str, label: str | None, as_json: bool) -> N
     is_flag=True,
     help="Also tune the runner-up family briefly and report the difference.",
 )
-@click.option(
-    "--report",
-    "report_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write an HTML report of the run to this file.",
-)
+@_REPORT
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
 @reports_errors
 def run(
@@ -208,7 +231,7 @@ def run(
         data_info=dataset.info,
     )
     if report_path is not None:
-        adv.report(result, report_path)
+        adv.report(result, report_path, format=report_format(report_path))
     if as_json:
         print_json(result.summary())
         return
@@ -248,7 +271,7 @@ def report(*, run_id: str, out: Path, fmt: str | None) -> None:
     from advisor.core import Advisor, load_run  # noqa: PLC0415
 
     result = load_run(run_id)
-    chosen = fmt or {".md": "md", ".json": "json"}.get(out.suffix.lower(), "html")
+    chosen = fmt or report_format(out)
     source = result.recommendation.source if result.recommendation else "glyphs"
     Advisor(source).report(result, out, format=chosen)
     click.echo(f"Wrote {out}")

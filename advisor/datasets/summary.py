@@ -3,7 +3,8 @@
 :func:`summarize` describes the training data from its arrays — kind, size, classes, examples
 per class — and, where the data was read from a file, from its :class:`DatasetInfo` as well
 (the file's name and format, how a table's columns were encoded, what reading noticed).
-:func:`save_samples` draws a few images of each class into a PNG beside the model. Neither
+:func:`sample_picture` draws a few images of each class, and :func:`save_samples` keeps that
+picture beside a run's model. Neither
 validates the data again: a run's data has been accepted by then, whatever its size.
 """
 
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+from PIL import Image
 from pydantic import BaseModel, ConfigDict
 
 from advisor.datasets.dataset import DatasetInfo
@@ -100,8 +102,8 @@ def summarize(X: Any, y: Any, info: DatasetInfo | None = None) -> DataSummary:
     )
 
 
-def save_samples(X: Any, y: Any, folder: Path) -> Path | None:
-    """A PNG in ``folder`` of a few images of each class; ``None`` for vector data.
+def sample_picture(X: Any, y: Any) -> Image.Image | None:
+    """A picture of a few images of each class; ``None`` for vector data.
 
     Up to ``SAMPLE_EXAMPLES`` images of each of the first ``SAMPLE_CLASSES`` classes (in the
     order of :attr:`DataSummary.class_counts`), one class per row
@@ -114,13 +116,20 @@ def save_samples(X: Any, y: Any, folder: Path) -> Path | None:
     codes = codes.reshape(-1)
     first = codes < SAMPLE_CLASSES  # the first classes, in the summary's order
     widest = int(np.bincount(codes[first]).max())  # no empty columns
-    grid = image_grid(
+    return image_grid(
         X[first],
         codes[first],
         n_classes=SAMPLE_CLASSES,
         n_examples=min(SAMPLE_EXAMPLES, widest),
     )
+
+
+def save_samples(X: Any, y: Any, folder: Path) -> Path | None:
+    """:func:`sample_picture` as ``SAMPLES_FILE`` (PNG) in ``folder``; ``None`` for vectors."""
+    picture = sample_picture(X, y)
+    if picture is None:
+        return None
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / SAMPLES_FILE
-    grid.save(path, format="PNG")
+    picture.save(path, format="PNG")
     return path

@@ -465,7 +465,11 @@ class Recommender:
                     ways=int(task["ways"]),
                     shots=int(task["shots"]),
                     distance=float(distances[index]),
-                    accuracy={f: float(measured[f].max()) for f in self.families},
+                    accuracy={  # the families measured there (own runs measure two)
+                        f: float(measured[f].max())
+                        for f in self.families
+                        if np.isfinite(measured[f].max())
+                    },
                 )
             )
         return result

@@ -10,7 +10,10 @@ from advisor.reports.render import write
 from advisor.schemas import Recommendation
 
 if TYPE_CHECKING:
+    from PIL import Image
+
     from advisor.core import Advisor, RunResult
+    from advisor.datasets.summary import DataSummary
 
 
 def write_report(
@@ -19,9 +22,15 @@ def write_report(
     *,
     format: str,
     advisor: Advisor,
+    data: DataSummary | None = None,
+    picture: Image.Image | None = None,
 ) -> Path:
-    """Build the report of ``result`` and write it to ``path`` in ``format``."""
-    return write(build_report(result, advisor), path, format)
+    """Build the report of ``result`` and write it to ``path`` in ``format``.
+
+    ``data`` and ``picture`` describe the data a recommendation was made for (a run keeps its
+    own).
+    """
+    return write(build_report(result, advisor, data=data, picture=picture), path, format)
 
 
 __all__ = ["build_report", "write_report"]

@@ -10,6 +10,7 @@ ordered list of :class:`Section` objects, each with paragraphs, tables and matpl
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,15 +71,28 @@ class Report:
     data: dict[str, Any]
 
 
-def build_report(result: RunResult | Recommendation, advisor: Advisor) -> Report:
-    """The report of a recommendation, or of a run and the recommendation it followed."""
+def build_report(
+    result: RunResult | Recommendation,
+    advisor: Advisor,
+    *,
+    data: DataSummary | None = None,
+    picture: Image.Image | None = None,
+) -> Report:
+    """The report of a recommendation, or of a run and the recommendation it followed.
+
+    A run describes its own training data; a recommendation, the ``data`` it was made for
+    (and its sample ``picture``), when given.
+    """
     run = None if isinstance(result, Recommendation) else result
     recommendation = result if isinstance(result, Recommendation) else result.recommendation
+    if run is not None:
+        data = run.data
+        picture = _opened(run.samples)
     sections = []
     if recommendation is not None:
         sections.append(_recommendation_section(recommendation))
-    if run is not None and run.data is not None:
-        sections.append(_data_section(run.data, run.samples))
+    if data is not None:
+        sections.append(_data_section(data, picture))
     if recommendation is not None:
         sections += [
             _prediction_section(recommendation),
@@ -88,13 +102,16 @@ def build_report(result: RunResult | Recommendation, advisor: Advisor) -> Report
     if run is not None:
         sections += _run_sections(run)
     sections.append(Section("Background: transfer, meta, hybrid, scratch", BACKGROUND))
-    data: dict[str, Any] = (
+    document: dict[str, Any] = (
         run.summary()
         if run is not None
-        else {"recommendation": recommendation.model_dump(mode="json") if recommendation else None}
+        else {
+            "recommendation": recommendation.model_dump(mode="json") if recommendation else None,
+            "data": None if data is None else data.model_dump(mode="json"),
+        }
     )
     title = "AutoML Advisor — " + (f"run {run.run_id}" if run is not None else "recommendation")
-    return Report(title, sections, data)
+    return Report(title, sections, document)
 
 
 def _recommendation_section(rec: Recommendation) -> Section:
@@ -250,7 +267,7 @@ def _neighbours_section(rec: Recommendation) -> Section:
                         n.ways,
                         n.shots,
                         f"{n.distance:.2f}",
-                        *[f"{100 * n.accuracy.get(f, float('nan')):.1f} %" for f in families],
+                        *[_percent(n.accuracy.get(f)) for f in families],
                     ]
                     for n in rec.explanation.neighbours
                 ],
@@ -259,7 +276,15 @@ def _neighbours_section(rec: Recommendation) -> Section:
     )
 
 
-def _data_section(data: DataSummary, samples: Path | None) -> Section:
+def _opened(samples: Path | None) -> Image.Image | None:
+    """A run's sample picture, read whole; ``None`` when it has none (tables, older runs)."""
+    if samples is None or not samples.is_file():
+        return None
+    with Image.open(samples) as picture:
+        return picture.convert("RGB")
+
+
+def _data_section(data: DataSummary, picture: Image.Image | None) -> Section:
     """The training data: what it is, its classes' sizes, a few images of each class."""
     section = Section("Your data", [data.sentence()])
     if data.missing_filled:
@@ -273,9 +298,8 @@ def _data_section(data: DataSummary, samples: Path | None) -> Section:
         rest = counts[CLASSES_LISTED:]
         rows.append([f"… {len(rest)} more classes", sum(count for _, count in rest)])
     section.tables.append((["class", "examples"], rows))
-    if samples is not None and samples.is_file():
-        with Image.open(samples) as picture:
-            pixels = np.asarray(picture.convert("RGB"))
+    if picture is not None:
+        pixels = np.asarray(picture.convert("RGB"))
         height, width = pixels.shape[:2]
         figure = Figure(figsize=(min(8.0, 1.5 + width / 60), min(8.0, 0.5 + height / 60)))
         axis = figure.subplots()
@@ -376,6 +400,13 @@ def _confusion_section(confusion: list[list[int]], labels: list[str]) -> Section
     axis.set_ylabel("true")
     figure.tight_layout()
     return Section("Confusion matrix on the test set", figures=[("Confusion matrix", figure)])
+
+
+def _percent(accuracy: float | None) -> str:
+    """An accuracy in percent, or a dash where it was not measured (own runs measure two)."""
+    if accuracy is None or not math.isfinite(accuracy):
+        return "—"
+    return f"{100 * accuracy:.1f} %"
 
 
 def _number(value: Any) -> str:

@@ -134,11 +134,22 @@ def test_cli_recommend_run_report(tiny_kb: Path, tmp_path: Path, monkeypatch) ->
     result = runner.invoke(cli, ["recommend", str(data), "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["family"] in {"transfer", "meta", "hybrid", "scratch"}
-    result = runner.invoke(
-        cli, ["run", str(data), "--family", "scratch", "--trials", "2", "--json"]
-    )
+    # a recommendation's report, in the format its suffix names, describes the data too
+    result = runner.invoke(cli, ["recommend", str(data), "--report", str(tmp_path / "rec.md")])
+    assert result.exit_code == 0 and f"Report       {tmp_path / 'rec.md'}" in result.output
+    advice = (tmp_path / "rec.md").read_text()
+    assert "## Your data\n" in advice and "6 images (28×28, grayscale) of 2 classes" in advice
+    assert "![Sample images, one class per row]" in advice and "## Tuned run" not in advice
+    result = runner.invoke(cli, ["recommend", str(data), "--report", str(tmp_path / "rec.json")])
+    assert json.loads((tmp_path / "rec.json").read_text())["data"]["class_counts"] == {
+        str(c): 3 for c in sorted(set(map(str, task.y_support)))
+    }
+    run_md = str(tmp_path / "run.md")
+    arguments = ["run", str(data), "--family", "scratch", "--trials", "2", "--json"]
+    result = runner.invoke(cli, [*arguments, "--report", run_md])
     assert result.exit_code == 0, result.output
     run_id = json.loads(result.output)["run_id"]
+    assert (tmp_path / "run.md").read_text().startswith("# AutoML Advisor — run")  # not HTML
     result = runner.invoke(cli, ["report", run_id, "-o", str(tmp_path / "r.md")])
     assert result.exit_code == 0 and (tmp_path / "r.md").is_file()
     report = (tmp_path / "r.md").read_text()

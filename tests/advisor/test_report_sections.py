@@ -157,3 +157,24 @@ def test_a_table_is_placed_among_the_knowledge_bases_tables(tmp_path: Path) -> N
     assert "tasks of the same kind of data." in placed("vector")
     assert "| nr_inst | 16 | 100 | 0 |" in placed("image")
     assert "| nr_inst | 16 | 100 | 40 |" in placed(None)  # kind unknown: among all tasks
+
+
+def test_a_family_not_measured_on_a_nearest_task_is_a_dash(tmp_path: Path) -> None:
+    from advisor.reports.content import _neighbours_section
+    from advisor.schemas import Neighbour
+
+    own = Neighbour(  # an own run: the regret check measured two families
+        task_id="local/1",
+        domain="local",
+        ways=5,
+        shots=5,
+        distance=0.0,
+        accuracy={"meta": 0.9, "scratch": 0.8},
+    )
+    guess = Prediction(accuracy=0.8, low=0.7, high=0.9, variant="v")
+    rec = recommendation(neighbours=[own]).model_copy(
+        update={"predicted": {"transfer": guess, "meta": guess, "scratch": guess}}
+    )
+    text = to_markdown(Report("r", [_neighbours_section(rec)], {}), tmp_path)
+    row = next(line for line in text.splitlines() if line.startswith("| local/1"))
+    assert row.endswith("| — | 90.0 % | 80.0 % |") and "nan" not in text

@@ -503,3 +503,14 @@ def test_own_runs_are_learned_without_cross_validating_the_knowledge_base_again(
     column = both.choice.families.index("scratch")
     moved = both.choice.leads(both.tasks[own])["scratch"] - predicted[:, column]
     assert (moved > 0).mean() > 0.5
+
+
+def test_an_own_run_among_the_neighbours_shows_the_families_it_measured(tmp_path) -> None:
+    kb = synthetic_kb(n_domains=4, tasks_per_domain=30, seed=3)
+    both = Recommender(pd.concat([kb, own_runs_on(kb)], ignore_index=True), cache=tmp_path)
+    task = both.tasks.loc["local/0"]
+    values = {str(c)[3:]: float(v) for c, v in task.items() if str(c).startswith("mf.")}
+    rec = both.recommend(values, source="toy")
+    own = [n for n in rec.explanation.neighbours if n.task_id.startswith("local/")]
+    assert own and all(set(n.accuracy) == {"meta", "scratch"} for n in own)  # no NaN
+    assert "NaN" not in rec.model_dump_json()
