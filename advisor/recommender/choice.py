@@ -113,7 +113,6 @@ class FamilyChoice:
     residuals: np.ndarray  # (tasks, families): measured − out-of-fold predicted lead
     out_of_fold_regret: np.ndarray  # (tasks,): family regret of the out-of-fold choice
     X: np.ndarray  # (tasks, inputs): the knowledge base's tasks in the choice's inputs
-    cv_regret: dict[str, float] = field(default_factory=dict)
     cv_scores: dict[str, tuple[float, float]] = field(default_factory=dict)  # mean, its SE
     references: dict[str, str] = field(default_factory=dict)  # family → its reference variant
     variant_regressors: dict[str, dict[str, Regressor]] = field(default_factory=dict)
@@ -224,11 +223,15 @@ class FamilyChoice:
             residuals=errors,
             out_of_fold_regret=_out_of_fold_regret(accuracy, errors, anchor_index),
             X=X,
-            cv_regret={candidate: mean for candidate, (mean, _) in scores.items()},
             cv_scores=scores,
             references=references,
             variant_regressors=variant_regressors,
         )
+
+    @property
+    def cv_regret(self) -> dict[str, float]:
+        """Each candidate input set's grouped-CV family regret (the mean of :attr:`cv_scores`)."""
+        return {candidate: mean for candidate, (mean, _) in self.cv_scores.items()}
 
     @property
     def spread(self) -> np.ndarray:

@@ -281,7 +281,8 @@ def _opened(samples: Path | None) -> Image.Image | None:
     if samples is None or not samples.is_file():
         return None
     with Image.open(samples) as picture:
-        return picture.convert("RGB")
+        picture.load()
+        return picture.copy()
 
 
 def _data_section(data: DataSummary, picture: Image.Image | None) -> Section:
