@@ -264,6 +264,7 @@ class Advisor:
         study_name: str | None = None,
         encoder: TabularEncoder | None = None,
         data_info: DatasetInfo | None = None,
+        categorical: Any = None,
     ) -> RunResult:
         """Run the recommended (or the given) family with Optuna on ``(X, y)``.
 
@@ -285,9 +286,14 @@ class Advisor:
         ``load_dataset(path, encoder=TabularEncoder.load(result.model_path))``. ``data_info``
         (``dataset.info`` of data read from a file) lets the report name the file and describe
         its columns; the run's summary of its data is made from ``(X, y)`` either way.
+        ``categorical`` marks the columns of ``X`` that encode categories
+        (``dataset.categorical_mask``; the ``encoder``'s when omitted), as for
+        :meth:`recommend`, so that a run recommends what ``recommend`` does.
         """
         start = time.perf_counter()
-        plan = self.plan_run(X, y, family)
+        if categorical is None and encoder is not None:
+            categorical = encoder.categorical_mask_
+        plan = self.plan_run(X, y, family, categorical=categorical)
         result = self.tune_run(
             plan,
             X,
@@ -316,8 +322,12 @@ class Advisor:
     # The three steps of :meth:`run`, public so that a service can spread the middle one (the
     # study) over several workers sharing one Optuna storage, and finish once.
 
-    def plan_run(self, X: Any, y: Any, family: str | None = None) -> RunPlan:
+    def plan_run(
+        self, X: Any, y: Any, family: str | None = None, *, categorical: Any = None
+    ) -> RunPlan:
         """Step 1: the family to tune (recommended unless given) and the warm-start trials.
+
+        ``categorical`` is passed to :meth:`recommend` (a table's categorical columns).
 
         Raises:
             InvalidInputError: ``run.source_mismatch`` when ``family`` starts from the
@@ -330,7 +340,9 @@ class Advisor:
                 raise InvalidInputError(
                     f"{family} cannot run: {mismatch}", code=RUN_SOURCE_MISMATCH
                 )
-        recommendation = self.recommend(X, y) if family is None else None
+        recommendation = (
+            self.recommend(X, y, categorical=categorical) if family is None else None
+        )
         chosen = family or (recommendation.family if recommendation else "meta")
         return RunPlan(chosen, recommendation, self._warm_start(chosen, recommendation))
 

@@ -309,6 +309,34 @@ def test_a_family_that_cannot_start_from_the_source_is_refused_before_tuning() -
     assert Advisor("glyphs").plan_run(X, y, family="scratch").family == "scratch"
 
 
+def test_a_run_measures_a_table_as_recommend_does(tiny_kb: Path, monkeypatch) -> None:
+    """`Advisor.run` recommends from the table's categorical columns, taken from its encoder,
+    as `recommend(..., categorical=)` does (it measured them as numbers: nr_cat 0)."""
+    from advisor.datasets import load_dataset
+
+    frame = pd.DataFrame({"x": np.arange(12.0), "city": ["Paris", "Lyon", "Nice"] * 4})
+    frame["label"] = ["a", "b"] * 6
+    table = load_dataset(frame.to_csv(index=False).encode(), name="cities.csv")
+    adv = Advisor("glyphs", kb=tiny_kb)
+    expected = adv.recommend(table.X, table.y, categorical=table.categorical_mask)
+    plan = adv.plan_run(table.X, table.y, categorical=table.categorical_mask)
+    assert plan.recommendation is not None and expected.meta_features["nr_cat"] == 3
+    assert pd.Series(plan.recommendation.meta_features).equals(pd.Series(expected.meta_features))
+    seen: list[np.ndarray] = []
+
+    class PlannedError(Exception):
+        pass
+
+    def plan_run(self, X, y, family=None, *, categorical=None):
+        seen.append(categorical)
+        raise PlannedError
+
+    monkeypatch.setattr(Advisor, "plan_run", plan_run)
+    with pytest.raises(PlannedError):
+        adv.run(table.X, table.y, n_trials=1, encoder=table.encoder)
+    assert np.array_equal(seen[0], table.categorical_mask)
+
+
 def test_recommend_names_its_slow_steps_as_it_goes(tiny_kb: Path, capsys) -> None:
     import io
 

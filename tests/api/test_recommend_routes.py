@@ -110,3 +110,36 @@ def test_run_without_family_follows_the_recommendation(
     assert recommended is not None and run["result"]["family"] == recommended["family"]
     report = client.get(f"/v1/runs/{run['id']}/report?format=md").get_data(as_text=True)
     assert run["result"]["family"] in report
+
+
+@pytest.fixture(scope="module")
+def cities_csv() -> bytes:
+    """A table whose one text column is categorical (3 cities, one-hot encoded)."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"x": rng.normal(size=18), "city": ["Paris", "Lyon", "Nice"] * 6})
+    frame["label"] = frame["city"].map({"Paris": "n", "Lyon": "c", "Nice": "s"})
+    return frame.to_csv(index=False).encode()
+
+
+def test_the_service_measures_a_tables_categorical_columns(
+    client: FlaskClient, upload: Send, cities_csv: bytes, start_run: Send
+) -> None:
+    """The recommendation, and a run's own one, see the categorical columns as
+    `advisor recommend` does (they were measured as numbers: nr_cat 0)."""
+    from advisor import Advisor
+    from advisor.datasets import load_dataset
+
+    dataset_id = upload(cities_csv, "cities.csv").json["id"]
+    answer = client.post("/v1/recommendations", json={"dataset_id": dataset_id})
+    assert answer.status_code == 201, answer.json
+    measured = answer.json["recommendation"]["meta_features"]
+    table = load_dataset(cities_csv, name="cities.csv")
+    local = Advisor("glyphs").recommend(table.X, table.y, categorical=table.categorical_mask)
+    assert measured["nr_cat"] == 3 and measured["nr_num"] == 1
+    assert measured == json.loads(json.dumps(local.meta_features))  # NaN as null, as served
+    run = start_run(client, dataset_id, family=None, n_trials=1).json
+    assert run["state"] == "succeeded", run
+    assert run["result"]["recommendation"]["meta_features"] == measured
