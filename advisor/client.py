@@ -242,13 +242,19 @@ class AdvisorClient:
         label: str | None = None,
         **options: Any,
     ) -> DatasetOut:
-        """Upload a file (path or bytes) with the data layer's load options."""
+        """Upload a file (path or bytes) with the data layer's load options.
+
+        ``options`` are fields of :class:`~advisor.datasets.LoadOptions`, e.g.
+        ``drop=["customer", "notes"]``, ``identifiers="keep"``, ``image_size=(32, 32)``.
+        """
         if isinstance(data, str | Path):
             path = Path(data)
             content, name = path.read_bytes(), name or path.name
         else:
             content, name = data, name or "upload"
-        form = {k: _form_value(v) for k, v in {"label": label, **options}.items() if v is not None}
+        form = {
+            k: _form_value(k, v) for k, v in {"label": label, **options}.items() if v is not None
+        }
         reply = self._request("POST", "/v1/datasets", files={"file": (name, content)}, form=form)
         return DatasetOut.model_validate(reply.json())
 
@@ -414,9 +420,12 @@ class AdvisorClient:
         return Predictions.model_validate(reply.json())
 
 
-def _form_value(value: Any) -> str:
+def _form_value(name: str, value: Any) -> str:
+    """A load option as a form field: ``image_size`` as ``HxW``, other lists as JSON."""
     if isinstance(value, tuple | list):
-        return "x".join(str(v) for v in value)
+        if name == "image_size":
+            return "x".join(str(v) for v in value)
+        return json.dumps([str(v) for v in value])
     return str(value)
 
 

@@ -340,9 +340,7 @@ class Advisor:
                 raise InvalidInputError(
                     f"{family} cannot run: {mismatch}", code=RUN_SOURCE_MISMATCH
                 )
-        recommendation = (
-            self.recommend(X, y, categorical=categorical) if family is None else None
-        )
+        recommendation = self.recommend(X, y, categorical=categorical) if family is None else None
         chosen = family or (recommendation.family if recommendation else "meta")
         return RunPlan(chosen, recommendation, self._warm_start(chosen, recommendation))
 

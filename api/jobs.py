@@ -220,9 +220,7 @@ def _settle(study: optuna.Study, limit: float) -> None:
 def _tuned_run(services: Services, run: RunRecord, part: int) -> RunResultOut | None:
     train = services.load(services.dataset_record(run.tenant_id, run.dataset_id))
     advisor = Advisor(source=services.source(run.tenant_id, run.source), random_state=run.seed)
-    plan = advisor.plan_run(
-        train.X, train.y, run.family, categorical=train.categorical_mask
-    )
+    plan = advisor.plan_run(train.X, train.y, run.family, categorical=train.categorical_mask)
     storage = services.study_storage()
     name = f"run-{run.id}"
     worker = f"{socket.gethostname()}:{os.getpid()}:{part}"

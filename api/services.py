@@ -62,10 +62,13 @@ class Services:
 
         ``encoder`` is the training table's, for a test dataset (see ``load_dataset``), and
         ``purpose="score"`` reads labels that only score (whatever the upload's purpose was):
-        a dataset uploaded to score is checked as training data when it trains.
+        a dataset uploaded to score is checked as training data when it trains. A dataset
+        stored without an ``identifiers`` policy was uploaded before row identifiers were
+        looked for, and keeps its columns.
         """
         data = self.store.get(record.artifact)
-        options = LoadOptions.model_validate(record.options | {"purpose": purpose})
+        stored = {"identifiers": "keep"} | record.options  # uploads from before the policy
+        options = LoadOptions.model_validate(stored | {"purpose": purpose})
         return load_dataset(
             data,
             name=record.name,

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 import click
 
 from advisor.cli.output import print_json, reports_errors, table
-from advisor.datasets import Dataset, TabularEncoder, load_dataset
+from advisor.cli.reading import loader_keywords, reading_options
+from advisor.datasets import Dataset, load_dataset
 from advisor.schemas import Recommendation
 
 if TYPE_CHECKING:
@@ -21,23 +22,22 @@ _SOURCE = click.option(
     show_default=True,
     help="Source name (see `advisor sources list`) or folder.",
 )
-_LABEL = click.option("--label", help="Label column (name or position), or NPZ array name.")
 
 
-def _load(path: Path, label: str | None, *, test_of: Dataset | None = None) -> Dataset:
-    """DATA, or the test file of the training data ``test_of``.
+def _load(path: Path, reading: dict[str, Any], *, test_of: Dataset | None = None) -> Dataset:
+    """DATA read with the command's reading options, or the test file of ``test_of``.
 
-    A test file is read with the training table's encoder, and its labels only score: one
-    class, or one example of a class, will do.
+    A test file is read with the same options and with the training table's encoder, and its
+    labels only score: one class, or one example of a class, will do.
     """
-    options: dict[str, Any] = {}
-    encoder: TabularEncoder | None = None
-    if test_of is not None:
-        options["purpose"] = "score"
-        encoder = test_of.encoder
-    if label is not None:
-        options["label"] = int(label) if label.lstrip("-").isdigit() else label
-    return load_dataset(path, encoder=encoder, **options)
+    if test_of is None:
+        return load_dataset(path, **reading)
+    return load_dataset(path, encoder=test_of.encoder, **reading | {"purpose": "score"})
+
+
+def loading_notes(dataset: Dataset) -> str:
+    """What reading the data noticed (columns left out, gaps filled…), a line each."""
+    return "".join(f"Data         {warning}\n" for warning in dataset.info.warnings)
 
 
 def describe_recommendation(rec: Recommendation) -> str:
@@ -133,17 +133,20 @@ _REPORT = click.option(
 @click.command()
 @click.argument("data", type=click.Path(exists=False, path_type=Path))
 @_SOURCE
-@_LABEL
+@reading_options
 @_REPORT
 @click.option("--json", "as_json", is_flag=True, help="Print the recommendation as JSON.")
 @reports_errors
 def recommend(
-    *, data: Path, source: str, label: str | None, report_path: Path | None, as_json: bool
+    *, data: Path, source: str, report_path: Path | None, as_json: bool, **reading: Any
 ) -> None:
-    """Recommend transfer, meta, hybrid or scratch learning for the labeled data in DATA."""
+    """Recommend transfer, meta, hybrid or scratch learning for the labeled data in DATA.
+
+    DATA is read as `advisor datasets inspect` reads it, with the same options.
+    """
     from advisor.core import Advisor  # noqa: PLC0415 - keep `advisor --help` fast
 
-    dataset = _load(data, label)
+    dataset = _load(data, loader_keywords(reading))
     adv = Advisor(source)
     rec = recommend_in_steps(
         adv,
@@ -164,7 +167,7 @@ def recommend(
     if as_json:
         print_json(rec.model_dump(mode="json"))
         return
-    click.echo(describe_recommendation(rec))
+    click.echo(loading_notes(dataset) + describe_recommendation(rec))
     if report_path is not None:
         click.echo(f"Report       {report_path}")
 
@@ -172,7 +175,7 @@ def recommend(
 @click.command()
 @click.argument("data", type=click.Path(exists=False, path_type=Path))
 @_SOURCE
-@_LABEL
+@reading_options
 @click.option(
     "--family",
     type=click.Choice(["transfer", "meta", "hybrid", "scratch"]),
@@ -184,7 +187,8 @@ def recommend(
     "--test",
     "test_path",
     type=click.Path(exists=False, path_type=Path),
-    help="A test file (same format and label) to score the final model on.",
+    help="A test file (same format and label, read with the same options) to score the final "
+    "model on.",
 )
 @click.option(
     "--check-runner-up",
@@ -198,7 +202,6 @@ def run(
     *,
     data: Path,
     source: str,
-    label: str | None,
     family: str | None,
     trials: int,
     timeout: float | None,
@@ -206,16 +209,21 @@ def run(
     check_runner_up: bool,
     report_path: Path | None,
     as_json: bool,
+    **reading: Any,
 ) -> None:
-    """Tune and fit the recommended (or given) family on DATA; save the model and the run."""
+    """Tune and fit the recommended (or given) family on DATA; save the model and the run.
+
+    DATA is read as `advisor datasets inspect` reads it, with the same options.
+    """
     import optuna  # noqa: PLC0415 (imported by the commands that run studies only)
 
     from advisor.core import Advisor  # noqa: PLC0415
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # the progress bar says enough
-    dataset = _load(data, label)
+    keywords = loader_keywords(reading)
+    dataset = _load(data, keywords)
     # a test table is encoded the training table's way (its columns, fills and categories)
-    test = _load(test_path, label, test_of=dataset) if test_path is not None else None
+    test = _load(test_path, keywords, test_of=dataset) if test_path is not None else None
     adv = Advisor(source)
     result = adv.run(
         dataset.X,
@@ -235,6 +243,7 @@ def run(
     if as_json:
         print_json(result.summary())
         return
+    click.echo(loading_notes(dataset), nl=False)
     if result.recommendation is not None:
         click.echo(describe_recommendation(result.recommendation) + "\n")
     click.echo(

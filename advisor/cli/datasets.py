@@ -18,6 +18,7 @@ from advisor.cli.output import (
     reports_errors,
     table,
 )
+from advisor.cli.reading import loader_keywords, reading_options
 from advisor.datasets import domain_cards, load_builtin, load_dataset, sample_task
 from advisor.datasets.preview import save_preview
 from advisor.datasets.writers import write_dataset
@@ -62,47 +63,8 @@ def list_domains(*, as_json: bool) -> None:
 
 @datasets.command("inspect")
 @click.argument("path", type=click.Path(exists=False, path_type=Path))
-@click.option("--label", help="Label column (name or position like -1), or NPZ array name.")
+@reading_options
 @click.option("--groups", help="Column (or NPZ array) of group ids, optional.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(
-        ["csv", "tsv", "parquet", "npz", "json", "jsonl", "image_zip", "image_folder"]
-    ),
-    help="Override format detection.",
-)
-@click.option("--modality", type=click.Choice(["image", "vector"]), help="Override detection.")
-@click.option(
-    "--encoding", help="Text encoding of CSV/TSV/JSON (e.g. cp1250); detected if omitted."
-)
-@click.option(
-    "--categorical",
-    type=click.Choice(["onehot", "ordinal"]),
-    default="onehot",
-    show_default=True,
-    help="Encoding of categorical columns.",
-)
-@click.option(
-    "--missing",
-    type=click.Choice(["impute", "error"]),
-    default="impute",
-    show_default=True,
-    help="Impute missing feature values, or refuse the file.",
-)
-@click.option(
-    "--image-size",
-    default="28x28",
-    show_default=True,
-    help="Resize images to HxW; 'keep' keeps their size (they must then agree).",
-)
-@click.option(
-    "--color",
-    type=click.Choice(["grayscale", "rgb"]),
-    default="grayscale",
-    show_default=True,
-    help="Image colour mode.",
-)
 @click.option(
     "--meta-features",
     "with_features",
@@ -122,12 +84,11 @@ def inspect(*, path: Path, as_json: bool, with_features: bool, **option_values: 
       advisor datasets inspect penguins.csv --label species
       advisor datasets inspect letters.zip --image-size 32x32 --json
       advisor datasets inspect penguins.csv --label species --meta-features
+      advisor datasets inspect customers.csv --label churn --drop signup_date
     """  # noqa: D301 - "\b" (a backspace) is Click's mark of a paragraph kept as written
-    options = {k: v for k, v in option_values.items() if v is not None}
-    label = options.get("label")
-    if isinstance(label, str) and label.lstrip("-").isdigit():
-        options["label"] = int(label)
-    options["format"] = options.pop("fmt", None)
+    options = loader_keywords(option_values)
+    if option_values.get("groups") is not None:
+        options["groups"] = option_values["groups"]
     try:
         dataset = load_dataset(path, **options)
     except AdvisorError as error:

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from advisor.cli.output import print_json, reports_errors, table
+from advisor.cli.reading import loader_keywords, reading_options
 from advisor.datasets import load_dataset
 
 # advisor.sources imports learners, hence torch (seconds): each command imports it when it runs,
@@ -74,7 +75,7 @@ def build(*, name: str, out: Path | None) -> None:
 @sources.command("build-from")
 @click.argument("path", type=click.Path(exists=False, path_type=Path))
 @click.option("--name", required=True, help="The new source's name.")
-@click.option("--label", help="Label column (name or position), or NPZ array name.")
+@reading_options
 @click.option(
     "--backbone",
     type=click.Choice(["conv4", "resnet12", "mlp"]),
@@ -91,14 +92,14 @@ def build(*, name: str, out: Path | None) -> None:
     help="Meta-training episodes per algorithm.",
 )
 @reports_errors
-def build_from(*, path: Path, name: str, label: str | None, **settings: Any) -> None:
-    """Build a source from a labeled dataset file of yours (any format inspect reads)."""
+def build_from(*, path: Path, name: str, **settings: Any) -> None:
+    """Build a source from a labeled dataset file of yours.
+
+    Any file `advisor datasets inspect` reads, with the same reading options.
+    """
     from advisor.sources import build_user_source  # noqa: PLC0415
 
-    options: dict[str, Any] = {}
-    if label is not None:
-        options["label"] = int(label) if label.lstrip("-").isdigit() else label
-    dataset = load_dataset(path, **options)
+    dataset = load_dataset(path, **loader_keywords(settings))
     chosen = {k: v for k, v in settings.items() if v is not None}
     folder = build_user_source(dataset, name, progress=click.echo, **chosen)
     click.echo(f"Wrote {folder}; use it as source={name!r}.")

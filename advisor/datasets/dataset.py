@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 Modality = Literal["image", "vector"]
 ColumnKind = Literal["numeric", "binary", "categorical", "empty"]
-ColumnRole = Literal["feature", "label", "group", "dropped"]
+ColumnRole = Literal["feature", "label", "group", "dropped", "identifier"]
 
 _MAX_LISTED = 10  # how many offending classes / rows an error message names
 

@@ -13,6 +13,7 @@ from advisor.datasets.formats import detect_format
 from advisor.datasets.options import LoadOptions
 from advisor.datasets.readers import READERS
 from advisor.datasets.sources import DataSource, read_source
+from advisor.datasets.tabular import refuse_dropped_columns
 from advisor.errors import DatasetError
 from advisor.settings import DataLimits, get_settings
 
@@ -74,6 +75,8 @@ def load_dataset(
             f"A {fmt} file holds vector data; images come as a folder, a zip or an NPZ array.",
             code=errors.BAD_OPTION,
         )
+    if fmt in ("image_zip", "image_folder"):
+        refuse_dropped_columns(options, "images")
     return READERS[fmt](raw, options, limits, encoder=encoder)
 
 

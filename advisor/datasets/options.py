@@ -19,6 +19,7 @@ CategoricalEncoding = Literal["onehot", "ordinal"]
 MissingPolicy = Literal["impute", "error"]
 NumericImpute = Literal["median", "mean", "zero"]
 Purpose = Literal["train", "score"]
+IdentifierPolicy = Literal["drop", "keep"]
 
 
 class LoadOptions(BaseModel):
@@ -42,6 +43,22 @@ class LoadOptions(BaseModel):
     )
     groups: str | None = Field(
         None, description="Column or NPZ array of group ids (writer, patient…), optional."
+    )
+    drop: tuple[str, ...] = Field(
+        (),
+        description=(
+            "Columns of a table to leave out of the features: a row's name or number, a "
+            "column that gives the answer away, free text. Each must be a column of the file."
+        ),
+    )
+    identifiers: IdentifierPolicy = Field(
+        "drop",
+        description=(
+            "Columns that look like row identifiers (every value different: texts, or whole "
+            "numbers under an id's name or in a running sequence; see "
+            "advisor.datasets.identifiers): 'drop' leaves them out, with a warning; 'keep' "
+            "keeps them as features."
+        ),
     )
     modality: Modality | None = Field(
         None, description="'image' or 'vector'; inferred from the data when omitted."
@@ -77,6 +94,13 @@ class LoadOptions(BaseModel):
             "one example of a class, is fine."
         ),
     )
+
+    @field_validator("drop", mode="before")
+    @classmethod
+    def _column_names(cls, value: Any) -> Any:
+        if isinstance(value, str):  # one name, or "id,name" from a form or a command line
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
 
     @field_validator("encoding")
     @classmethod

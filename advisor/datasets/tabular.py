@@ -20,6 +20,7 @@ import pandas as pd
 from advisor import errors
 from advisor.datasets.dataset import (
     ColumnInfo,
+    ColumnRole,
     Dataset,
     Provenance,
     TabularSummary,
@@ -27,6 +28,7 @@ from advisor.datasets.dataset import (
     make_dataset,
 )
 from advisor.datasets.encoder import TabularEncoder, column_kind, is_numeric_column
+from advisor.datasets.identifiers import find_identifiers
 from advisor.datasets.options import LoadOptions
 from advisor.errors import DatasetError, LimitExceededError
 from advisor.settings import DataLimits
@@ -113,17 +115,32 @@ def frame_to_dataset(
             )
         reserved.append(options.groups)
     features = frame.drop(columns=reserved)
+    left_out: dict[str, ColumnRole] = {}
+    identifiers: dict[str, str] = {}
+    if encoder is None:  # a training table: its columns are chosen here
+        left_out = dict.fromkeys(_dropped_by_option(frame, options, reserved), "dropped")
+        if options.identifiers == "drop":
+            identifiers = find_identifiers(features.drop(columns=list(left_out)))
+            left_out |= dict.fromkeys(identifiers, "identifier")
+        features = features.drop(columns=list(left_out))
+    else:  # a test or prediction table: the training table's encoder reads what it read
+        left_out = {c: "dropped" for c in features.columns if c not in encoder.columns_}
     if features.shape[1] == 0:
+        unused = f" (left out: {quoted(list(left_out))})" if left_out else ""
         raise DatasetError(
-            f"Besides the label {label!r} the file has no feature column.",
+            f"Besides the label {label!r} the file has no feature column{unused}.",
             code=errors.NO_FEATURES,
         )
-    columns = _column_infos(frame, label=label, groups=options.groups)
-    kept = features[[c.name for c in columns if c.role == "feature"]]
+    columns = _column_infos(frame, label=label, groups=options.groups, left_out=left_out)
+    kept = frame[[c.name for c in columns if c.role == "feature"]]
     n_missing = int(kept.isna().to_numpy().sum())
     _check_missing(kept, options, n_missing)
     _check_infinite(kept)
-    warnings = list(notes)
+    warnings = list(notes) + [
+        f"Column {name!r} looks like a row identifier ({reason}); left out of the features "
+        "(identifiers='keep', --identifiers keep, keeps it)."
+        for name, reason in identifiers.items()
+    ]
     trained_elsewhere = encoder is not None
     if encoder is None:
         encoder = TabularEncoder(
@@ -160,6 +177,20 @@ def frame_to_dataset(
         limits=limits,
         check_labels=options.purpose == "train",
     )
+
+
+def refuse_dropped_columns(options: LoadOptions, what: str) -> None:
+    """Raise when ``options.drop`` names columns but the file holds ``what`` (images).
+
+    Raises:
+        DatasetError: ``dataset.bad_option``.
+    """
+    if options.drop:
+        raise DatasetError(
+            f"drop names columns of a table ({quoted(list(options.drop))}), but this file "
+            f"holds {what}.",
+            code=errors.BAD_OPTION,
+        )
 
 
 def filled_with_training_values(n_missing: int) -> str:
@@ -231,12 +262,45 @@ def resolve_label_column(frame: pd.DataFrame, label: str | int | None) -> str:
     )
 
 
-def _column_infos(frame: pd.DataFrame, *, label: str, groups: str | None) -> list[ColumnInfo]:
+def _dropped_by_option(frame: pd.DataFrame, options: LoadOptions, reserved: list[str]) -> list[str]:
+    """The columns ``options.drop`` names, checked against the table.
+
+    Raises:
+        DatasetError: ``dataset.bad_option`` for a name that is not a column, or that is the
+            label or groups column.
+    """
+    unknown = [name for name in options.drop if name not in frame.columns]
+    if unknown:
+        raise DatasetError(
+            f"Cannot drop {quoted(unknown)}: not a column of the file; columns: "
+            f"{_column_list(frame)}.",
+            code=errors.BAD_OPTION,
+            columns=unknown,
+        )
+    needed = [name for name in options.drop if name in reserved]
+    if needed:
+        raise DatasetError(
+            f"Cannot drop {quoted(needed)}: the label and groups columns are not features.",
+            code=errors.BAD_OPTION,
+            columns=needed,
+        )
+    return list(dict.fromkeys(options.drop))
+
+
+def _column_infos(
+    frame: pd.DataFrame, *, label: str, groups: str | None, left_out: dict[str, ColumnRole]
+) -> list[ColumnInfo]:
     infos = []
     for name in frame.columns:
         column = frame[name]
         kind = column_kind(column)
-        role = "label" if name == label else "group" if name == groups else "feature"
+        role: ColumnRole = (
+            "label"
+            if name == label
+            else "group"
+            if name == groups
+            else left_out.get(name, "feature")
+        )
         infos.append(
             ColumnInfo(
                 name=str(name),

@@ -30,6 +30,16 @@ class UploadForm(BaseModel):
 
     file: FileStorage
     label: str | None = Field(None, max_length=500, description="Label column or NPZ array.")
+    drop: str | list[str] | None = Field(
+        None,
+        description="Columns of a table to leave out of the features: a JSON list of names, "
+        "or names separated by commas.",
+    )
+    identifiers: Literal["drop", "keep"] | None = Field(
+        None,
+        description="Columns that look like row identifiers: 'drop' (default) leaves them "
+        "out, warned in the info; 'keep' keeps them as features.",
+    )
     modality: Literal["image", "vector"] | None = None
     categorical: Literal["onehot", "ordinal"] | None = None
     missing: Literal["impute", "error"] | None = None
@@ -57,6 +67,13 @@ class UploadForm(BaseModel):
         if isinstance(value, int | float) and not isinstance(value, bool):
             return str(value)
         return value
+
+    @field_validator("drop", mode="before")
+    @classmethod
+    def _names_as_text(cls, value: object) -> object:
+        if isinstance(value, list):
+            return [cls._as_text(v) for v in value]
+        return cls._as_text(value)
 
     @field_validator("file", mode="before")
     @classmethod
@@ -86,6 +103,8 @@ def load_options(form: UploadForm) -> LoadOptions:
         name: getattr(form, name)
         for name in (
             "label",
+            "drop",
+            "identifiers",
             "modality",
             "categorical",
             "missing",
@@ -136,7 +155,10 @@ def upload(form: UploadForm) -> Response:
                 tenant_id=owner,
                 name=name,
                 artifact=key,
-                options=options.model_dump(mode="json", exclude_defaults=True),
+                # the identifiers policy is always kept: a dataset stored without one was
+                # uploaded before identifiers were looked for, and is read as it was then
+                options=options.model_dump(mode="json", exclude_defaults=True)
+                | {"identifiers": options.identifiers},
                 info=dataset.info.model_dump(mode="json"),
             )
             session.add(record)

@@ -66,9 +66,7 @@ def recommend(body: RecommendationRequest) -> Response:
     shared, owner = services(), tenant()
     dataset = shared.load(shared.dataset_record(owner, body.dataset_id))
     advisor = Advisor(source=shared.source(owner, body.source))
-    recommendation = advisor.recommend(
-        dataset.X, dataset.y, categorical=dataset.categorical_mask
-    )
+    recommendation = advisor.recommend(dataset.X, dataset.y, categorical=dataset.categorical_mask)
     out = RecommendationOut(
         id=new_id(), dataset_id=body.dataset_id, created=utcnow(), recommendation=recommendation
     )

@@ -225,6 +225,43 @@ def test_cli_run_reads_the_test_table_the_training_way(
     assert (model.predict(again.X) == again.y).all()
 
 
+def test_cli_commands_read_a_file_with_the_same_options(
+    tiny_kb: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """`recommend` and `run` (its test file too) take inspect's reading options: a column
+    dropped by name, a row number left out as an identifier and said so, and kept on demand."""
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame({"number": 0, "x": rng.normal(size=24)})
+    frame["leak"] = np.repeat([0.0, 1.0], 12)
+    frame["label"] = np.repeat(["a", "b"], 12)
+    frame.iloc[::2].assign(number=np.arange(1, 13)).to_csv(tmp_path / "train.csv", index=False)
+    frame.iloc[1::2].assign(number=np.arange(13, 25)).to_csv(tmp_path / "test.csv", index=False)
+    monkeypatch.setattr("advisor.kb.store.SHIPPED", tiny_kb)
+    runner = CliRunner()
+    shown = runner.invoke(cli, ["recommend", str(tmp_path / "train.csv"), "--drop", "leak"])
+    assert shown.exit_code == 0, shown.output
+    assert shown.stdout.startswith("Data         Column 'number' looks like a row identifier")
+    features = {}
+    for extra in ([], ["--identifiers", "keep"]):
+        answer = runner.invoke(
+            cli, ["recommend", str(tmp_path / "train.csv"), "--drop", "leak", "--json", *extra]
+        )
+        assert answer.exit_code == 0, answer.output
+        features[bool(extra)] = json.loads(answer.stdout)["meta_features"]["nr_attr"]
+    assert features == {False: 1, True: 2}
+    result = runner.invoke(
+        cli,
+        ["run", str(tmp_path / "train.csv"), "--drop", "leak", "--family", "scratch",
+         "--trials", "1", "--test", str(tmp_path / "test.csv"), "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert load_run(summary["run_id"]).encoder.feature_names_out_ == ["x"]
+    assert summary["test_score"] is not None and summary["test_score"] < 1.0  # no leak to learn
+    refused = runner.invoke(cli, ["run", str(tmp_path / "train.csv"), "--drop", "nope"])
+    assert refused.exit_code == 1 and "error [dataset.bad_option]" in refused.stderr
+
+
 def test_cli_predict_reads_new_rows_the_training_way(
     tiny_kb: Path, tmp_path: Path, monkeypatch
 ) -> None:

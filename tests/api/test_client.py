@@ -64,6 +64,10 @@ def test_end_to_end_through_flask(
     data = client.upload(path, label="species")
     assert data.name == "iris.csv" and data.info.n_classes == 3
     assert client.dataset(data.id) == data and client.datasets().total == 1
+    sepals = ["sepal length (cm)", "sepal width (cm)"]
+    narrower = client.upload(path, label="species", drop=sepals)  # a list, sent as JSON
+    assert narrower.info.n_features == 2
+    client.delete_dataset(narrower.id)
     assert client.meta_features(data.id).values["nr_class"] == 3
     assert [s.name for s in client.sources()] == ["glyphs"]
     started = client.run(data.id, family="scratch", n_trials=2)

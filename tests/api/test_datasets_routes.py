@@ -289,3 +289,34 @@ def test_unknown_route_and_method_are_problems(
 ) -> None:
     expect_problem(client.get("/v1/nothing-here"), 404, "http.404")
     expect_problem(client.put("/v1/datasets"), 405, "http.405")
+
+
+def test_upload_leaves_out_columns_and_reads_older_uploads_as_they_were(
+    app: Any, upload: Send, expect_problem: Problem
+) -> None:
+    """`drop` (commas or a JSON list) and found row identifiers are left out and said so;
+    a dataset stored before identifiers were looked for is read again with its columns."""
+    from api.db import DatasetRecord
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"number": np.arange(1, 13), "x": rng.normal(size=12)})
+    frame["leak"] = np.repeat([0.0, 1.0], 6)
+    frame["label"] = np.repeat(["a", "b"], 6)
+    data = frame.to_csv(index=False).encode()
+    answer = upload(data, "t.csv", drop="leak")
+    assert answer.status_code == 201, answer.json
+    info = answer.json["info"]
+    roles = {c["name"]: c["role"] for c in info["tabular"]["columns"]}
+    assert roles == {"number": "identifier", "x": "feature", "leak": "dropped", "label": "label"}
+    found = "Column 'number' looks like a row identifier"
+    assert any(warning.startswith(found) for warning in info["warnings"])
+    expect_problem(upload(data, "t.csv", drop='["leak", "x"]'), 422, "dataset.no_features")
+    services = app.extensions["advisor"]
+    with services.db.session() as session:
+        record = session.get(DatasetRecord, answer.json["id"])
+        assert record.options == {"drop": ["leak"], "identifiers": "drop"}
+        assert services.load(record).feature_names == ("x",)
+        record.options = {"drop": ["leak"]}  # as an upload of an earlier version stored it
+        owner = record.tenant_id
+    older = services.dataset_record(owner, answer.json["id"])
+    assert services.load(older).feature_names == ("number", "x")

@@ -23,7 +23,7 @@ from advisor.datasets.encoder import TabularEncoder, refuse_encoder
 from advisor.datasets.options import LoadOptions
 from advisor.datasets.safezip import open_zip
 from advisor.datasets.sources import RawInput
-from advisor.datasets.tabular import frame_to_dataset
+from advisor.datasets.tabular import frame_to_dataset, refuse_dropped_columns
 from advisor.errors import DatasetError
 from advisor.settings import DataLimits
 
@@ -75,6 +75,7 @@ def read_npz(
         arrays = _Arrays(X=X, y=y, y_key=y_key, groups=groups, names=names)
         return _vectors(arrays, options, provenance, limits, encoder)
     refuse_encoder(encoder, "images")
+    refuse_dropped_columns(options, "images")
     return make_dataset(
         X,
         y,
