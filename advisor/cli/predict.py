@@ -86,10 +86,15 @@ def _document(rows: Rows, predictions: Predictions, score: float | None) -> dict
 
 
 def _frame(rows: Rows, predictions: Predictions, *, proba: bool) -> pd.DataFrame:
-    """The CSV answer: row, prediction, the label if known, ``p_CLASS`` columns on request."""
+    """The CSV answer: row, prediction, the label if known, ``p_CLASS`` columns on request.
+
+    The first column is the rows' identifier column, named as in the file, when they have one
+    (a customer number: the predictions join back on it), else ``row``, their numbers.
+    """
     import pandas as pd  # noqa: PLC0415
 
-    frame = pd.DataFrame({"row": rows.ids, "prediction": predictions.labels})
+    first = rows.named_by if rows.named_by not in (None, "prediction", "label") else "row"
+    frame = pd.DataFrame({first: rows.ids, "prediction": predictions.labels})
     if rows.y is not None:
         frame["label"] = [str(v) for v in rows.y]
     if proba:

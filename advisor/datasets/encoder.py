@@ -118,6 +118,11 @@ class EncoderState(BaseModel):
     onehot: list[CategoricalColumn]
     ordinal: list[CategoricalColumn]
     features_out: list[str] = Field(description="The encoded columns, as a check on reading.")
+    identifiers: list[str] = Field(
+        default_factory=list,
+        description="Columns of the training table left out as row identifiers: rows to "
+        "classify are named by the first of them they have.",
+    )
 
 
 class TabularEncoder:
@@ -147,6 +152,7 @@ class TabularEncoder:
         self.onehot_columns_: list[str] = []
         self.ordinal_columns_: list[str] = []
         self.warnings_: list[str] = []
+        self.identifiers_: list[str] = []
         self._transformer: ColumnTransformer | None = None
 
     @property
@@ -323,6 +329,7 @@ class TabularEncoder:
             onehot=_categorical_state(transformer, "onehot", self.onehot_columns_),
             ordinal=_categorical_state(transformer, "ordinal", self.ordinal_columns_),
             features_out=self.feature_names_out_,
+            identifiers=self.identifiers_,
         )
 
     @classmethod
@@ -344,6 +351,7 @@ class TabularEncoder:
         encoder.numeric_columns_ = [c.name for c in state.numeric]
         encoder.onehot_columns_ = [c.name for c in state.onehot]
         encoder.ordinal_columns_ = [c.name for c in state.ordinal]
+        encoder.identifiers_ = list(state.identifiers)
         categorical = state.onehot + state.ordinal
         row = {c.name: [c.fill] for c in state.numeric} | {c.name: [c.fill] for c in categorical}
         strategy = {"strategy": "median"}  # the median of one value is that value

@@ -40,16 +40,20 @@ class Rows:
 
     Attributes:
         X: the rows as the model takes them: encoded vectors ``(n, d)`` or images.
-        ids: one name per row: its number in the file (from 1) or, for images, the image's
-            path.
+        ids: one name per row: for images, the image's path; for a table, its value in the
+            training table's row-identifier column when the table has that column
+            (:attr:`TabularEncoder.identifiers_`, a customer number…), else its number in
+            the file (from 1).
         y: the rows' labels when the input carries them (the predictions can be scored).
         warnings: what reading noticed: unseen categories, ignored columns, filled gaps.
+        named_by: the column whose values are the ``ids``, if any.
     """
 
     X: np.ndarray
     ids: list[str]
     y: np.ndarray | None = None
     warnings: list[str] = field(default_factory=list)
+    named_by: str | None = None
 
 
 def load_rows(
@@ -132,12 +136,16 @@ def table_rows(
         warnings += unseen_category_warnings(encoder, features)
         if n_missing := int(features.isna().to_numpy().sum()):
             warnings.append(filled_with_training_values(n_missing))
-        if extra := [c for c in frame.columns if c not in encoder.columns_]:
+        named_by = _identifier_column(frame, encoder)
+        if named_by is not None:
+            ids = [_row_name(v) for v in frame[named_by]]
+        ignored = [c for c in frame.columns if c not in encoder.columns_ and c != named_by]
+        if ignored:
             warnings.append(
-                f"Columns {extra[:10]} are not the model's inputs; ignored (name a label "
+                f"Columns {ignored[:10]} are not the model's inputs; ignored (name a label "
                 "column to score the predictions against it)."
             )
-        return Rows(X, ids, None, warnings)
+        return Rows(X, ids, None, warnings, named_by)
     texts = [c for c in frame.columns if not is_numeric_column(frame[c])]
     width = None if encoder is None else len(encoder.feature_names_out_)
     if texts or (width is not None and frame.shape[1] != width):
@@ -176,6 +184,26 @@ def _npz_rows(
 
 def _labeled(dataset: Dataset) -> Rows:
     return Rows(dataset.X, _numbered(len(dataset.X)), dataset.y, list(dataset.info.warnings))
+
+
+def _identifier_column(frame: pd.DataFrame, encoder: TabularEncoder) -> str | None:
+    """The training table's first row-identifier column that names ``frame``'s rows.
+
+    It must be there, without gaps and with every value different; else rows are numbered.
+    """
+    for name in encoder.identifiers_:
+        if name in frame.columns:
+            column = frame[name]
+            if column.notna().all() and column.nunique() == len(column):
+                return name
+    return None
+
+
+def _row_name(value: Any) -> str:
+    """A row's identifier as text: ``17``, not ``17.0``, when a gap made the column floats."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _numbered(n: int) -> list[str]:

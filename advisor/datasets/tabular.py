@@ -148,6 +148,7 @@ def frame_to_dataset(
             numeric_impute=options.numeric_impute,
             max_onehot_categories=options.max_onehot_categories,
         ).fit(features)
+        encoder.identifiers_ = list(identifiers)  # new rows are named by them
         warnings += encoder.warnings_
     else:
         warnings += unseen_category_warnings(encoder, features)

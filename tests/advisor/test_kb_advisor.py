@@ -258,6 +258,9 @@ def test_cli_commands_read_a_file_with_the_same_options(
     summary = json.loads(result.output)
     assert load_run(summary["run_id"]).encoder.feature_names_out_ == ["x"]
     assert summary["test_score"] is not None and summary["test_score"] < 1.0  # no leak to learn
+    predicted = runner.invoke(cli, ["predict", summary["run_id"], str(tmp_path / "test.csv")])
+    assert predicted.exit_code == 0, predicted.output
+    assert predicted.stdout.startswith("number,prediction\n13,")  # named by their identifier
     refused = runner.invoke(cli, ["run", str(tmp_path / "train.csv"), "--drop", "nope"])
     assert refused.exit_code == 1 and "error [dataset.bad_option]" in refused.stderr
 

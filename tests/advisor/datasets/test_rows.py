@@ -234,3 +234,28 @@ def test_rows_json_round_trip_of_ids(tmp_path: Path) -> None:
     """Ids are plain strings, ready for a CSV or JSON answer."""
     rows = load_rows(csv_bytes(pd.DataFrame({"x": [1.0, 2.0]})), name="r.csv")
     assert json.loads(json.dumps(rows.ids)) == ["1", "2"]
+
+
+def test_rows_are_named_by_the_training_tables_identifier(tmp_path: Path) -> None:
+    """A column left out of training as a row identifier names the new rows (its values, as
+    the file writes them), once the encoder is saved and read back too; without it, or with
+    repeated values, rows are numbered."""
+    train = pd.DataFrame({"customer_id": np.arange(101, 131, 3), "x": np.arange(10) / 4})
+    train["label"] = ["a", "b"] * 5
+    encoder = load_dataset(train.to_csv(index=False).encode(), name="t.csv").encoder
+    assert encoder is not None and encoder.identifiers_ == ["customer_id"]
+    encoder.save(tmp_path)
+    again = TabularEncoder.load(tmp_path)
+    assert again.identifiers_ == ["customer_id"]
+    new = pd.DataFrame({"x": [1.0, 2.0, 3.0], "customer_id": [7.0, 9.0, 8.0], "note": "n"})
+    rows = table_rows(new, again)
+    assert rows.ids == ["7", "9", "8"] and rows.named_by == "customer_id"
+    assert rows.warnings == ["Columns ['note'] are not the model's inputs; ignored (name a label "
+                             "column to score the predictions against it)."]  # fmt: skip
+    assert table_rows(new.drop(columns="customer_id"), again).ids == ["1", "2", "3"]
+    repeated = table_rows(new.assign(customer_id=7), again)
+    assert repeated.ids == ["1", "2", "3"] and repeated.named_by is None
+    state = json.loads((tmp_path / "encoder.json").read_text())
+    del state["identifiers"]  # an encoder saved before identifiers were kept
+    (tmp_path / "encoder.json").write_text(json.dumps(state))
+    assert table_rows(new, TabularEncoder.load(tmp_path)).ids == ["1", "2", "3"]
