@@ -39,6 +39,9 @@ class DataSummary(BaseModel):
     numeric_columns: int | None = None
     categorical_columns: int | None = None
     missing_filled: int = 0
+    left_out: dict[str, str] = {}
+    """A table's columns left out of the features, each with its role: ``"dropped"`` (by
+    ``drop=``, or empty) or ``"identifier"`` (a row identifier)."""
     warnings: list[str] = []
 
     @property
@@ -48,7 +51,10 @@ class DataSummary(BaseModel):
         return int(counts.min()), float(np.median(counts)), int(counts.max())
 
     def sentence(self) -> str:
-        """One sentence of what the data is, e.g. ``100 images (28×28, grayscale) of 10 …``."""
+        """One sentence of what the data is, e.g. ``100 images (28×28, grayscale) of 10 …``.
+
+        A second one names a table's columns left out of the features, if any.
+        """
         low, median, high = self.shots
         per_class = f"{low}" if low == high else f"{low}–{high} (median {median:g})"
         if self.modality == "image":
@@ -73,7 +79,14 @@ class DataSummary(BaseModel):
                 columns = sum(c or 0 for c in (self.numeric_columns, self.categorical_columns))
                 what += f" (from {' and '.join(kinds)} column{'s' if columns > 1 else ''})"
         origin = f", read from {self.name} ({self.format})" if self.name else ""
-        return f"{what} of {len(self.class_counts)} classes, {per_class} per class{origin}."
+        text = f"{what} of {len(self.class_counts)} classes, {per_class} per class{origin}."
+        if self.left_out:
+            columns = ", ".join(
+                f"{name} ({'a row identifier' if role == 'identifier' else 'dropped'})"
+                for name, role in self.left_out.items()
+            )
+            text += f" Left out of the features: {columns}."
+        return text
 
 
 def summarize(X: Any, y: Any, info: DatasetInfo | None = None) -> DataSummary:
@@ -92,6 +105,11 @@ def summarize(X: Any, y: Any, info: DatasetInfo | None = None) -> DataSummary:
                 "numeric_columns": sum(k == "numeric" for k in kinds),
                 "categorical_columns": sum(k != "numeric" for k in kinds),
                 "missing_filled": info.tabular.n_missing,
+                "left_out": {
+                    c.name: c.role
+                    for c in info.tabular.columns
+                    if c.role in ("dropped", "identifier")
+                },
             }
     return DataSummary(
         modality="vector" if X.ndim == 2 else "image",

@@ -49,3 +49,16 @@ def test_a_table_names_its_file_its_columns_and_the_gaps_filled() -> None:
     )
     assert save_samples(data.X, data.y, Path("unused")) is None
     assert DataSummary.model_validate(summary.model_dump(mode="json")) == summary
+
+
+def test_a_table_names_the_columns_left_out() -> None:
+    table = pd.DataFrame({"ref": [f"r{i}" for i in range(12)], "size": np.arange(12) / 3})
+    table["leak"] = 1.0
+    table["label"] = ["x", "y"] * 6
+    data = load_dataset(table.to_csv(index=False).encode(), name="t.csv", drop=["leak"])
+    summary = summarize(data.X, data.y, data.info)
+    assert summary.left_out == {"ref": "identifier", "leak": "dropped"}
+    assert summary.sentence().endswith(
+        "read from t.csv (csv). Left out of the features: ref (a row identifier), leak (dropped)."
+    )
+    assert DataSummary.model_validate(summary.model_dump(mode="json")) == summary
