@@ -81,11 +81,11 @@ class DataSummary(BaseModel):
         origin = f", read from {self.name} ({self.format})" if self.name else ""
         text = f"{what} of {len(self.class_counts)} classes, {per_class} per class{origin}."
         if self.left_out:
-            columns = ", ".join(
+            listed = ", ".join(
                 f"{name} ({'a row identifier' if role == 'identifier' else 'dropped'})"
                 for name, role in self.left_out.items()
             )
-            text += f" Left out of the features: {columns}."
+            text += f" Left out of the features: {listed}."
         return text
 
 
