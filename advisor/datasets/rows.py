@@ -10,7 +10,7 @@ sub-folders, an NPZ labels array — keep them, so that the predictions can be s
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -27,6 +27,7 @@ from advisor.datasets.readers.npz import read_npz_to_classify
 from advisor.datasets.sources import DataSource, read_source
 from advisor.datasets.tabular import (
     filled_with_training_values,
+    table_to_dataset,
     unseen_category_warnings,
     with_string_columns,
 )
@@ -95,12 +96,17 @@ def load_rows(
         option_values["label"] = label
     options = parse_options(option_values)
     limits = limits or get_settings().data_limits()
-    if label is not None:
-        return _labeled(
-            load_dataset(source, name=name, options=options, limits=limits, encoder=encoder)
-        )
     raw = read_source(source, name=name, limits=limits)
     fmt = options.format or detect_format(raw)
+    if label is not None and fmt in TABLE_READERS and encoder is not None:
+        table = TABLE_READERS[fmt](raw, options, limits)
+        labeled = _labeled(table_to_dataset(table, options, limits, encoder=encoder))
+        return _named(labeled, with_string_columns(table.frame), encoder)
+    if label is not None:
+        again = raw.directory if raw.directory is not None else raw.data or b""
+        return _labeled(
+            load_dataset(again, name=raw.name, options=options, limits=limits, encoder=encoder)
+        )
     if fmt in ("image_zip", "image_folder"):
         refuse_encoder(encoder, "images")
         images = read_images_to_classify(raw, options, limits)
@@ -136,16 +142,14 @@ def table_rows(
         warnings += unseen_category_warnings(encoder, features)
         if n_missing := int(features.isna().to_numpy().sum()):
             warnings.append(filled_with_training_values(n_missing))
-        named_by = _identifier_column(frame, encoder)
-        if named_by is not None:
-            ids = [_row_name(v) for v in frame[named_by]]
-        ignored = [c for c in frame.columns if c not in encoder.columns_ and c != named_by]
+        rows = _named(Rows(X, ids), frame, encoder)
+        ignored = [c for c in frame.columns if c not in encoder.columns_ and c != rows.named_by]
         if ignored:
             warnings.append(
                 f"Columns {ignored[:10]} are not the model's inputs; ignored (name a label "
                 "column to score the predictions against it)."
             )
-        return Rows(X, ids, None, warnings, named_by)
+        return replace(rows, warnings=warnings)
     texts = [c for c in frame.columns if not is_numeric_column(frame[c])]
     width = None if encoder is None else len(encoder.feature_names_out_)
     if texts or (width is not None and frame.shape[1] != width):
@@ -184,6 +188,14 @@ def _npz_rows(
 
 def _labeled(dataset: Dataset) -> Rows:
     return Rows(dataset.X, _numbered(len(dataset.X)), dataset.y, list(dataset.info.warnings))
+
+
+def _named(rows: Rows, frame: pd.DataFrame, encoder: TabularEncoder) -> Rows:
+    """``rows`` named by the training table's identifier column, when ``frame`` has it."""
+    named_by = _identifier_column(frame, encoder)
+    if named_by is None:
+        return rows
+    return replace(rows, ids=[_row_name(v) for v in frame[named_by]], named_by=named_by)
 
 
 def _identifier_column(frame: pd.DataFrame, encoder: TabularEncoder) -> str | None:

@@ -259,3 +259,13 @@ def test_rows_are_named_by_the_training_tables_identifier(tmp_path: Path) -> Non
     del state["identifiers"]  # an encoder saved before identifiers were kept
     (tmp_path / "encoder.json").write_text(json.dumps(state))
     assert table_rows(new, TabularEncoder.load(tmp_path)).ids == ["1", "2", "3"]
+
+
+def test_labeled_rows_are_named_by_the_identifier_too() -> None:
+    train = pd.DataFrame({"ref": [f"r{i}" for i in range(10)], "x": np.arange(10) / 4})
+    train["label"] = ["a", "b"] * 5
+    encoder = load_dataset(train.to_csv(index=False).encode(), name="t.csv").encoder
+    new = train.iloc[[3, 0]].to_csv(index=False).encode()
+    rows = load_rows(new, name="n.csv", label="label", encoder=encoder)
+    assert rows.ids == ["r3", "r0"] and rows.named_by == "ref" and list(rows.y) == ["b", "a"]
+    np.testing.assert_array_equal(rows.X, [[0.75], [0.0]])
