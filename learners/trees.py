@@ -12,9 +12,11 @@ Ke et al. 2017, *LightGBM*, §3.2, as scikit-learn does). :class:`TreeEnsemble` 
 that — per node its feature, threshold, missing-value side, children, leaf flag and value,
 every tree's nodes in one set of arrays — and predicts with it, adding the trees in
 scikit-learn's order so that the sums are the same to the last bit. It is made from a
-:class:`~sklearn.ensemble.HistGradientBoostingRegressor` (the advisor's recommender) or from
-the regression trees of a :class:`~sklearn.ensemble.GradientBoostingClassifier` (one ensemble
-per output, the learning rate folded into the leaf values; the scratch family's ``gbm``).
+:class:`~sklearn.ensemble.HistGradientBoostingRegressor` (the advisor's recommender) or
+``…Classifier``, or from the regression trees of a
+:class:`~sklearn.ensemble.GradientBoostingClassifier` (one ensemble per output, the learning
+rate folded into the leaf values; the scratch family's ``gbm``, histogram boosting on large
+tables).
 :meth:`TreeEnsemble.checked` rebuilds one from stored arrays and refuses arrays that do not make
 trees, so that a damaged file is never half-used.
 
@@ -74,15 +76,29 @@ class TreeEnsemble:
         """
         if regressor.n_trees_per_iteration_ != 1:
             raise ValueError("only single-output regressors are supported")
-        nodes = [iteration[0].nodes for iteration in regressor._predictors]
+        return cls.from_hist_predictors(regressor, 0)
+
+    @classmethod
+    def from_hist_predictors(cls, model: Any, output: int) -> TreeEnsemble:
+        """Output ``output`` of a fitted histogram gradient-boosting model, as an ensemble.
+
+        ``model`` is a ``HistGradientBoostingRegressor`` or ``…Classifier``: its baseline for
+        that output and, from each iteration, that output's tree (the learning rate is already
+        in its leaf values). The thresholds are real numbers, compared with the unbinned
+        inputs, as scikit-learn's ``predict`` compares them.
+
+        Raises:
+            ValueError: a categorical split.
+        """
+        nodes = [iteration[output].nodes for iteration in model._predictors]
         if any(n["is_categorical"].any() for n in nodes):
             raise ValueError("categorical splits are not supported")
         offsets = np.cumsum([0] + [len(n) for n in nodes[:-1]]).astype(np.int64)
         every = np.concatenate(nodes)
         shift = np.repeat(offsets, [len(n) for n in nodes])
         return cls(
-            baseline=float(np.asarray(regressor._baseline_prediction).ravel()[0]),
-            n_features=int(regressor.n_features_in_),
+            baseline=float(np.asarray(model._baseline_prediction).ravel()[output]),
+            n_features=int(model.n_features_in_),
             feature=every["feature_idx"].astype(np.int64),
             threshold=every["num_threshold"].astype(np.float64),
             missing_left=every["missing_go_to_left"].astype(bool),
@@ -185,11 +201,17 @@ class TreeEnsemble:
 
 
 def classifier_ensembles(model: Any) -> list[TreeEnsemble]:
-    """One :class:`TreeEnsemble` per raw output of a fitted ``GradientBoostingClassifier``.
+    """One :class:`TreeEnsemble` per raw output of a fitted gradient-boosting classifier.
 
-    One output for two classes (the log-odds of the second), one per class beyond; each the
-    model's initial raw prediction plus its learning rate times its trees' values.
+    One output for two classes (the log-odds of the second), one per class beyond. For a
+    ``GradientBoostingClassifier``, each is the model's initial raw prediction plus its
+    learning rate times its trees' values; for a ``HistGradientBoostingClassifier``, its
+    baseline plus its trees (:meth:`TreeEnsemble.from_hist_predictors`).
     """
+    if hasattr(model, "_predictors"):
+        return [
+            TreeEnsemble.from_hist_predictors(model, k) for k in range(model.n_trees_per_iteration_)
+        ]
     width = int(model.n_features_in_)
     initial = np.asarray(model._raw_predict_init(np.zeros((1, width))), dtype=np.float64)[0]
     return [
@@ -203,13 +225,17 @@ def classifier_ensembles(model: Any) -> list[TreeEnsemble]:
     ]
 
 
-def classifier_probabilities(ensembles: Sequence[TreeEnsemble], X: np.ndarray) -> np.ndarray:
+def classifier_probabilities(
+    ensembles: Sequence[TreeEnsemble], X: np.ndarray, *, float32_inputs: bool = True
+) -> np.ndarray:
     """Class probabilities ``(rows, classes)`` of :func:`classifier_ensembles`' outputs.
 
-    The inputs are rounded to float32 first, as scikit-learn's trees see them; two classes
-    take the logistic of the one output, ``[1 − σ(F), σ(F)]``, more take the softmax of theirs.
+    With ``float32_inputs`` the inputs are rounded to float32 first, as the trees of a
+    ``GradientBoostingClassifier`` see them (a histogram model's compare float64, and take
+    ``float32_inputs=False``); two classes take the logistic of the one output,
+    ``[1 − σ(F), σ(F)]``, more take the softmax of theirs.
     """
-    seen = np.asarray(X, dtype=np.float32).astype(np.float64)
+    seen = np.asarray(X, dtype=np.float32 if float32_inputs else np.float64).astype(np.float64)
     raw = np.vstack(  # in blocks of rows: a node per row and tree is held while walking
         [
             np.column_stack([ensemble.predict(block) for ensemble in ensembles])
