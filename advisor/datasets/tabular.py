@@ -115,16 +115,9 @@ def frame_to_dataset(
             )
         reserved.append(options.groups)
     features = frame.drop(columns=reserved)
-    left_out: dict[str, ColumnRole] = {}
-    identifiers: dict[str, str] = {}
+    left_out, identifiers = _left_out(features, options, reserved, encoder)
     if encoder is None:  # a training table: its columns are chosen here
-        left_out = dict.fromkeys(_dropped_by_option(frame, options, reserved), "dropped")
-        if options.identifiers == "drop":
-            identifiers = find_identifiers(features.drop(columns=list(left_out)))
-            left_out |= dict.fromkeys(identifiers, "identifier")
         features = features.drop(columns=list(left_out))
-    else:  # a test or prediction table: the training table's encoder reads what it read
-        left_out = {c: "dropped" for c in features.columns if c not in encoder.columns_}
     if features.shape[1] == 0:
         unused = f" (left out: {quoted(list(left_out))})" if left_out else ""
         raise DatasetError(
@@ -263,27 +256,57 @@ def resolve_label_column(frame: pd.DataFrame, label: str | int | None) -> str:
     )
 
 
-def _dropped_by_option(frame: pd.DataFrame, options: LoadOptions, reserved: list[str]) -> list[str]:
+def _left_out(
+    features: pd.DataFrame,
+    options: LoadOptions,
+    reserved: list[str],
+    encoder: TabularEncoder | None,
+) -> tuple[dict[str, ColumnRole], dict[str, str]]:
+    """The feature columns not used, each with its role, and the row identifiers' reasons.
+
+    For a training table (no ``encoder``): the columns ``options.drop`` names (``dropped``)
+    and, unless ``options.identifiers`` is ``"keep"``, those that look like row identifiers
+    (``identifier``; :mod:`advisor.datasets.identifiers`). For a test or prediction table:
+    the columns the training table's encoder does not read (``dropped``).
+
+    Raises:
+        DatasetError: ``dataset.bad_option`` for a ``drop`` name that is not a feature column.
+    """
+    if encoder is not None:
+        return {c: "dropped" for c in features.columns if c not in encoder.columns_}, {}
+    left_out: dict[str, ColumnRole] = dict.fromkeys(
+        _dropped_by_option(features, options, reserved), "dropped"
+    )
+    identifiers: dict[str, str] = {}
+    if options.identifiers == "drop":
+        identifiers = find_identifiers(features.drop(columns=list(left_out)))
+        left_out |= dict.fromkeys(identifiers, "identifier")
+    return left_out, identifiers
+
+
+def _dropped_by_option(
+    features: pd.DataFrame, options: LoadOptions, reserved: list[str]
+) -> list[str]:
     """The columns ``options.drop`` names, checked against the table.
 
     Raises:
         DatasetError: ``dataset.bad_option`` for a name that is not a column, or that is the
             label or groups column.
     """
-    unknown = [name for name in options.drop if name not in frame.columns]
-    if unknown:
-        raise DatasetError(
-            f"Cannot drop {quoted(unknown)}: not a column of the file; columns: "
-            f"{_column_list(frame)}.",
-            code=errors.BAD_OPTION,
-            columns=unknown,
-        )
     needed = [name for name in options.drop if name in reserved]
     if needed:
         raise DatasetError(
             f"Cannot drop {quoted(needed)}: the label and groups columns are not features.",
             code=errors.BAD_OPTION,
             columns=needed,
+        )
+    unknown = [name for name in options.drop if name not in features.columns]
+    if unknown:
+        raise DatasetError(
+            f"Cannot drop {quoted(unknown)}: not a column of the file; columns: "
+            f"{_column_list(features)}.",
+            code=errors.BAD_OPTION,
+            columns=unknown,
         )
     return list(dict.fromkeys(options.drop))
 
