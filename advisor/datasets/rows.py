@@ -142,14 +142,15 @@ def table_rows(
         warnings += unseen_category_warnings(encoder, features)
         if n_missing := int(features.isna().to_numpy().sum()):
             warnings.append(filled_with_training_values(n_missing))
-        rows = _named(Rows(X, ids), frame, encoder)
+        rows = _named(Rows(X, ids, warnings=warnings), frame, encoder)
         ignored = [c for c in frame.columns if c not in encoder.columns_ and c != rows.named_by]
         if ignored:
-            warnings.append(
+            note = (
                 f"Columns {ignored[:10]} are not the model's inputs; ignored (name a label "
                 "column to score the predictions against it)."
             )
-        return replace(rows, warnings=warnings)
+            rows = replace(rows, warnings=[*rows.warnings, note])
+        return rows
     texts = [c for c in frame.columns if not is_numeric_column(frame[c])]
     width = None if encoder is None else len(encoder.feature_names_out_)
     if texts or (width is not None and frame.shape[1] != width):
@@ -191,24 +192,23 @@ def _labeled(dataset: Dataset) -> Rows:
 
 
 def _named(rows: Rows, frame: pd.DataFrame, encoder: TabularEncoder) -> Rows:
-    """``rows`` named by the training table's identifier column, when ``frame`` has it."""
-    named_by = _identifier_column(frame, encoder)
-    if named_by is None:
-        return rows
-    return replace(rows, ids=[_row_name(v) for v in frame[named_by]], named_by=named_by)
+    """``rows`` named by the training table's first identifier column that ``frame`` has.
 
-
-def _identifier_column(frame: pd.DataFrame, encoder: TabularEncoder) -> str | None:
-    """The training table's first row-identifier column that names ``frame``'s rows.
-
-    It must be there, without gaps and with every value different; else rows are numbered.
+    The column must name every row, and each differently; else the rows keep their numbers
+    and a warning says why.
     """
-    for name in encoder.identifiers_:
-        if name in frame.columns:
-            column = frame[name]
-            if column.notna().all() and column.nunique() == len(column):
-                return name
-    return None
+    present = [name for name in encoder.identifiers_ if name in frame.columns]
+    for name in present:
+        column = frame[name]
+        if column.notna().all() and column.nunique() == len(column):
+            return replace(rows, ids=[_row_name(v) for v in column], named_by=name)
+    if not present:
+        return rows
+    note = (
+        f"Column {present[0]!r}, the training data's row identifier, has gaps or repeated "
+        "values here; rows are numbered instead."
+    )
+    return replace(rows, warnings=[*rows.warnings, note])
 
 
 def _row_name(value: Any) -> str:

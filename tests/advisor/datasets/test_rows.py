@@ -255,6 +255,10 @@ def test_rows_are_named_by_the_training_tables_identifier(tmp_path: Path) -> Non
     assert table_rows(new.drop(columns="customer_id"), again).ids == ["1", "2", "3"]
     repeated = table_rows(new.assign(customer_id=7), again)
     assert repeated.ids == ["1", "2", "3"] and repeated.named_by is None
+    assert repeated.warnings[0] == (
+        "Column 'customer_id', the training data's row identifier, has gaps or repeated values "
+        "here; rows are numbered instead."
+    )
     state = json.loads((tmp_path / "encoder.json").read_text())
     del state["identifiers"]  # an encoder saved before identifiers were kept
     (tmp_path / "encoder.json").write_text(json.dumps(state))
