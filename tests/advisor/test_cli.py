@@ -237,3 +237,27 @@ def test_every_help_text_renders_without_stray_markup() -> None:
         assert "\\b" not in shown.output and "\b" not in shown.output, (path, shown.output)
     examples = runner.invoke(cli, ["datasets", "inspect", "--help"]).output
     assert "  Examples:\n    advisor datasets inspect penguins.csv --label species\n" in examples
+
+
+def test_every_command_that_reads_a_file_takes_the_same_reading_options() -> None:
+    """The options reading_options adds are those loader_keywords takes back, and the four
+    commands that read a user's file all have them."""
+    from advisor.cli.reading import READING_OPTIONS, loader_keywords, reading_options
+
+    @reading_options
+    @click.command()
+    def probe(**values: object) -> None:
+        """A command with the reading options only."""
+
+    assert sorted(p.name for p in probe.params) == sorted(READING_OPTIONS)
+    commands = {
+        "inspect": cli.commands["datasets"].commands["inspect"],
+        "recommend": cli.commands["recommend"],
+        "run": cli.commands["run"],
+        "build-from": cli.commands["sources"].commands["build-from"],
+    }
+    for name, command in commands.items():
+        assert set(READING_OPTIONS) <= {p.name for p in command.params}, name
+    values = {"label": "-1", "drop": ("a, b", "c"), "fmt": "csv", "color": None, "x": 1}
+    assert loader_keywords(values) == {"label": -1, "drop": ["a", "b", "c"], "format": "csv"}
+    assert values == {"x": 1}  # the reading options are taken out, the others left
