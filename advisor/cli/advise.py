@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
+from advisor.cli.interrupt import StopOnInterrupt
 from advisor.cli.output import print_json, reports_errors, table
 from advisor.cli.reading import loader_keywords, reading_options
 from advisor.datasets import Dataset, load_dataset
@@ -225,30 +226,33 @@ def run(
     # a test table is encoded the training table's way (its columns, fills and categories)
     test = _load(test_path, keywords, test_of=dataset) if test_path is not None else None
     adv = Advisor(source)
-    result = adv.run(
-        dataset.X,
-        dataset.y,
-        family=family,
-        n_trials=trials,
-        timeout=timeout,
-        X_test=None if test is None else test.X,
-        y_test=None if test is None else test.y,
-        check_runner_up=check_runner_up,
-        progress=progress_stream(not as_json) is not None,  # a bar where one watches
-        encoder=dataset.encoder,
-        data_info=dataset.info,
-    )
+    with StopOnInterrupt() as stop:  # Ctrl-C: finish with the trials so far
+        result = adv.run(
+            dataset.X,
+            dataset.y,
+            family=family,
+            n_trials=trials,
+            timeout=timeout,
+            X_test=None if test is None else test.X,
+            y_test=None if test is None else test.y,
+            check_runner_up=check_runner_up,
+            progress=progress_stream(not as_json) is not None,  # a bar where one watches
+            callbacks=[stop],
+            encoder=dataset.encoder,
+            data_info=dataset.info,
+        )
     if report_path is not None:
         adv.report(result, report_path, format=report_format(report_path))
     if as_json:
-        print_json(result.summary())
+        print_json(result.summary() | {"interrupted": stop.requested})
         return
     click.echo(loading_notes(dataset), nl=False)
     if result.recommendation is not None:
         click.echo(describe_recommendation(result.recommendation) + "\n")
+    stopped = f" (stopped by Ctrl-C; the budget was {trials})" if stop.requested else ""
     click.echo(
         f"Run {result.run_id}: {result.family} ({result.variant}), "
-        f"{len(result.study.trials)} trials in {result.seconds:.0f} s"
+        f"{len(result.study.trials)} trials in {result.seconds:.0f} s{stopped}"
     )
     click.echo(f"CV accuracy  {100 * result.cv_score:.1f} %")
     if result.test_score is not None:

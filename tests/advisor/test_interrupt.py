@@ -1,0 +1,59 @@
+"""Ctrl-C during a tuned run: the study stops after its running trial and the run finishes."""
+
+from __future__ import annotations
+
+import json
+import signal
+from pathlib import Path
+
+import numpy as np
+import optuna
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from advisor.cli import advise, cli
+from advisor.cli.interrupt import StopOnInterrupt
+from advisor.core import load_run
+
+
+def test_the_first_interrupt_stops_after_the_running_trial_the_second_aborts() -> None:
+    before = signal.getsignal(signal.SIGINT)
+
+    def objective(trial: optuna.Trial) -> float:
+        if trial.number == 2:
+            signal.raise_signal(signal.SIGINT)  # as if Ctrl-C were pressed mid-trial
+        return trial.suggest_float("x", 0, 1)
+
+    study = optuna.create_study(direction="maximize")
+    with StopOnInterrupt() as stop:
+        study.optimize(objective, n_trials=50, callbacks=[stop])
+        assert stop.requested
+        with pytest.raises(KeyboardInterrupt):
+            signal.raise_signal(signal.SIGINT)
+    assert [t.state for t in study.trials] == [optuna.trial.TrialState.COMPLETE] * 3
+    assert signal.getsignal(signal.SIGINT) == before  # restored
+
+
+def test_a_run_stopped_by_ctrl_c_is_finished_and_saved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class PressedAtTheSecondTrial(StopOnInterrupt):
+        def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+            if trial.number == 1:
+                signal.raise_signal(signal.SIGINT)
+            super().__call__(study, trial)
+
+    monkeypatch.setattr(advise, "StopOnInterrupt", PressedAtTheSecondTrial)
+    monkeypatch.setenv("ADVISOR_HOME", str(tmp_path / "home"))
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=12), "label": ["a", "b"] * 6})
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    result = CliRunner().invoke(
+        cli, ["run", str(tmp_path / "t.csv"), "--family", "scratch", "--trials", "40", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["interrupted"] and summary["trials"] == 2
+    assert "Stopping after the running trial" in result.stderr
+    assert load_run(summary["run_id"]).model is not None  # refitted and saved as usual
