@@ -117,10 +117,11 @@ class GradientBoostingLearner(Learner):
         )
         self._train(flat_inputs(X, spec), codes)
 
-    def _train(self, X: np.ndarray, codes: np.ndarray) -> None:
+    def _train(self, X: np.ndarray, codes: np.ndarray, *, histogram: bool | None = None) -> None:
+        """Fit the boosted trees: histogram boosting from ``HIST_ROWS`` rows on, unless told."""
         smallest = int(np.bincount(codes).min())
         leaf = max(1, min(self.min_samples_leaf, smallest))
-        self.histogram_ = len(X) >= HIST_ROWS
+        self.histogram_ = len(X) >= HIST_ROWS if histogram is None else histogram
         model: GradientBoostingClassifier | HistGradientBoostingClassifier
         if self.histogram_:
             model = HistGradientBoostingClassifier(
@@ -158,7 +159,7 @@ class GradientBoostingLearner(Learner):
 
     def _restore(self, tensors: dict[str, torch.Tensor], arrays: dict[str, np.ndarray]) -> None:
         if "train_x" in arrays:  # saved before the trees were: fitted again, to the same trees
-            self._train(arrays["train_x"], arrays["train_codes"])
+            self._train(arrays["train_x"], arrays["train_codes"], histogram=False)
             return
         try:
             self.histogram_ = bool(arrays.get("histogram", False))  # absent: saved before
