@@ -31,6 +31,10 @@ BAD_TRAINING_DATA = define_code(
     "The training data cannot train this learner (one class, too few examples for the episodes…).",
 )
 UNKNOWN_SOURCE = define_code("learners.unknown_source", "There is no source of that name or path.")
+STUDY_MISMATCH = define_code(
+    "learners.study_mismatch",
+    "A study continued by name was tuning another family or other data.",
+)
 CORRUPT_FILE = define_code(
     "learners.corrupt_file",
     "A saved source or model fails its checksum or is not a file this version can read.",

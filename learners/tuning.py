@@ -29,6 +29,7 @@ of trials and/or seconds.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import time
@@ -45,7 +46,7 @@ import torch
 from sklearn.model_selection import StratifiedKFold
 
 from learners.backbones import make_backbone
-from learners.errors import BAD_PARAMETER, ConfigurationError
+from learners.errors import BAD_PARAMETER, STUDY_MISMATCH, ConfigurationError
 from learners.families.base import Learner
 from learners.registry import learner_class, variants
 from learners.source import Source
@@ -286,7 +287,9 @@ def tune(
         n_trials: trial budget (``None``: only the time budget counts).
         timeout: time budget in seconds.
         storage: an Optuna storage or URL; :func:`default_storage_url` when ``None``.
-        study_name: the study's name (a fresh unique one when ``None``).
+        study_name: the study's name (a fresh unique one when ``None``). A study of that name
+            in ``storage`` is continued — its trials count, its warm start is not repeated —
+            if it was tuning the same family on the same data (:func:`data_fingerprint`).
         pruner: ``"median"``, ``"hyperband"`` or ``"none"``.
         folds: the most validation folds (see the module docstring).
         seed: seeds the sampler, the folds and every learner.
@@ -325,7 +328,7 @@ def tune(
         pruner=make_pruner(pruner, len(splits)),
         load_if_exists=study_name is not None,
     )
-    study.set_user_attr("family", family)
+    _claim(study, family, data_fingerprint(inputs, codes))
     objective = _objective(
         family, inputs, codes, splits=splits, source=source, choices=choices, seed=seed
     )
@@ -348,6 +351,40 @@ def tune(
         callbacks=list(callbacks),
     )
     return best_of(study, family, seconds=time.perf_counter() - start)
+
+
+def data_fingerprint(X: np.ndarray, codes: np.ndarray) -> str:
+    """A short SHA-256 of the training inputs and labels: which data a study tunes on."""
+    digest = hashlib.sha256()
+    for part in (np.ascontiguousarray(X), np.ascontiguousarray(codes)):
+        digest.update(str((part.dtype.str, part.shape)).encode())
+        digest.update(part.tobytes())
+    return digest.hexdigest()[:20]
+
+
+def _claim(study: optuna.Study, family: str, data: str) -> None:
+    """Mark ``study`` as tuning ``family`` on ``data``.
+
+    A study continued by name that was tuning another family or other data is refused: its
+    trials would not be comparable.
+
+    Raises:
+        ConfigurationError: ``learners.study_mismatch``.
+    """
+    recorded = study.user_attrs
+    if recorded.get("family", family) != family:
+        problem = f"was tuning {recorded['family']}, not {family}"
+    elif recorded.get("data", data) != data:
+        problem = "was tuning on other data than this"
+    else:
+        problem = ""
+    if problem:
+        raise ConfigurationError(
+            f"The study {study.study_name!r} {problem}; give another study name.",
+            code=STUDY_MISMATCH,
+        )
+    study.set_user_attr("family", family)
+    study.set_user_attr("data", data)
 
 
 def _fresh_study_name(family: str, seed: int) -> str:

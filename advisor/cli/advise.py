@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
-from advisor.cli.interrupt import StopOnInterrupt
+from advisor.cli.interrupt import StopOnInterrupt, continue_study, fresh_study_name
 from advisor.cli.output import print_json, reports_errors, table
 from advisor.cli.reading import loader_keywords, reading_options
 from advisor.datasets import Dataset, load_dataset
@@ -196,6 +196,11 @@ def recommend(
     is_flag=True,
     help="Also tune the runner-up family briefly and report the difference.",
 )
+@click.option(
+    "--study",
+    help="The Optuna study's name. A run cut short (closed terminal, kill, crash) left its "
+    "trials under the name it printed: give it to continue them (they count toward --trials).",
+)
 @_REPORT
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
 @reports_errors
@@ -208,6 +213,7 @@ def run(
     timeout: float | None,
     test_path: Path | None,
     check_runner_up: bool,
+    study: str | None,
     report_path: Path | None,
     as_json: bool,
     **reading: Any,
@@ -226,12 +232,20 @@ def run(
     # a test table is encoded the training table's way (its columns, fills and categories)
     test = _load(test_path, keywords, test_of=dataset) if test_path is not None else None
     adv = Advisor(source)
+    name = study or fresh_study_name()
+    to_run, done = continue_study(name, trials) if study else (trials, 0)
+    if done:
+        click.echo(f"Study        {name}: continued, {done} trials done, {to_run} to go", err=True)
+    else:
+        click.echo(f"Study        {name} (if the run is cut off, --study {name} continues it)",
+                   err=True)  # fmt: skip
     with StopOnInterrupt() as stop:  # Ctrl-C: finish with the trials so far
         result = adv.run(
             dataset.X,
             dataset.y,
             family=family,
-            n_trials=trials,
+            n_trials=to_run,
+            study_name=name,
             timeout=timeout,
             X_test=None if test is None else test.X,
             y_test=None if test is None else test.y,

@@ -1,15 +1,23 @@
-"""Ctrl-C during a tuned run: finish with the trials so far, rather than lose them.
+"""A tuned run cut short: finish with the trials so far, or continue them later.
 
 A study of many trials can run for an hour; stopping it early is a decision about the budget,
 not a wish to throw the work away. :class:`StopOnInterrupt` turns the first Ctrl-C (SIGINT)
 into Optuna's graceful stop — ``study.stop()`` once the running trial has finished, from a
 trial callback — so the run goes on to refit the best configuration, save the model and write
 its report as after a full budget. A second Ctrl-C aborts at once, as Ctrl-C usually does.
+
+A run killed outright (a closed terminal, ``kill -9``, a crash) leaves its trials in the Optuna
+storage. ``advisor run`` names its study before it starts, and ``advisor run DATA --study
+NAME`` continues it: :func:`continue_study` counts the trials done against the budget and
+marks failed the trial the dead process left running; ``learners.tuning`` refuses a study
+that was tuning another family or other data (``learners.study_mismatch``).
 """
 
 from __future__ import annotations
 
+import secrets
 import signal
+import time
 from collections.abc import Callable
 from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any
@@ -64,3 +72,30 @@ class StopOnInterrupt:
         """After each trial: end the study if Ctrl-C was pressed."""
         if self.requested:
             study.stop()
+
+
+def fresh_study_name() -> str:
+    """A name for a new study of ``advisor run``: the time and a random suffix."""
+    return f"run-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
+
+
+def continue_study(name: str, budget: int | None) -> tuple[int | None, int]:
+    """The trials still to run of ``budget`` in the study ``name``, and those already done.
+
+    A study not in the storage has done none. One that is, was left by a run cut short: its
+    trials still marked running belong to a process that has died (``advisor run`` tunes in
+    one process), and are marked failed so that they neither count nor linger.
+    """
+    import optuna  # noqa: PLC0415 - only the commands that tune import it
+
+    from learners.tuning import default_storage_url  # noqa: PLC0415
+
+    try:
+        study = optuna.load_study(study_name=name, storage=default_storage_url())
+    except KeyError:
+        return budget, 0
+    state = optuna.trial.TrialState
+    for trial in study.get_trials(deepcopy=False, states=(state.RUNNING,)):
+        study.tell(trial.number, state=state.FAIL)
+    done = len(study.get_trials(deepcopy=False, states=(state.COMPLETE, state.PRUNED)))
+    return (None if budget is None else max(0, budget - done)), done

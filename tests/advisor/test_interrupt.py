@@ -57,3 +57,39 @@ def test_a_run_stopped_by_ctrl_c_is_finished_and_saved(
     assert summary["interrupted"] and summary["trials"] == 2
     assert "Stopping after the running trial" in result.stderr
     assert load_run(summary["run_id"]).model is not None  # refitted and saved as usual
+
+
+def test_a_run_cut_off_is_continued_by_its_study_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`advisor run` names its study first; --study NAME continues it: the trials done count
+    toward --trials, the one a dead process left running is failed, and a study of other
+    data (or another family) is refused."""
+    from learners.tuning import default_storage_url
+
+    monkeypatch.setenv("ADVISOR_HOME", str(tmp_path / "home"))
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"x": rng.normal(size=12), "label": ["a", "b"] * 6})
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    args = ["run", str(tmp_path / "t.csv"), "--family", "scratch", "--json"]
+    first = CliRunner().invoke(cli, [*args, "--trials", "3"])
+    assert first.exit_code == 0, first.output
+    name = json.loads(first.stdout)["study_name"]
+    assert f"--study {name} continues it" in first.stderr
+    study = optuna.load_study(study_name=name, storage=default_storage_url())
+    study.ask()  # a trial left running by a process that died
+    again = CliRunner().invoke(cli, [*args, "--trials", "5", "--study", name])
+    assert again.exit_code == 0, again.output
+    assert f"Study        {name}: continued, 3 trials done, 2 to go" in again.stderr
+    states = [
+        t.state for t in optuna.load_study(study_name=name, storage=default_storage_url()).trials
+    ]
+    finished = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+    assert sum(s in finished for s in states) == 5
+    assert states[3] == optuna.trial.TrialState.FAIL and json.loads(again.stdout)["trials"] == 6
+    frame.assign(x=frame["x"] + 1).to_csv(tmp_path / "other.csv", index=False)
+    other = CliRunner().invoke(
+        cli, ["run", str(tmp_path / "other.csv"), "--family", "scratch", "--study", name]
+    )
+    assert other.exit_code == 1 and "error [learners.study_mismatch]" in other.stderr
+    assert "was tuning on other data than this" in other.stderr

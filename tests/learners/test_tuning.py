@@ -307,3 +307,19 @@ def test_studies_started_within_one_second_get_distinct_names(tmp_path: Path) ->
     first = tune("scratch", X, y, **options)  # type: ignore[arg-type]
     second = tune("scratch", X, y, **options)  # type: ignore[arg-type]  # same second, same seed
     assert first.study.study_name != second.study.study_name
+
+
+def test_a_study_continued_by_name_must_tune_the_same_family_on_the_same_data() -> None:
+    storage = optuna.storages.InMemoryStorage()
+    X, y = blob_classes(2, 6, 4, seed=3)
+    first = tune("scratch", X, y, n_trials=2, storage=storage, study_name="s", choices=["logreg"])
+    assert len(first.study.trials) == 2
+    again = tune("scratch", X, y, n_trials=2, storage=storage, study_name="s", choices=["logreg"])
+    assert len(again.study.trials) == 4  # continued
+    with pytest.raises(ConfigurationError) as caught:
+        tune("scratch", X + 1.0, y, n_trials=1, storage=storage, study_name="s")
+    assert caught.value.code == "learners.study_mismatch"
+    study = optuna.load_study(study_name="s", storage=storage)
+    study.set_user_attr("family", "meta")  # as a study of another family would be marked
+    with pytest.raises(ConfigurationError, match="was tuning meta, not scratch"):
+        tune("scratch", X, y, n_trials=1, storage=storage, study_name="s")
