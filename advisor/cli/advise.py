@@ -234,11 +234,13 @@ def run(
     adv = Advisor(source)
     name = study or fresh_study_name()
     to_run, done = continue_study(name, trials) if study else (trials, 0)
-    if done:
-        click.echo(f"Study        {name}: continued, {done} trials done, {to_run} to go", err=True)
-    else:
-        click.echo(f"Study        {name} (if the run is cut off, --study {name} continues it)",
-                   err=True)  # fmt: skip
+    if not as_json:  # scripts get JSON alone (and name their study with --study)
+        click.echo(
+            f"Study        {name}: continued, {done} trials done, {to_run} to go"
+            if done
+            else f"Study        {name} (if the run is cut off, --study {name} continues it)",
+            err=True,
+        )
     with StopOnInterrupt() as stop:  # Ctrl-C: finish with the trials so far
         result = adv.run(
             dataset.X,

@@ -71,22 +71,25 @@ def test_a_run_cut_off_is_continued_by_its_study_name(
     rng = np.random.default_rng(1)
     frame = pd.DataFrame({"x": rng.normal(size=12), "label": ["a", "b"] * 6})
     frame.to_csv(tmp_path / "t.csv", index=False)
-    args = ["run", str(tmp_path / "t.csv"), "--family", "scratch", "--json"]
+    args = ["run", str(tmp_path / "t.csv"), "--family", "scratch"]
     first = CliRunner().invoke(cli, [*args, "--trials", "3"])
     assert first.exit_code == 0, first.output
-    name = json.loads(first.stdout)["study_name"]
-    assert f"--study {name} continues it" in first.stderr
+    name = first.stderr.split()[1]  # "Study        NAME (if the run is cut off, …)"
+    assert first.stderr.startswith(f"Study        {name} (if the run is cut off, --study {name}")
     study = optuna.load_study(study_name=name, storage=default_storage_url())
     study.ask()  # a trial left running by a process that died
-    again = CliRunner().invoke(cli, [*args, "--trials", "5", "--study", name])
+    shown = CliRunner().invoke(cli, [*args, "--trials", "4", "--study", name])
+    assert shown.exit_code == 0, shown.output
+    assert f"Study        {name}: continued, 3 trials done, 1 to go" in shown.stderr
+    again = CliRunner().invoke(cli, [*args, "--trials", "5", "--study", name, "--json"])
     assert again.exit_code == 0, again.output
-    assert f"Study        {name}: continued, 3 trials done, 2 to go" in again.stderr
+    assert json.loads(again.output)["study_name"] == name  # nothing but JSON, for scripts
     states = [
         t.state for t in optuna.load_study(study_name=name, storage=default_storage_url()).trials
     ]
     finished = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
     assert sum(s in finished for s in states) == 5
-    assert states[3] == optuna.trial.TrialState.FAIL and json.loads(again.stdout)["trials"] == 6
+    assert states[3] == optuna.trial.TrialState.FAIL and json.loads(again.output)["trials"] == 6
     frame.assign(x=frame["x"] + 1).to_csv(tmp_path / "other.csv", index=False)
     other = CliRunner().invoke(
         cli, ["run", str(tmp_path / "other.csv"), "--family", "scratch", "--study", name]
