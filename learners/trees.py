@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 from scipy.special import expit, softmax
-from sklearn.ensemble import HistGradientBoostingRegressor
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
 NODE_DTYPES: dict[str, type] = {
     "feature": np.int64,
@@ -208,7 +208,7 @@ def classifier_ensembles(model: Any) -> list[TreeEnsemble]:
     learning rate times its trees' values; for a ``HistGradientBoostingClassifier``, its
     baseline plus its trees (:meth:`TreeEnsemble.from_hist_predictors`).
     """
-    if hasattr(model, "_predictors"):
+    if isinstance(model, HistGradientBoostingClassifier):
         return [
             TreeEnsemble.from_hist_predictors(model, k) for k in range(model.n_trees_per_iteration_)
         ]

@@ -321,7 +321,7 @@ def tune(
     spec = source.spec if source is not None else InputSpec.from_data(inputs)
     splits = validation_splits(inputs, codes, spec, folds=folds, seed=seed)
     study = optuna.create_study(
-        study_name=study_name or _fresh_study_name(family, seed),
+        study_name=study_name or fresh_study_name(family, seed),
         storage=storage if storage is not None else default_storage_url(),
         direction="maximize",
         sampler=optuna.samplers.TPESampler(seed=seed if sampler_seed is None else sampler_seed),
@@ -387,12 +387,12 @@ def _claim(study: optuna.Study, family: str, data: str) -> None:
     study.set_user_attr("data", data)
 
 
-def _fresh_study_name(family: str, seed: int) -> str:
-    """A readable study name that no other study has.
+def fresh_study_name(prefix: str, seed: int = 0) -> str:
+    """A readable study name that no other study has: ``prefix``, the time, and more.
 
     The time to the second is not enough: one process may start several studies a second.
     """
-    return f"{family}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{seed}-{uuid.uuid4().hex[:8]}"
+    return f"{prefix}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{seed}-{uuid.uuid4().hex[:8]}"
 
 
 def standard_error(accuracy: float, n: int) -> float:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
-from advisor.cli.interrupt import StopOnInterrupt, continue_study, fresh_study_name
+from advisor.cli.interrupt import StopOnInterrupt, continue_study
 from advisor.cli.output import print_json, reports_errors, table
 from advisor.cli.reading import loader_keywords, reading_options
 from advisor.datasets import Dataset, load_dataset
@@ -232,7 +232,9 @@ def run(
     # a test table is encoded the training table's way (its columns, fills and categories)
     test = _load(test_path, keywords, test_of=dataset) if test_path is not None else None
     adv = Advisor(source)
-    name = study or fresh_study_name()
+    from learners.tuning import fresh_study_name  # noqa: PLC0415 - imports torch
+
+    name = study or fresh_study_name("run")
     to_run, done = continue_study(name, trials) if study else (trials, 0)
     if not as_json:  # scripts get JSON alone (and name their study with --study)
         click.echo(

@@ -15,9 +15,7 @@ that was tuning another family or other data (``learners.study_mismatch``).
 
 from __future__ import annotations
 
-import secrets
 import signal
-import time
 from collections.abc import Callable
 from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any
@@ -72,11 +70,6 @@ class StopOnInterrupt:
         """After each trial: end the study if Ctrl-C was pressed."""
         if self.requested:
             study.stop()
-
-
-def fresh_study_name() -> str:
-    """A name for a new study of ``advisor run``: the time and a random suffix."""
-    return f"run-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
 
 
 def continue_study(name: str, budget: int | None) -> tuple[int | None, int]:
