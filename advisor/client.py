@@ -299,8 +299,13 @@ class AdvisorClient:
         test_dataset_id: str | None = None,
         source: str = "glyphs",
         seed: int = 0,
+        metric: str = "accuracy",
     ) -> RunOut:
-        """Start a tuned run (queued; see :meth:`wait`)."""
+        """Start a tuned run (queued; see :meth:`wait`).
+
+        ``metric`` is what tuning maximises: ``accuracy``, or ``balanced_accuracy`` (the mean
+        of the classes' recalls) for imbalanced classes.
+        """
         body = {
             "dataset_id": dataset_id,
             "family": family,
@@ -309,6 +314,7 @@ class AdvisorClient:
             "test_dataset_id": test_dataset_id,
             "source": source,
             "seed": seed,
+            "metric": metric,
         }
         return RunOut.model_validate(self._request("POST", "/v1/runs", json_body=body).json())
 

@@ -51,7 +51,7 @@ from advisor.schemas import Recommendation
 from advisor.settings import get_settings
 from advisor.sources import get_source
 from learners import Learner, Source, default_variant, saved_source_name
-from learners.tuning import TuningResult, default_storage_url, tune
+from learners.tuning import Metric, TuningResult, default_storage_url, fold_score, tune
 
 LOCAL_KB = "local.parquet"
 RUN_NOT_FOUND = define_code("run.not_found", "There is no saved run of that id or folder.")
@@ -77,8 +77,11 @@ class RunResult:
 
     Attributes:
         family, variant, best_params: what was run, with the study's best hyper-parameters.
-        cv_score: the study's best cross-validated accuracy on the training data.
-        test_score: accuracy on the test set, if one was given.
+        cv_score: the study's best cross-validated ``metric`` on the training data.
+        test_score: the ``metric`` on the test set, if one was given.
+        metric: what the study maximised and the scores measure: ``accuracy`` or
+            ``balanced_accuracy`` (the mean of the classes' recalls; see
+            :func:`learners.tuning.fold_score`).
         model: the fitted learner (``predict``, ``predict_proba``, ``save``).
         study: the Optuna study.
         recommendation: the recommendation the run followed (``None`` if the family was given).
@@ -111,6 +114,7 @@ class RunResult:
     warnings: list[str] = field(default_factory=list)
     data: DataSummary | None = None
     samples: Path | None = None
+    metric: Metric = "accuracy"
 
     def classify(self, source: Any, *, label: str | int | None = None) -> Classified:
         """Classify the rows (or images) of a file, folder or bytes with the fitted model.
@@ -129,6 +133,8 @@ class RunResult:
             "family": self.family,
             "variant": self.variant,
             "best_params": self.best_params,
+            "metric": self.metric,
+            "class_prior": self.model.class_prior,
             "cv_score": self.cv_score,
             "test_score": self.test_score,
             "trials": len(self.study.trials),
@@ -265,6 +271,7 @@ class Advisor:
         encoder: TabularEncoder | None = None,
         data_info: DatasetInfo | None = None,
         categorical: Any = None,
+        metric: Metric = "accuracy",
     ) -> RunResult:
         """Run the recommended (or the given) family with Optuna on ``(X, y)``.
 
@@ -288,7 +295,10 @@ class Advisor:
         its columns; the run's summary of its data is made from ``(X, y)`` either way.
         ``categorical`` marks the columns of ``X`` that encode categories
         (``dataset.categorical_mask``; the ``encoder``'s when omitted), as for
-        :meth:`recommend`, so that a run recommends what ``recommend`` does.
+        :meth:`recommend`, so that a run recommends what ``recommend`` does. ``metric`` is
+        what the study maximises and the run's scores measure: ``accuracy``, or
+        ``balanced_accuracy`` for imbalanced classes (see :func:`learners.tuning.fold_score`);
+        the recommendation itself predicts accuracy on class-balanced tasks.
         """
         start = time.perf_counter()
         if categorical is None and encoder is not None:
@@ -304,6 +314,7 @@ class Advisor:
             progress=progress,
             callbacks=callbacks,
             study_name=study_name,
+            metric=metric,
         )
         return self.finish_run(
             plan,
@@ -357,8 +368,9 @@ class Advisor:
         callbacks: Sequence[Callable[[optuna.Study, optuna.trial.FrozenTrial], None]] = (),
         study_name: str | None = None,
         sampler_seed: int | None = None,
+        metric: Metric = "accuracy",
     ) -> TuningResult:
-        """Step 2: the Optuna study.
+        """Step 2: the Optuna study, maximising ``metric``.
 
         Several calls with one ``study_name`` and storage share the study; give each its own
         ``sampler_seed``.
@@ -378,6 +390,7 @@ class Advisor:
             study_name=study_name,
             sampler_seed=sampler_seed,
             incumbent=True,
+            metric=metric,
         )
 
     def finish_run(
@@ -410,7 +423,7 @@ class Advisor:
         model_path = model.save(folder / "model")
         if encoder is not None:
             encoder.save(model_path)
-        test_score, confusion, warnings = self._test(model, X_test, y_test)
+        test_score, confusion, warnings = self._test(model, X_test, y_test, result.metric)
         runner_up = None
         if check_runner_up and plan.recommendation is not None:
             runner_up = self._check_runner_up(X, y, plan.recommendation, result)
@@ -433,6 +446,7 @@ class Advisor:
             warnings=warnings,
             data=summarize(X, y, data_info),
             samples=save_samples(X, y, folder),
+            metric=result.metric,
         )
         (folder / "run.json").write_text(json.dumps(run.summary(), indent=2, default=str))
         return run
@@ -474,9 +488,9 @@ class Advisor:
         return found
 
     def _test(
-        self, model: Learner, X_test: Any, y_test: Any
+        self, model: Learner, X_test: Any, y_test: Any, metric: Metric = "accuracy"
     ) -> tuple[float | None, Any, list[str]]:
-        """The test accuracy, the confusion matrix, and a warning for unknown test labels."""
+        """The test ``metric``, the confusion matrix, and a warning for unknown test labels."""
         if X_test is None or y_test is None:
             return None, None, []
         predicted = model.predict(X_test)
@@ -491,12 +505,13 @@ class Advisor:
         warnings = (
             [
                 f"Test labels the model was not trained on: {unknown} (their rows count as "
-                "wrong in the test score and are left out of the confusion matrix)."
+                "wrong in the test score — a class of its own, never recalled, in balanced "
+                "accuracy — and are left out of the confusion matrix)."
             ]
             if unknown
             else []
         )
-        return float(np.mean(predicted == truth)), confusion.tolist(), warnings
+        return fold_score(predicted == truth, truth, metric), confusion.tolist(), warnings
 
     def _check_runner_up(
         self, X: Any, y: Any, recommendation: Recommendation, chosen: TuningResult
@@ -519,6 +534,7 @@ class Advisor:
                 n_trials=5,
                 seed=self.random_state,
                 storage=optuna.storages.InMemoryStorage(),
+                metric=chosen.metric,
             )
         except AdvisorError as error:  # the run itself is done: keep it, say why
             return _skipped_check(
@@ -530,12 +546,17 @@ class Advisor:
             "variant": other.variant,
             "cv_score": other.cv_score,
             "difference": chosen.cv_score - other.cv_score,
+            "metric": chosen.metric,
         }
 
     def _remember(
         self, recommendation: Recommendation, results: list[tuple[str, TuningResult]]
     ) -> None:
-        """Append measured outcomes to the local knowledge base."""
+        """Append measured outcomes to the local knowledge base.
+
+        The knowledge base holds accuracies: each study's best trial's cross-validated
+        accuracy is stored whatever the metric it maximised.
+        """
         path = self.local_kb_path()
         path.parent.mkdir(parents=True, exist_ok=True)
         values = recommendation.meta_features
@@ -560,7 +581,7 @@ class Advisor:
                 "family": family,
                 "variant": result.variant,
                 "tuned": True,
-                "accuracy": result.cv_score,
+                "accuracy": result.cv_accuracy,
                 "params": json.dumps(result.params, default=str),
             }
             for family, result in results
@@ -686,6 +707,7 @@ def load_run(run: str | Path) -> RunResult:
         warnings=summary.get("warnings", []),
         data=_data_summary(summary.get("data")),
         samples=folder / SAMPLES_FILE if (folder / SAMPLES_FILE).is_file() else None,
+        metric=summary.get("metric", "accuracy"),  # runs saved before metrics: accuracy
     )
 
 

@@ -21,6 +21,7 @@ from advisor.datasets.tabular import quoted
 from advisor.errors import AdvisorError, InvalidInputError
 from advisor.wire import Predictions
 from learners import Learner
+from learners.tuning import Metric, fold_score
 
 
 @dataclass(frozen=True)
@@ -35,10 +36,22 @@ class Classified:
         """The share of rows predicted right, or ``None`` for unlabeled rows."""
         return None if self.rows.y is None else accuracy(self.predictions, self.rows.y)
 
+    @property
+    def balanced_accuracy(self) -> float | None:
+        """The mean of the classes' recalls, or ``None`` for unlabeled rows."""
+        if self.rows.y is None:
+            return None
+        return accuracy(self.predictions, self.rows.y, metric="balanced_accuracy")
+
     def answer(self) -> Predictions:
-        """The predictions with the rows' ids, the accuracy and the reading's warnings."""
+        """The predictions with the rows' ids, the scores and the reading's warnings."""
         return self.predictions.model_copy(
-            update={"ids": self.rows.ids, "accuracy": self.accuracy, "warnings": self.rows.warnings}
+            update={
+                "ids": self.rows.ids,
+                "accuracy": self.accuracy,
+                "balanced_accuracy": self.balanced_accuracy,
+                "warnings": self.rows.warnings,
+            }
         )
 
 
@@ -142,9 +155,12 @@ def predict_rows(model: Learner, X: np.ndarray) -> Predictions:
     )
 
 
-def accuracy(predictions: Predictions, y: Any) -> float:
-    """The share of rows whose predicted label is ``y``'s (labels compared as text)."""
-    truth = [str(label) for label in np.asarray(y).tolist()]
+def accuracy(predictions: Predictions, y: Any, *, metric: Metric = "accuracy") -> float:
+    """The share of rows whose predicted label is ``y``'s (labels compared as text).
+
+    With ``metric="balanced_accuracy"``, the mean of the classes' recalls (``fold_score``).
+    """
+    truth = np.asarray([str(label) for label in np.asarray(y).tolist()])
     if len(truth) != len(predictions.labels):
         raise ValueError(f"{len(truth)} labels for {len(predictions.labels)} predictions")
-    return float(np.mean([p == t for p, t in zip(predictions.labels, truth, strict=True)]))
+    return fold_score(np.asarray(predictions.labels) == truth, truth, metric)

@@ -21,6 +21,8 @@ from advisor.schemas import Family, Recommendation
 
 RunState = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 """A run's life: queued → running → succeeded | failed | cancelled."""
+RunMetric = Literal["accuracy", "balanced_accuracy"]
+"""What a run's study maximises (``learners.tuning.METRICS``)."""
 
 FINAL_STATES: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"})
 
@@ -146,6 +148,11 @@ class RunCreate(BaseModel):
     timeout: float | None = Field(None, gt=0, description="Time budget in seconds.")
     test_dataset_id: str | None = Field(None, description="A dataset to score the final model on.")
     seed: int = Field(0, ge=0, le=2**31 - 1)
+    metric: RunMetric = Field(
+        "accuracy",
+        description="What tuning maximises and the scores measure: accuracy, or "
+        "balanced_accuracy (the mean of the classes' recalls) for imbalanced classes.",
+    )
 
 
 class RunProgress(BaseModel):
@@ -166,8 +173,14 @@ class RunResultOut(BaseModel):
     family: str
     variant: str
     best_params: dict[str, Any]
-    cv_score: float = Field(description="Cross-validated accuracy on the training data.")
-    test_score: float | None = None
+    metric: RunMetric = Field("accuracy", description="What the scores measure.")
+    class_prior: Literal["training", "equal"] = Field(
+        "training",
+        description="equal: the model's probabilities are re-weighted to equal class priors "
+        "(chosen by tuning for balanced accuracy).",
+    )
+    cv_score: float = Field(description="The cross-validated metric on the training data.")
+    test_score: float | None = Field(None, description="The metric on the test dataset.")
     labels: list[str] = Field(default_factory=list, description="The model's classes.")
     seconds: float
     recommendation: Recommendation | None = None
@@ -187,6 +200,7 @@ class RunOut(BaseModel):
     family: str | None = Field(None, description="The family asked for (null: recommended).")
     n_trials: int | None
     timeout: float | None
+    metric: RunMetric = "accuracy"
     created: datetime.datetime
     started: datetime.datetime | None = None
     finished: datetime.datetime | None = None
@@ -227,6 +241,9 @@ class Predictions(BaseModel):
     )
     accuracy: float | None = Field(
         None, description="The share of rows predicted right, when the rows carried labels."
+    )
+    balanced_accuracy: float | None = Field(
+        None, description="The mean of the classes' recalls, when the rows carried labels."
     )
     warnings: list[str] = Field(
         default_factory=list,

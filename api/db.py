@@ -141,6 +141,7 @@ class RunRecord(Base):
     n_trials: Mapped[int | None] = mapped_column(Integer, default=None)
     timeout: Mapped[float | None] = mapped_column(default=None)
     seed: Mapped[int] = mapped_column(Integer, default=0)
+    metric: Mapped[str] = mapped_column(String(32), default="accuracy")
     state: Mapped[str] = mapped_column(String(16), default="queued", index=True)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     parts: Mapped[int] = mapped_column(Integer, default=1)

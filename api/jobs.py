@@ -18,7 +18,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import optuna
 from sqlalchemy import select, update
@@ -28,7 +28,7 @@ from advisor.errors import AdvisorError, define_code
 from advisor.wire import FINAL_STATES, Problem, RunResultOut
 from api.db import Database, RunRecord, SourceRecord, utcnow
 from learners import build_source, save_source
-from learners.tuning import best_of
+from learners.tuning import Metric, best_of, example_weights
 
 if TYPE_CHECKING:
     from api.services import Services
@@ -242,12 +242,15 @@ def _tuned_run(services: Services, run: RunRecord, part: int) -> RunResultOut | 
             callbacks=callbacks,
             study_name=name,
             sampler_seed=run.seed * 1000 + part,
+            metric=cast("Metric", run.metric),
         )
     if not _claim_finish(services.db, run.id):
         return None
     study = optuna.load_study(study_name=name, storage=storage)
     _settle(study, limit=services.settings.run_heartbeat_seconds * 2)
-    result = best_of(study, plan.family)
+    result = best_of(
+        study, plan.family, weights=example_weights(train.y, cast("Metric", run.metric))
+    )
     test = (  # a test table is encoded the training table's way
         services.load(
             services.dataset_record(run.tenant_id, run.test_dataset_id),
@@ -283,6 +286,8 @@ def _tuned_run(services: Services, run: RunRecord, part: int) -> RunResultOut | 
         family=outcome.family,
         variant=outcome.variant,
         best_params=outcome.best_params,
+        metric=outcome.metric,
+        class_prior=outcome.model.class_prior,
         cv_score=outcome.cv_score,
         test_score=outcome.test_score,
         labels=outcome.labels,

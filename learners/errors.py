@@ -33,7 +33,7 @@ BAD_TRAINING_DATA = define_code(
 UNKNOWN_SOURCE = define_code("learners.unknown_source", "There is no source of that name or path.")
 STUDY_MISMATCH = define_code(
     "learners.study_mismatch",
-    "A study continued by name was tuning another family or other data.",
+    "A study continued by name was tuning another family, other data or another metric.",
 )
 CORRUPT_FILE = define_code(
     "learners.corrupt_file",

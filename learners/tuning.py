@@ -17,10 +17,14 @@ each algorithm (log scales for learning rates and regularisation strengths).
   proxy, and the only one a 1-shot task allows; so no copy counts as a held-out example, and
   :func:`best_of` keeps the incumbent unless it fails outright.
 
-The score of a trial is the mean accuracy over the folds; after each fold the running mean is
-reported to Optuna so a pruner (median, or Hyperband with the folds as resource) can stop a
-poor trial early. A trial that raises is recorded as failed with its reason (the exception's
-message, in the trial's ``fail_reason`` user attribute) and the study goes on.
+**The metric** (:data:`METRICS`) is accuracy, or *balanced accuracy* — the mean over the
+classes of each class's recall (:func:`fold_score`) — for imbalanced classes, where accuracy
+rewards a model that predicts the larger classes. The score of a trial is the metric's mean over
+the folds (its plain accuracy is kept too, as the ``accuracy`` user attribute); after each fold
+the running mean is reported to Optuna so a pruner (median, or Hyperband with the folds as
+resource) can stop a poor trial early. A trial that raises is recorded as failed with its
+reason (the exception's message, in the trial's ``fail_reason`` user attribute) and the study
+goes on.
 
 **Storage** is any Optuna storage URL; the default is a SQLite file under ``ADVISOR_HOME``
 (the same variable the service's settings read). Sampling is seeded (TPE); budgets are a number
@@ -38,7 +42,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from statistics import NormalDist
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import optuna
@@ -47,7 +51,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from learners.backbones import make_backbone
 from learners.errors import BAD_PARAMETER, STUDY_MISMATCH, ConfigurationError
-from learners.families.base import Learner
+from learners.families.base import CLASS_PRIORS, ClassPrior, Learner
 from learners.registry import learner_class, variants
 from learners.source import Source
 from learners.tensors import InputSpec, to_tensor
@@ -60,11 +64,17 @@ MOST_FROZEN = 3
 """Freezing is searched in ``0..min(3, blocks)``: freezing every block of Conv-4 leaves only the
 head to train, which the linear probe already covers."""
 PrunerName = Literal["median", "hyperband", "none"]
+Metric = Literal["accuracy", "balanced_accuracy"]
+METRICS: tuple[Metric, ...] = ("accuracy", "balanced_accuracy")
+"""What a study maximises: see :func:`fold_score`."""
 INCUMBENT = "incumbent"
 """User attribute of the trial that :func:`best_of` keeps unless beaten by one standard error."""
 ANSWERS = "held_out_answers"
 """User attribute: one character per support example, ``1`` / ``0`` where a fold that did not
 train on it validated it right / wrong, ``-`` where none did — for paired comparisons."""
+CLASS_PRIOR = "class_prior"
+"""Trial parameter and user attribute: the learner's :attr:`~Learner.class_prior`. Searched
+(``training`` / ``equal``) only when the study maximises balanced accuracy."""
 DEFAULTS = "defaults"
 """User attribute of a warm-start trial with no parameters: it runs the variant's defaults."""
 
@@ -222,6 +232,53 @@ def _augmented_copy(X: np.ndarray, spec: InputSpec, seed: int) -> np.ndarray:
     return np.asarray(np.asarray(X, dtype=np.float64) + 0.3 * scale * noise)
 
 
+def fold_score(right: np.ndarray, truth: np.ndarray, metric: Metric = "accuracy") -> float:
+    """The ``metric`` of predictions marked ``right`` (booleans) against the labels ``truth``.
+
+    * accuracy: ``(1/n) Σᵢ [ŷᵢ = yᵢ]``;
+    * balanced accuracy: the mean over the classes present of each class's recall,
+      ``(1/|C|) Σ_{c∈C} (1/n_c) Σ_{i: yᵢ=c} [ŷᵢ = yᵢ]`` — Brodersen, Ong, Stephan & Buhmann,
+      "The balanced accuracy and its posterior distribution", ICPR 2010; scikit-learn's
+      ``balanced_accuracy_score`` (not adjusted for chance). It equals accuracy when the classes
+      are equally many, and a model that always predicts one class scores ``1/|C|``.
+
+    Raises:
+        ConfigurationError: ``learners.bad_parameter`` for an unknown metric.
+    """
+    right = np.asarray(right, dtype=bool)
+    if right.size == 0:
+        return math.nan
+    if metric == "accuracy":
+        return float(right.mean())
+    if metric == "balanced_accuracy":
+        _, codes = np.unique(np.asarray(truth), return_inverse=True)
+        return float(np.mean(np.bincount(codes, weights=right) / np.bincount(codes)))
+    raise ConfigurationError(
+        f"Unknown metric {metric!r}: choose one of {', '.join(METRICS)}.", code=BAD_PARAMETER
+    )
+
+
+def metric_label(metric: str) -> str:
+    """The metric's name in words: ``balanced accuracy`` for ``balanced_accuracy``."""
+    return metric.replace("_", " ")
+
+
+def example_weights(y: Any, metric: Metric = "accuracy") -> np.ndarray:
+    """Each example's share of ``metric`` over the labels ``y``; the shares sum to 1.
+
+    ``1/n`` for accuracy, ``1/(|C| n_c)`` for balanced accuracy (an example of class ``c``
+    among ``n_c``): so ``Σᵢ wᵢ [ŷᵢ = yᵢ]`` is the metric, and the paired comparison of
+    :func:`best_of` weighs each example as the metric does.
+    """
+    _, codes = np.unique(np.asarray(y), return_inverse=True)
+    codes = codes.reshape(-1)
+    if metric == "accuracy" or codes.size == 0:
+        return np.full(codes.size, 1.0 / max(codes.size, 1))
+    fold_score(np.ones(1, dtype=bool), np.zeros(1), metric)  # refuses an unknown metric
+    counts = np.bincount(codes)
+    return np.asarray(1.0 / (np.count_nonzero(counts) * counts[codes]))
+
+
 def default_storage_url() -> str:
     """``sqlite:///$ADVISOR_HOME/optuna.sqlite3`` (``~/.automl-advisor`` by default)."""
     home = Path(os.environ.get("ADVISOR_HOME", Path.home() / ".automl-advisor"))
@@ -250,10 +307,17 @@ class TuningResult:
     cv_score: float
     study: optuna.Study
     seconds: float
+    metric: Metric = "accuracy"
+    cv_accuracy: float = math.nan
+    """The best trial's plain cross-validated accuracy, whatever the metric (``cv_score``)."""
+    class_prior: ClassPrior = "training"
+    """The best trial's class priors (:attr:`Learner.class_prior`)."""
 
     def make(self, source: Source | None) -> Learner:
-        """A fresh (unfitted) learner with the best variant and hyper-parameters."""
-        return learner_class(self.family, self.variant)(source=source, **self.params)
+        """A fresh (unfitted) learner with the best variant, hyper-parameters and priors."""
+        learner = learner_class(self.family, self.variant)(source=source, **self.params)
+        learner.class_prior = self.class_prior
+        return learner
 
 
 def tune(
@@ -275,6 +339,7 @@ def tune(
     callbacks: Sequence[Callable[[optuna.Study, optuna.trial.FrozenTrial], None]] = (),
     sampler_seed: int | None = None,
     incumbent: bool = False,
+    metric: Metric = "accuracy",
 ) -> TuningResult:
     """Tune ``family`` on ``(X, y)`` — the support data — with Optuna.
 
@@ -307,15 +372,19 @@ def tune(
         incumbent: the first ``warm_start`` configuration is the *incumbent* (the defaults
             a recommendation stands on): it is kept unless the best trial beats it by more
             than one standard error (:func:`best_of`).
+        metric: what the study maximises, ``accuracy`` or ``balanced_accuracy``
+            (:func:`fold_score`); a study continued by name keeps its own.
 
     Raises:
-        ConfigurationError: ``learners.bad_parameter`` for no budget at all, or a bad pruner;
+        ConfigurationError: ``learners.bad_parameter`` for no budget at all, a bad pruner or
+            metric; ``learners.study_mismatch`` for a study of another family, data or metric;
             ``learners.unknown_family`` / ``unknown_variant`` for bad names.
     """
     if n_trials is None and timeout is None:
         raise ConfigurationError("Give a trial budget, a time budget, or both.", code=BAD_PARAMETER)
     inputs = np.asarray(X)
     codes = np.unique(np.asarray(y), return_inverse=True)[1].reshape(-1).astype(np.int64)
+    weights = example_weights(codes, metric)  # refuses an unknown metric before any work
     for name in choices or variants(family):
         learner_class(family, name)
     spec = source.spec if source is not None else InputSpec.from_data(inputs)
@@ -328,9 +397,16 @@ def tune(
         pruner=make_pruner(pruner, len(splits)),
         load_if_exists=study_name is not None,
     )
-    _claim(study, family, data_fingerprint(inputs, codes))
+    _claim(study, family, data_fingerprint(inputs, codes), metric)
     objective = _objective(
-        family, inputs, codes, splits=splits, source=source, choices=choices, seed=seed
+        family,
+        inputs,
+        codes,
+        splits=splits,
+        source=source,
+        choices=choices,
+        seed=seed,
+        metric=metric,
     )
     start = time.perf_counter()
     for position, (variant, params) in enumerate(warm_start):
@@ -350,7 +426,7 @@ def tune(
         show_progress_bar=progress,
         callbacks=list(callbacks),
     )
-    return best_of(study, family, seconds=time.perf_counter() - start)
+    return best_of(study, family, seconds=time.perf_counter() - start, weights=weights)
 
 
 def data_fingerprint(X: np.ndarray, codes: np.ndarray) -> str:
@@ -362,11 +438,12 @@ def data_fingerprint(X: np.ndarray, codes: np.ndarray) -> str:
     return digest.hexdigest()[:20]
 
 
-def _claim(study: optuna.Study, family: str, data: str) -> None:
-    """Mark ``study`` as tuning ``family`` on ``data``.
+def _claim(study: optuna.Study, family: str, data: str, metric: Metric = "accuracy") -> None:
+    """Mark ``study`` as tuning ``family`` on ``data`` for ``metric``.
 
-    A study continued by name that was tuning another family or other data is refused: its
-    trials would not be comparable.
+    A study continued by name that was tuning another family, other data or for another
+    metric is refused: its trials would not be comparable. (A study from before metrics were
+    recorded was tuning accuracy.)
 
     Raises:
         ConfigurationError: ``learners.study_mismatch``.
@@ -376,6 +453,8 @@ def _claim(study: optuna.Study, family: str, data: str) -> None:
         problem = f"was tuning {recorded['family']}, not {family}"
     elif recorded.get("data", data) != data:
         problem = "was tuning on other data than this"
+    elif recorded.get("metric", "accuracy" if "family" in recorded else metric) != metric:
+        problem = f"was tuning for {recorded.get('metric', 'accuracy')}, not {metric}"
     else:
         problem = ""
     if problem:
@@ -385,6 +464,7 @@ def _claim(study: optuna.Study, family: str, data: str) -> None:
         )
     study.set_user_attr("family", family)
     study.set_user_attr("data", data)
+    study.set_user_attr("metric", metric)
 
 
 def fresh_study_name(prefix: str, seed: int = 0) -> str:
@@ -402,8 +482,17 @@ def standard_error(accuracy: float, n: int) -> float:
     return math.sqrt(adjusted * (1.0 - adjusted) / adjusted_n)
 
 
-def best_of(study: optuna.Study, family: str, *, seconds: float = 0.0) -> TuningResult:
+def best_of(
+    study: optuna.Study,
+    family: str,
+    *,
+    seconds: float = 0.0,
+    weights: np.ndarray | None = None,
+) -> TuningResult:
     """The best configuration of a (possibly shared) study of ``family``.
+
+    ``weights`` are the support examples' shares of the study's metric
+    (:func:`example_weights`; equal when ``None``, right for accuracy).
 
     When the study has a completed *incumbent* trial (see :func:`tune`: the recommended
     defaults), it is kept unless the best trial beats it by more than one standard error —
@@ -422,6 +511,12 @@ def best_of(study: optuna.Study, family: str, *, seconds: float = 0.0) -> Tuning
     level is shared among them (Bonferroni):
 
         switch  ⇔  W − L > z_m √(W + L),   z_m = Φ⁻¹(1 − Φ(−1) / m)   (z_1 = 1, z_20 ≈ 2.41).
+
+    For balanced accuracy each example counts with its weight ``wᵢ`` (its share of the
+    metric): with ``dᵢ = [best right] − [incumbent right]`` over the examples both validated,
+    the difference is ``D = Σ wᵢ dᵢ`` and its standard error ``√(Σ wᵢ² dᵢ²)`` — the same
+    sign-test variance, each discordant example weighted; with equal weights it is the rule
+    above. Switch ⇔ ``D > z_m √(Σ wᵢ² dᵢ²)``.
 
     **Otherwise** (no held-out example — 1-shot copies —, or a study from before the answers
     were recorded): one Agresti–Coull standard error (``z = 1``; Agresti & Coull 1998) of the
@@ -446,10 +541,23 @@ def best_of(study: optuna.Study, family: str, *, seconds: float = 0.0) -> Tuning
         )
     best = study.best_trial
     incumbents = [t for t in completed if t.user_attrs.get(INCUMBENT)]
-    if incumbents and not _beats(best, incumbents[0], candidates=len(completed)):
+    if incumbents and not _beats(best, incumbents[0], candidates=len(completed), weights=weights):
         best = incumbents[0]
     variant, params = best.user_attrs["variant"], dict(best.user_attrs["params"])
-    return TuningResult(family, variant, params, float(best.value or math.nan), study, seconds)
+    metric: Metric = study.user_attrs.get("metric", "accuracy")
+    score = float(best.value if best.value is not None else math.nan)
+    accuracy = best.user_attrs.get("accuracy", score if metric == "accuracy" else math.nan)
+    return TuningResult(
+        family,
+        variant,
+        params,
+        score,
+        study,
+        seconds,
+        metric=metric,
+        cv_accuracy=float(accuracy),
+        class_prior=best.user_attrs.get(CLASS_PRIOR, "training"),
+    )
 
 
 def selection_z(candidates: int) -> float:
@@ -459,20 +567,42 @@ def selection_z(candidates: int) -> float:
 
 
 def _beats(
-    best: optuna.trial.FrozenTrial, incumbent: optuna.trial.FrozenTrial, *, candidates: int
+    best: optuna.trial.FrozenTrial,
+    incumbent: optuna.trial.FrozenTrial,
+    *,
+    candidates: int,
+    weights: np.ndarray | None = None,
 ) -> bool:
     """Whether ``best`` beats ``incumbent`` by the rule of :func:`best_of`."""
     if best.value is None or incumbent.value is None:
         return True
-    ours, theirs = best.user_attrs.get(ANSWERS, ""), incumbent.user_attrs.get(ANSWERS, "")
-    both = [(a, b) for a, b in zip(ours, theirs, strict=False) if a != "-" and b != "-"]
-    if both and len(ours) == len(theirs):
-        wins = sum(1 for a, b in both if a == "1" and b == "0")
-        losses = sum(1 for a, b in both if a == "0" and b == "1")
-        return wins - losses > selection_z(candidates) * math.sqrt(wins + losses)
+    ours = np.array(list(best.user_attrs.get(ANSWERS, "")), dtype="U1")
+    theirs = np.array(list(incumbent.user_attrs.get(ANSWERS, "")), dtype="U1")
+    if ours.size == theirs.size and ((ours != "-") & (theirs != "-")).any():
+        both = (ours != "-") & (theirs != "-")
+        shares = np.ones(ours.size) if weights is None or len(weights) != ours.size else weights
+        d = np.where(both, (ours == "1").astype(float) - (theirs == "1"), 0.0)
+        lead, spread = float(shares @ d), math.sqrt(float((shares**2) @ (d**2)))
+        return lead > selection_z(candidates) * spread
     accuracy = float(best.value)
     validated = int(best.user_attrs.get("validated", 0))
     return incumbent.value < accuracy - standard_error(accuracy, validated)
+
+
+def default_class_prior(learner: type[Learner], metric: Metric) -> ClassPrior:
+    """The class priors a learner starts from (a defaults trial, the incumbent).
+
+    Equal for balanced accuracy where its probabilities carry the training frequencies
+    (:attr:`Learner.learns_priors`); as fitted otherwise.
+    """
+    return "equal" if metric == "balanced_accuracy" and learner.learns_priors else "training"
+
+
+def _class_prior(trial: optuna.Trial, learner: type[Learner], metric: Metric) -> ClassPrior:
+    """The trial's class priors: searched for balanced accuracy, except in a defaults trial."""
+    if metric != "balanced_accuracy" or trial.user_attrs.get(DEFAULTS):
+        return default_class_prior(learner, metric)
+    return cast("ClassPrior", trial.suggest_categorical(CLASS_PRIOR, list(CLASS_PRIORS)))
 
 
 def _objective(
@@ -484,6 +614,7 @@ def _objective(
     source: Source | None,
     choices: Sequence[str] | None,
     seed: int,
+    metric: Metric = "accuracy",
 ) -> Callable[[optuna.Trial], float]:
     frozen_limit = most_frozen(source)
 
@@ -494,9 +625,12 @@ def _objective(
         else:
             variant, params = suggest(trial, family, choices, frozen_limit=frozen_limit)
         params["random_state"] = seed
+        prior = _class_prior(trial, learner_class(family, variant), metric)
         trial.set_user_attr("variant", variant)
         trial.set_user_attr("params", params)
+        trial.set_user_attr(CLASS_PRIOR, prior)
         scores: list[float] = []
+        accuracies: list[float] = []
         validated = np.zeros(codes.size, dtype=bool)
         answers = np.full(
             codes.size, "-"
@@ -504,9 +638,12 @@ def _objective(
         try:
             for step, split in enumerate(splits):
                 model = learner_class(family, variant)(source=source, **params)
+                model.class_prior = prior
                 model.fit(X[split.train], codes[split.train])
                 right = model.predict(split.X_val) == split.y_val
-                scores.append(float(np.mean(right)))
+                scores.append(fold_score(right, split.y_val, metric))
+                accuracies.append(float(np.mean(right)))
+                trial.set_user_attr("accuracy", float(np.mean(accuracies)))
                 held_out = ~np.isin(split.origin, split.train)  # copies of training rows are not
                 validated[split.origin[held_out]] = True
                 answers[split.origin[held_out]] = np.where(right[held_out], "1", "0")

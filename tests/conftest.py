@@ -36,3 +36,14 @@ def advisor_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     else:
         os.environ["ADVISOR_HOME"] = previous
     reset_settings()
+
+
+@pytest.fixture
+def own_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A fresh ADVISOR_HOME for one test alone: its runs, studies and local knowledge base
+    reach no other test."""
+    monkeypatch.setenv("ADVISOR_HOME", str(tmp_path / "home"))
+    reset_settings()
+    yield tmp_path / "home"
+    monkeypatch.undo()
+    reset_settings()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 import click
 
@@ -16,6 +16,10 @@ from advisor.schemas import Recommendation
 
 if TYPE_CHECKING:
     from advisor.core import Advisor
+    from learners.tuning import Metric
+
+METRICS = ("accuracy", "balanced_accuracy")
+"""``learners.tuning.METRICS``, named here so that ``advisor --help`` need not import torch."""
 
 _SOURCE = click.option(
     "--source",
@@ -39,6 +43,17 @@ def _load(path: Path, reading: dict[str, Any], *, test_of: Dataset | None = None
 def loading_notes(dataset: Dataset) -> str:
     """What reading the data noticed (columns left out, gaps filled…), a line each."""
     return "".join(f"Data         {warning}\n" for warning in dataset.info.warnings)
+
+
+def score_lines(metric: str, cv_score: float, test_score: float | None) -> str:
+    """A run's cross-validated and test scores, a line each; a metric not accuracy is named."""
+    head = "CV accuracy " if metric == "accuracy" else "CV balanced "
+    lines = [f"{head} {100 * cv_score:.1f} %"]
+    if metric != "accuracy":
+        lines[0] += f"  ({metric.replace('_', ' ')}: the mean of the classes' recalls)"
+    if test_score is not None:
+        lines.append(f"Test         {100 * test_score:.1f} %")
+    return "\n".join(lines)
 
 
 def describe_recommendation(rec: Recommendation) -> str:
@@ -185,6 +200,13 @@ def recommend(
 @click.option("--trials", default=20, show_default=True, help="Optuna trial budget.")
 @click.option("--timeout", type=float, help="Time budget in seconds.")
 @click.option(
+    "--metric",
+    type=click.Choice(METRICS),
+    help="What tuning maximises and the scores measure [default: accuracy]. balanced_accuracy "
+    "(the mean of the classes' recalls) suits imbalanced classes, where accuracy rewards "
+    "predicting the larger ones. A study continued with --study keeps its metric.",
+)
+@click.option(
     "--test",
     "test_path",
     type=click.Path(exists=False, path_type=Path),
@@ -211,6 +233,7 @@ def run(
     family: str | None,
     trials: int,
     timeout: float | None,
+    metric: str | None,
     test_path: Path | None,
     check_runner_up: bool,
     study: str | None,
@@ -235,7 +258,8 @@ def run(
     from learners.tuning import fresh_study_name  # noqa: PLC0415 - imports torch
 
     name = study or fresh_study_name("run")
-    to_run, done = continue_study(name, trials) if study else (trials, 0)
+    to_run, done, recorded = continue_study(name, trials) if study else (trials, 0, None)
+    metric = metric or recorded or "accuracy"  # a continued study keeps its own
     if not as_json:  # scripts get JSON alone (and name their study with --study)
         click.echo(
             f"Study        {name}: continued, {done} trials done, {to_run} to go"
@@ -258,6 +282,7 @@ def run(
             callbacks=[stop],
             encoder=dataset.encoder,
             data_info=dataset.info,
+            metric=cast("Metric", metric),
         )
     if report_path is not None:
         adv.report(result, report_path, format=report_format(report_path))
@@ -272,9 +297,9 @@ def run(
         f"Run {result.run_id}: {result.family} ({result.variant}), "
         f"{len(result.study.trials)} trials in {result.seconds:.0f} s{stopped}"
     )
-    click.echo(f"CV accuracy  {100 * result.cv_score:.1f} %")
-    if result.test_score is not None:
-        click.echo(f"Test         {100 * result.test_score:.1f} %")
+    click.echo(score_lines(result.metric, result.cv_score, result.test_score))
+    if result.model.class_prior == "equal":
+        click.echo("Priors       equal: the model's probabilities are re-weighted to equal classes")
     for warning in result.warnings:
         click.echo(f"Warning      {warning}")
     if result.runner_up:

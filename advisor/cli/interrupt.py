@@ -72,12 +72,13 @@ class StopOnInterrupt:
             study.stop()
 
 
-def continue_study(name: str, budget: int | None) -> tuple[int | None, int]:
-    """The trials still to run of ``budget`` in the study ``name``, and those already done.
+def continue_study(name: str, budget: int | None) -> tuple[int | None, int, str | None]:
+    """The trials of ``budget`` still to run in the study ``name``, those done, its metric.
 
-    A study not in the storage has done none. One that is, was left by a run cut short: its
-    trials still marked running belong to a process that has died (``advisor run`` tunes in
-    one process), and are marked failed so that they neither count nor linger.
+    The metric is the one the study was tuning for (``None`` for a new study). A study not in
+    the storage has done none. One that is, was left by a run cut short: its trials still
+    marked running belong to a process that has died (``advisor run`` tunes in one process),
+    and are marked failed so that they neither count nor linger.
     """
     import optuna  # noqa: PLC0415 - only the commands that tune import it
 
@@ -86,9 +87,10 @@ def continue_study(name: str, budget: int | None) -> tuple[int | None, int]:
     try:
         study = optuna.load_study(study_name=name, storage=default_storage_url())
     except KeyError:
-        return budget, 0
+        return budget, 0, None
     state = optuna.trial.TrialState
     for trial in study.get_trials(deepcopy=False, states=(state.RUNNING,)):
         study.tell(trial.number, state=state.FAIL)
     done = len(study.get_trials(deepcopy=False, states=(state.COMPLETE, state.PRUNED)))
-    return (None if budget is None else max(0, budget - done)), done
+    metric = study.user_attrs.get("metric", "accuracy" if "family" in study.user_attrs else None)
+    return (None if budget is None else max(0, budget - done)), done, metric

@@ -50,7 +50,7 @@ def predict(
     column = int(label) if label is not None and label.lstrip("-").isdigit() else label
     classified = load_run(run_id).classify(data, label=column)
     rows, predictions, score = classified.rows, classified.predictions, classified.accuracy
-    document = _document(rows, predictions, score)
+    document = _document(rows, predictions, score, classified.balanced_accuracy)
     if as_json and out is None:
         print_json(document)
         return
@@ -65,15 +65,18 @@ def predict(
     if as_json:  # the predictions went to OUT: their summary
         print_json({k: v for k, v in document.items() if k != "predictions"} | {"out": str(out)})
     else:  # on standard error when the CSV takes standard output
-        click.echo(_summary(rows, score, out), err=out is None)
+        click.echo(_summary(rows, document, out), err=out is None)
 
 
-def _document(rows: Rows, predictions: Predictions, score: float | None) -> dict[str, Any]:
+def _document(
+    rows: Rows, predictions: Predictions, score: float | None, balanced: float | None
+) -> dict[str, Any]:
     """The JSON answer: per row its id, prediction, probabilities and (if known) label."""
     return {
         "classes": predictions.classes,
         "rows": len(rows.ids),
         "accuracy": score,
+        "balanced_accuracy": balanced,
         "warnings": rows.warnings,
         "predictions": [
             {"id": row, "prediction": label, "probabilities": p}
@@ -103,9 +106,15 @@ def _frame(rows: Rows, predictions: Predictions, *, proba: bool) -> pd.DataFrame
     return frame
 
 
-def _summary(rows: Rows, score: float | None, out: Path | None) -> str:
+def _summary(rows: Rows, document: dict[str, Any], out: Path | None) -> str:
     n = len(rows.ids)
-    scored = "" if score is None else f"; accuracy {100 * score:.1f} % against their labels"
+    score, balanced = document["accuracy"], document["balanced_accuracy"]
+    scored = (
+        ""
+        if score is None
+        else f"; accuracy {100 * score:.1f} % (balanced accuracy {100 * balanced:.1f} %) "
+        "against their labels"
+    )
     where = "" if out is None else f" to {out}"
     lines = [f"Predicted {n} row{'s' if n != 1 else ''}{where}{scored}."]
     lines += [f"Warning    {w}" for w in rows.warnings]

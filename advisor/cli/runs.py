@@ -34,10 +34,11 @@ def list_runs(*, as_json: bool) -> None:
             s.get("trials", "?"),
             _percent(s.get("cv_score")),
             _percent(s.get("test_score")),
+            str(s.get("metric", "accuracy")).replace("_", " "),  # runs before metrics: accuracy
         )
         for s in summaries
     ]
-    click.echo(table(("run", "finished (UTC)", "learner", "trials", "CV", "test"), rows))
+    click.echo(table(("run", "finished (UTC)", "learner", "trials", "CV", "test", "metric"), rows))
 
 
 def _percent(score: object) -> str:

@@ -23,8 +23,10 @@ The explanation holds:
   one (the neighbourhood P(best) draws its errors from), each judged by regressors fitted
   without its domain: mean family regret and the share of best picks;
 * **risks**, in plain language — negative transfer when the data lies far from the source,
-  too few shots per class to fine-tune, data outside the knowledge base's range, and a track
-  record above ``UNSURE_REGRET`` points (with the runner-up check to measure both families).
+  too few shots per class to fine-tune, imbalanced classes (``IMBALANCED``: accuracy then
+  rewards the larger classes; balanced accuracy is the run's other metric), data outside the
+  knowledge base's range, and a track record above ``UNSURE_REGRET`` points (with the
+  runner-up check to measure both families).
 
 **Out of range.** A task is outside the KB's range when its distance to its nearest KB task is
 more than ``RANGE_FACTOR`` = 2 times the 99th percentile of the KB tasks' own nearest-neighbour
@@ -89,6 +91,9 @@ DRIVERS = 3
 FEW_SHOTS = 5
 RANGE_FACTOR = 2.0  # out of range: beyond this many times the KB's 99th-percentile NN distance
 UNSURE_REGRET = 1.0  # points: the issue's target for the mean regret, tasks like this one
+IMBALANCED = 3.0
+"""A risk is named when the largest class has at least this many times the examples of the
+smallest (``imbalance_ratio``; 3 is a 75 / 25 split of two classes)."""
 _CHOICE_INPUT_NAMES = {"log_shots": ("shots_min", True), "log_ways": ("nr_class", True)}
 
 
@@ -512,6 +517,15 @@ class Recommender:
             risks.append(
                 f"Only {int(shots)} example(s) in the smallest class: fine-tuning a whole network "
                 "on so few overfits easily, and tuning can only validate on augmented copies."
+            )
+        imbalance = _get(values, "imbalance_ratio")
+        if not math.isnan(imbalance) and imbalance >= IMBALANCED:
+            risks.append(
+                f"The classes are imbalanced: the largest has {imbalance:.1f} times the examples "
+                "of the smallest. Accuracy rewards predicting the larger classes, and the "
+                "predictions here are accuracies on class-balanced tasks. If every class matters, "
+                "tune for balanced accuracy, the mean of the classes' recalls "
+                "(`advisor run --metric balanced_accuracy`; the service's `metric`)."
             )
         if not in_range:
             risks.append(

@@ -24,6 +24,7 @@ from PIL import Image
 from advisor.datasets.summary import SAMPLE_CLASSES, DataSummary
 from advisor.kb.runner import FEATURE_PREFIX
 from advisor.schemas import Recommendation
+from learners.tuning import metric_label
 
 if TYPE_CHECKING:
     from advisor.core import Advisor, RunResult
@@ -315,26 +316,40 @@ def _data_section(data: DataSummary, picture: Image.Image | None) -> Section:
     return section
 
 
+def _parameters(run: RunResult) -> dict[str, Any]:
+    """The best hyper-parameters, and the class priors where they are not as fitted."""
+    prior = run.model.class_prior
+    return run.best_params | ({} if prior == "training" else {"class priors": prior})
+
+
+def _maximising(metric: str) -> str:
+    """How a study not maximising accuracy is named in the run's summary."""
+    if metric == "accuracy":
+        return ""
+    return f", maximising {metric_label(metric)} (the mean of the classes' recalls)"
+
+
 def _run_sections(run: RunResult) -> list[Section]:
+    measure = metric_label(run.metric)
     summary = Section(
         "Tuned run",
         [
             f"**{run.family}** ({run.variant}) tuned with {len(run.study.trials)} Optuna trials "
-            f"in {run.seconds:.0f} s. Cross-validated accuracy on the training data: "
-            f"{100 * run.cv_score:.1f} %."
+            f"in {run.seconds:.0f} s{_maximising(run.metric)}. Cross-validated {measure} on the "
+            f"training data: {100 * run.cv_score:.1f} %."
             + (
                 ""
                 if run.test_score is None
-                else f" Accuracy on the test set: **{100 * run.test_score:.1f} %**."
+                else f" {measure.capitalize()} on the test set: **{100 * run.test_score:.1f} %**."
             ),
             f"Fitted model: `{run.model_path}`.",
         ],
-        [(["parameter", "value"], [[k, _number(v)] for k, v in run.best_params.items()])],
+        [(["parameter", "value"], [[k, _number(v)] for k, v in _parameters(run).items()])],
     )
     summary.paragraphs += [f"Warning: {warning}" for warning in run.warnings]
     if run.runner_up:
         summary.paragraphs.append(regret_check_line(run.runner_up))
-    sections = [summary, _history_section(run.study)]
+    sections = [summary, _history_section(run.study, measure)]
     if run.confusion is not None:
         sections.append(_confusion_section(run.confusion, run.labels))
     return sections
@@ -352,13 +367,14 @@ def regret_check_line(runner_up: dict[str, Any]) -> str:
         verdict = f"the recommendation leads by {lead:.1f} points"
     else:
         verdict = f"the runner-up leads by {-lead:.1f} points; a run of {family} may do better"
+    measure = metric_label(runner_up.get("metric", "accuracy"))
     return (
         f"Regret check: the runner-up {family} ({runner_up['variant']}) reached {other:.1f} % "
-        f"cross-validated, the recommendation {other + lead:.1f} %: {verdict}."
+        f"cross-validated {measure}, the recommendation {other + lead:.1f} %: {verdict}."
     )
 
 
-def _history_section(study: optuna.Study) -> Section:
+def _history_section(study: optuna.Study, measure: str = "accuracy") -> Section:
     trials = [t for t in study.trials if t.value is not None]
     figure = Figure(figsize=(6, 2.8))
     axis = figure.subplots()
@@ -369,7 +385,7 @@ def _history_section(study: optuna.Study) -> Section:
         axis.plot(numbers, np.maximum.accumulate(values), color="#3b7dd8", label="best so far")
         axis.legend(loc="lower right")
     axis.set_xlabel("trial")
-    axis.set_ylabel("CV accuracy (%)")
+    axis.set_ylabel(f"CV {measure} (%)")
     figure.tight_layout()
     section = Section("Optimisation history", figures=[("Optimisation history", figure)])
     states: dict[str, int] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -34,6 +34,7 @@ from advisor.wire import (
     PredictRequest,
     Problem,
     RunCreate,
+    RunMetric,
     RunOut,
     RunPage,
     RunProgress,
@@ -87,6 +88,7 @@ def as_out(run: RunRecord) -> RunOut:
         family=run.family,
         n_trials=run.n_trials,
         timeout=run.timeout,
+        metric=cast("RunMetric", run.metric),
         created=run.created,
         started=run.started,
         finished=run.finished,
@@ -169,6 +171,7 @@ def start_run(body: RunCreate) -> Response:
             n_trials=body.n_trials,
             timeout=body.timeout,
             seed=body.seed,
+            metric=body.metric,
             progress={"trials_total": body.n_trials},
             parts=min(shared.settings.run_parallelism, body.n_trials or 10**6),
         )

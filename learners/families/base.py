@@ -9,6 +9,14 @@ read back with ``allow_pickle=False``).
 
 Subclasses implement ``_fit(X, codes, spec)``, ``_predict_proba(X)``, and the pair
 ``_state()`` / ``_restore(tensors, arrays)`` that :meth:`save` and :meth:`load` use.
+
+**Class priors.** A learner fitted by a loss such as cross-entropy on imbalanced classes
+estimates ``p(c | x)`` under the training classes' frequencies ``π_c``, and its most probable
+class favours the larger classes. Setting ``class_prior = "equal"`` (after construction; it is
+saved with the model) re-weights its probabilities to equal priors,
+:func:`equal_prior_probabilities` — the Bayes decision for balanced accuracy when the
+probabilities are calibrated. A learner whose scores hold no prior (``learns_priors`` false:
+nearest prototypes) needs no correction, and the tuner does not default to it there.
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ import io
 import json
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Literal, Self
 
 import numpy as np
 import safetensors.torch
@@ -26,6 +34,7 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from learners.errors import (
+    BAD_PARAMETER,
     BAD_TRAINING_DATA,
     CORRUPT_FILE,
     NEEDS_SOURCE,
@@ -40,6 +49,27 @@ from learners.tensors import InputSpec
 MODEL_FORMAT = "automl-advisor/model"
 MODEL_VERSION = 1
 State = tuple[dict[str, torch.Tensor], dict[str, np.ndarray]]
+ClassPrior = Literal["training", "equal"]
+CLASS_PRIORS: tuple[ClassPrior, ...] = ("training", "equal")
+
+
+def equal_prior_probabilities(probabilities: np.ndarray, prior: np.ndarray) -> np.ndarray:
+    """Probabilities fitted under class priors ``π`` re-weighted to equal priors.
+
+    ``p'(c | x) = (p(c | x) / π_c) / Σ_k (p(k | x) / π_k)`` — Bayes' rule with the priors
+    swapped (Saerens, Latinne & Decaestecker, "Adjusting the outputs of a classifier to new a
+    priori probabilities: a simple procedure", Neural Computation 14(1), 2002). Its most
+    probable class, ``argmax_c log p(c | x) − log π_c``, is the post-hoc logit adjustment of
+    Menon et al., "Long-tail learning via logit adjustment", ICLR 2021 (τ = 1), consistent
+    for the balanced error. Equal priors change nothing.
+    """
+    p = np.asarray(probabilities, dtype=np.float64)
+    weights = 1.0 / np.maximum(np.asarray(prior, dtype=np.float64), np.finfo(np.float64).tiny)
+    adjusted = p * weights[None, :]
+    total = adjusted.sum(axis=1, keepdims=True)
+    return np.asarray(
+        np.divide(adjusted, total, out=np.full_like(p, 1.0 / p.shape[1]), where=total > 0)
+    )
 
 
 class Learner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
@@ -48,6 +78,10 @@ class Learner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     family: ClassVar[str] = ""
     variant: ClassVar[str] = ""
     needs_source: ClassVar[bool] = True
+    learns_priors: ClassVar[bool] = True
+    """Whether the learner's probabilities carry the training classes' frequencies."""
+    class_prior: ClassPrior = "training"
+    """``training`` (as fitted) or ``equal``: see the module docstring; saved with the model."""
     source: Source | None
     random_state: int
 
@@ -73,16 +107,29 @@ class Learner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             raise InvalidInputError("Fitting needs at least two classes.", code=BAD_TRAINING_DATA)
         spec = self._input_spec(inputs)
         self.classes_ = classes
+        self.class_frequencies_ = np.bincount(codes.reshape(-1)) / codes.size
         self.spec_ = spec
         with seeded(self.random_state):
             self._fit(inputs, codes.reshape(-1).astype(np.int64), spec)
         return self
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities ``(N, K)``, columns in the order of ``classes_``."""
+        """Class probabilities ``(N, K)``, columns in the order of ``classes_``.
+
+        With ``class_prior == "equal"``, re-weighted to equal class priors
+        (:func:`equal_prior_probabilities`).
+        """
         self._check_fitted()
+        if self.class_prior not in CLASS_PRIORS:
+            raise ConfigurationError(
+                f"class_prior is {self.class_prior!r}; choose one of {', '.join(CLASS_PRIORS)}.",
+                code=BAD_PARAMETER,
+            )
         with torch.inference_mode():
-            return np.asarray(self._predict_proba(np.asarray(X)), dtype=np.float64)
+            probabilities = np.asarray(self._predict_proba(np.asarray(X)), dtype=np.float64)
+        if self.class_prior == "equal":
+            return equal_prior_probabilities(probabilities, self.class_frequencies_)
+        return probabilities
 
     def predict(self, X: Any) -> np.ndarray:
         """The most probable class of each input (original labels)."""
@@ -143,7 +190,13 @@ class Learner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         tensors, arrays = self._state()
         weights = safetensors.torch.save({k: v.contiguous() for k, v in tensors.items()})
         buffer = io.BytesIO()
-        np.savez(buffer, allow_pickle=False, classes=np.asarray(self.classes_), **_loose(arrays))
+        np.savez(
+            buffer,
+            allow_pickle=False,
+            classes=np.asarray(self.classes_),
+            class_frequencies=np.asarray(self.class_frequencies_),
+            **_loose(arrays),
+        )
         (folder / "model.safetensors").write_bytes(weights)
         (folder / "model.npz").write_bytes(buffer.getvalue())
         document = {
@@ -152,6 +205,7 @@ class Learner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             "family": self.family,
             "variant": self.variant,
             "params": self.hyper_parameters(),
+            "class_prior": self.class_prior,
             "spec": self.spec_.to_json(),
             "source": None if self.source is None else self.source.name,
             "sha256": {
@@ -188,6 +242,9 @@ class Learner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         with np.load(io.BytesIO(files["model.npz"]), allow_pickle=False) as stored:
             arrays = {k: stored[k] for k in stored.files}
         learner.classes_ = arrays.pop("classes")
+        count = len(learner.classes_)  # models saved before priors were kept: equal frequencies
+        learner.class_frequencies_ = arrays.pop("class_frequencies", np.full(count, 1.0 / count))
+        learner.class_prior = document.get("class_prior", "training")
         learner.spec_ = InputSpec.from_json(document["spec"])
         with seeded(learner.random_state):
             learner._restore(safetensors.torch.load(files["model.safetensors"]), arrays)

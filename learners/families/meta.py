@@ -39,6 +39,7 @@ class ProtoNet(Learner):
 
     family = "meta"
     variant = "protonet"
+    learns_priors = False  # distances to class means: no class frequency enters the scores
 
     def __init__(
         self,

@@ -397,18 +397,6 @@ def test_recommend_names_its_slow_steps_as_it_goes(tiny_kb: Path, capsys) -> Non
     assert capsys.readouterr() == ("", "")
 
 
-@pytest.fixture
-def own_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """A fresh ADVISOR_HOME for this test alone (its local KB must not reach other tests)."""
-    from advisor.settings import reset_settings
-
-    monkeypatch.setenv("ADVISOR_HOME", str(tmp_path / "home"))
-    reset_settings()
-    yield tmp_path / "home"
-    monkeypatch.undo()
-    reset_settings()
-
-
 @pytest.mark.slow  # tunes two families and refits the recommender with the local outcomes
 def test_the_regret_check_measures_the_runner_up_and_remembers_both(
     tiny_kb: Path, own_home: Path

@@ -51,9 +51,12 @@ def test_no_drivers_no_record_no_empty_headings(tmp_path: Path) -> None:
 def test_the_regret_check_in_one_sentence_measured_or_skipped() -> None:
     measured = {"family": "meta", "variant": "protonet", "cv_score": 0.9, "difference": -0.02}
     assert regret_check_line(measured) == (
-        "Regret check: the runner-up meta (protonet) reached 90.0 % cross-validated, the "
-        "recommendation 88.0 %: the runner-up leads by 2.0 points; a run of meta may do better."
+        "Regret check: the runner-up meta (protonet) reached 90.0 % cross-validated accuracy, "
+        "the recommendation 88.0 %: the runner-up leads by 2.0 points; a run of meta may do "
+        "better."
     )
+    balanced = regret_check_line(measured | {"metric": "balanced_accuracy"})
+    assert "reached 90.0 % cross-validated balanced accuracy, the recommendation 88.0 %" in balanced
     behind = regret_check_line(measured | {"difference": 0.05})
     assert behind.endswith("the recommendation 95.0 %: the recommendation leads by 5.0 points.")
     assert regret_check_line(measured | {"difference": 0.0}).endswith("90.0 %: level.")
