@@ -405,6 +405,22 @@ def _history_section(study: optuna.Study, measure: str = "accuracy") -> Section:
     return section
 
 
+def per_class_scores(confusion: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each class's recall, precision and F1 from a confusion matrix (rows: true classes).
+
+    ``recall_c = M_cc / Σ_k M_ck``, ``precision_c = M_cc / Σ_k M_kc``, ``F1_c`` their harmonic
+    mean (van Rijsbergen 1979); NaN where a class was never true, never predicted, or both
+    scores are 0 for F1.
+    """
+    matrix = np.asarray(confusion, dtype=np.float64)
+    hits = np.diag(matrix)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        recall = hits / matrix.sum(axis=1)
+        precision = hits / matrix.sum(axis=0)
+        f1 = 2 * precision * recall / (precision + recall)
+    return recall, precision, f1
+
+
 def _confusion_section(confusion: list[list[int]], labels: list[str]) -> Section:
     matrix = np.asarray(confusion)
     figure = Figure(figsize=(4.5, 4))
@@ -413,10 +429,28 @@ def _confusion_section(confusion: list[list[int]], labels: list[str]) -> Section
     shown = labels if len(labels) <= 20 else [""] * len(labels)
     axis.set_xticks(range(len(labels)), shown, rotation=90)
     axis.set_yticks(range(len(labels)), shown)
+    if len(labels) <= 12:  # the counts, where they fit
+        darkest = matrix.max() or 1
+        for (row, column), count in np.ndenumerate(matrix):
+            colour = "white" if count > darkest / 2 else "black"
+            axis.text(column, row, str(count), ha="center", va="center", color=colour)
     axis.set_xlabel("predicted")
     axis.set_ylabel("true")
     figure.tight_layout()
-    return Section("Confusion matrix on the test set", figures=[("Confusion matrix", figure)])
+    recall, precision, f1 = per_class_scores(matrix)
+    rows = [
+        [label, int(matrix[i].sum()), _percent(recall[i]), _percent(precision[i]), _percent(f1[i])]
+        for i, label in enumerate(labels)
+    ]
+    return Section(
+        "Confusion matrix on the test set",
+        [
+            "Each class's test examples, the share of them the model found (recall), and the "
+            "share of its answers for the class that were right (precision)."
+        ],
+        [(["class", "test examples", "recall", "precision", "F1"], rows)],
+        figures=[("Confusion matrix", figure)],
+    )
 
 
 def _percent(accuracy: float | None) -> str:

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
-from advisor.reports.content import Report, _recommendation_section, regret_check_line
+import numpy as np
+import pytest
+from sklearn.metrics import precision_recall_fscore_support
+
+from advisor.reports.content import (
+    Report,
+    _confusion_section,
+    _recommendation_section,
+    per_class_scores,
+    regret_check_line,
+)
 from advisor.reports.render import to_markdown
 from advisor.schemas import Driver, Explanation, Prediction, Recommendation, TrackRecord
 
@@ -181,3 +192,25 @@ def test_a_family_not_measured_on_a_nearest_task_is_a_dash(tmp_path: Path) -> No
     text = to_markdown(Report("r", [_neighbours_section(rec)], {}), tmp_path)
     row = next(line for line in text.splitlines() if line.startswith("| local/1"))
     assert row.endswith("| — | 90.0 % | 80.0 % |") and "nan" not in text
+
+
+def test_per_class_scores_are_scikit_learns() -> None:
+    truth = np.array([0] * 50 + [1] * 8 + [2] * 12)
+    guess = truth.copy()
+    guess[:6] = 1  # six common examples taken for the rare class
+    guess[50:53] = 0  # three rare ones missed
+    guess[58:70] = 0  # class 2 never found: its precision is undefined, its recall 0
+    confusion = np.zeros((3, 3), dtype=int)
+    np.add.at(confusion, (truth, guess), 1)
+    recall, precision, f1 = per_class_scores(confusion)
+    expected = precision_recall_fscore_support(truth, guess, zero_division=np.nan)
+    assert recall == pytest.approx(expected[1])
+    assert precision[:2] == pytest.approx(expected[0][:2]) and math.isnan(precision[2])
+    assert f1[:2] == pytest.approx(expected[2][:2]) and math.isnan(f1[2])
+
+
+def test_the_confusion_section_lists_each_class(tmp_path: Path) -> None:
+    section = _confusion_section([[45, 5], [2, 8]], ["common", "rare"])
+    text = to_markdown(Report("r", [section], {}), tmp_path)
+    assert "| common | 50 | 90.0 % | 95.7 % | 92.8 % |" in text
+    assert "| rare | 10 | 80.0 % | 61.5 % | 69.6 % |" in text
