@@ -48,6 +48,7 @@ from advisor.prediction import Classified, classify, unknown_labels
 from advisor.recommender import Recommender
 from advisor.recommender.model import LOCAL_KIND
 from advisor.schemas import Recommendation
+from advisor.scores import score_interval
 from advisor.settings import get_settings
 from advisor.sources import get_source
 from learners import Learner, Source, default_variant, saved_source_name
@@ -79,6 +80,8 @@ class RunResult:
         family, variant, best_params: what was run, with the study's best hyper-parameters.
         cv_score: the study's best cross-validated ``metric`` on the training data.
         test_score: the ``metric`` on the test set, if one was given.
+        test_interval: its central 95 % interval (:mod:`advisor.scores`): Wilson's for
+            accuracy, balanced accuracy's posterior for balanced accuracy.
         metric: what the study maximised and the scores measure: ``accuracy`` or
             ``balanced_accuracy`` (the mean of the classes' recalls; see
             :func:`learners.tuning.fold_score`).
@@ -115,6 +118,7 @@ class RunResult:
     data: DataSummary | None = None
     samples: Path | None = None
     metric: Metric = "accuracy"
+    test_interval: tuple[float, float] | None = None
 
     def classify(self, source: Any, *, label: str | int | None = None) -> Classified:
         """Classify the rows (or images) of a file, folder or bytes with the fitted model.
@@ -137,6 +141,7 @@ class RunResult:
             "class_prior": self.model.class_prior,
             "cv_score": self.cv_score,
             "test_score": self.test_score,
+            "test_interval": None if self.test_interval is None else list(self.test_interval),
             "trials": len(self.study.trials),
             "study_name": self.study.study_name,
             "seconds": self.seconds,
@@ -423,7 +428,7 @@ class Advisor:
         model_path = model.save(folder / "model")
         if encoder is not None:
             encoder.save(model_path)
-        test_score, confusion, warnings = self._test(model, X_test, y_test, result.metric)
+        test_score, interval, confusion, warnings = self._test(model, X_test, y_test, result.metric)
         runner_up = None
         if check_runner_up and plan.recommendation is not None:
             runner_up = self._check_runner_up(X, y, plan.recommendation, result)
@@ -433,6 +438,7 @@ class Advisor:
             best_params=result.params,
             cv_score=result.cv_score,
             test_score=test_score,
+            test_interval=interval,
             model=model,
             study=result.study,
             recommendation=plan.recommendation,
@@ -489,10 +495,13 @@ class Advisor:
 
     def _test(
         self, model: Learner, X_test: Any, y_test: Any, metric: Metric = "accuracy"
-    ) -> tuple[float | None, Any, list[str]]:
-        """The test ``metric``, the confusion matrix, and a warning for unknown test labels."""
+    ) -> tuple[float | None, tuple[float, float] | None, Any, list[str]]:
+        """The test ``metric``, its interval, the confusion matrix, unknown-label warnings.
+
+        The interval is the central 95 % one of :mod:`advisor.scores`.
+        """
         if X_test is None or y_test is None:
-            return None, None, []
+            return None, None, None, []
         predicted = model.predict(X_test)
         truth = np.asarray(y_test)
         classes = list(model.classes_)
@@ -511,7 +520,13 @@ class Advisor:
             if unknown
             else []
         )
-        return fold_score(predicted == truth, truth, metric), confusion.tolist(), warnings
+        right = predicted == truth
+        return (
+            fold_score(right, truth, metric),
+            score_interval(right, truth, metric),
+            confusion.tolist(),
+            warnings,
+        )
 
     def _check_runner_up(
         self, X: Any, y: Any, recommendation: Recommendation, chosen: TuningResult
@@ -694,6 +709,7 @@ def load_run(run: str | Path) -> RunResult:
         best_params=summary["best_params"],
         cv_score=summary["cv_score"],
         test_score=summary["test_score"],
+        test_interval=_interval(summary.get("test_interval")),
         model=model,
         study=study,
         recommendation=recommendation,
@@ -709,6 +725,13 @@ def load_run(run: str | Path) -> RunResult:
         samples=folder / SAMPLES_FILE if (folder / SAMPLES_FILE).is_file() else None,
         metric=summary.get("metric", "accuracy"),  # runs saved before metrics: accuracy
     )
+
+
+def _interval(saved: Any) -> tuple[float, float] | None:
+    """A saved test interval, or ``None`` (no test set, or a run saved before intervals)."""
+    if not isinstance(saved, list) or len(saved) != 2:
+        return None
+    return (float(saved[0]), float(saved[1]))
 
 
 def _data_summary(saved: Any) -> DataSummary | None:

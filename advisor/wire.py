@@ -181,6 +181,11 @@ class RunResultOut(BaseModel):
     )
     cv_score: float = Field(description="The cross-validated metric on the training data.")
     test_score: float | None = Field(None, description="The metric on the test dataset.")
+    test_interval: tuple[float, float] | None = Field(
+        None,
+        description="The test score's central 95 % interval: Wilson's for accuracy, the "
+        "posterior's for balanced accuracy.",
+    )
     labels: list[str] = Field(default_factory=list, description="The model's classes.")
     seconds: float
     recommendation: Recommendation | None = None

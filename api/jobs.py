@@ -290,6 +290,7 @@ def _tuned_run(services: Services, run: RunRecord, part: int) -> RunResultOut | 
         class_prior=outcome.model.class_prior,
         cv_score=outcome.cv_score,
         test_score=outcome.test_score,
+        test_interval=outcome.test_interval,
         labels=outcome.labels,
         seconds=outcome.seconds,
         recommendation=outcome.recommendation,

@@ -45,15 +45,27 @@ def loading_notes(dataset: Dataset) -> str:
     return "".join(f"Data         {warning}\n" for warning in dataset.info.warnings)
 
 
-def score_lines(metric: str, cv_score: float, test_score: float | None) -> str:
+def score_lines(
+    metric: str,
+    cv_score: float,
+    test_score: float | None,
+    interval: tuple[float, float] | None = None,
+) -> str:
     """A run's cross-validated and test scores, a line each; a metric not accuracy is named."""
     head = "CV accuracy " if metric == "accuracy" else "CV balanced "
     lines = [f"{head} {100 * cv_score:.1f} %"]
     if metric != "accuracy":
         lines[0] += f"  ({metric.replace('_', ' ')}: the mean of the classes' recalls)"
     if test_score is not None:
-        lines.append(f"Test         {100 * test_score:.1f} %")
+        lines.append(f"Test         {100 * test_score:.1f} %{interval_text(interval)}")
     return "\n".join(lines)
+
+
+def interval_text(interval: tuple[float, float] | None) -> str:
+    """`` (95 % interval 86.7–93.9 %)``, or nothing without an interval."""
+    if interval is None:
+        return ""
+    return f"  (95 % interval {100 * interval[0]:.1f}–{100 * interval[1]:.1f} %)"
 
 
 def describe_recommendation(rec: Recommendation) -> str:
@@ -297,7 +309,7 @@ def run(
         f"Run {result.run_id}: {result.family} ({result.variant}), "
         f"{len(result.study.trials)} trials in {result.seconds:.0f} s{stopped}"
     )
-    click.echo(score_lines(result.metric, result.cv_score, result.test_score))
+    click.echo(score_lines(result.metric, result.cv_score, result.test_score, result.test_interval))
     if result.model.class_prior == "equal":
         click.echo("Priors       equal: the model's probabilities are re-weighted to equal classes")
     for warning in result.warnings:

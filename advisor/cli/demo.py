@@ -13,7 +13,12 @@ from pathlib import Path
 
 import click
 
-from advisor.cli.advise import describe_recommendation, progress_stream, recommend_in_steps
+from advisor.cli.advise import (
+    describe_recommendation,
+    interval_text,
+    progress_stream,
+    recommend_in_steps,
+)
 from advisor.cli.output import reports_errors
 
 
@@ -74,7 +79,8 @@ def demo(out: Path, trials: int) -> None:
     click.echo(
         f"{result.family} ({result.variant}): cross-validated {100 * result.cv_score:.1f} %"
         f" on the support set; {100 * (result.test_score or 0):.1f} % on the "
-        f"{task.y_query.size} queries; model in {result.model_path}"
+        f"{task.y_query.size} queries{interval_text(result.test_interval)}; model in "
+        f"{result.model_path}"
     )
 
     _step(4, total, "The report")

@@ -322,6 +322,13 @@ def _parameters(run: RunResult) -> dict[str, Any]:
     return run.best_params | ({} if prior == "training" else {"class priors": prior})
 
 
+def _interval(interval: tuple[float, float] | None) -> str:
+    if interval is None:
+        return ""
+    low, high = (100 * bound for bound in interval)
+    return f" (95 % interval {low:.1f}–{high:.1f} %: the test set's size bounds what it can tell)"
+
+
 def _maximising(metric: str) -> str:
     """How a study not maximising accuracy is named in the run's summary."""
     if metric == "accuracy":
@@ -340,7 +347,8 @@ def _run_sections(run: RunResult) -> list[Section]:
             + (
                 ""
                 if run.test_score is None
-                else f" {measure.capitalize()} on the test set: **{100 * run.test_score:.1f} %**."
+                else f" {measure.capitalize()} on the test set: **{100 * run.test_score:.1f} %**"
+                f"{_interval(run.test_interval)}."
             ),
             f"Fitted model: `{run.model_path}`.",
         ],
