@@ -42,12 +42,13 @@ from advisor.datasets.summary import (
     summarize,
 )
 from advisor.errors import AdvisorError, InvalidInputError, NotFoundError, define_code
+from advisor.importance import column_groups, permutation_importance
 from advisor.kb.runner import FEATURE_PREFIX
 from advisor.kb.store import SHIPPED, read_kb
 from advisor.prediction import Classified, classify, unknown_labels
 from advisor.recommender import Recommender
 from advisor.recommender.model import LOCAL_KIND
-from advisor.schemas import Recommendation
+from advisor.schemas import ColumnImportance, Recommendation
 from advisor.scores import score_interval
 from advisor.settings import get_settings
 from advisor.sources import get_source
@@ -82,6 +83,8 @@ class RunResult:
         test_score: the ``metric`` on the test set, if one was given.
         test_interval: its central 95 % interval (:mod:`advisor.scores`): Wilson's for
             accuracy, balanced accuracy's posterior for balanced accuracy.
+        importance: for a table with a test set, its columns by permutation importance on the
+            test rows, largest first (:mod:`advisor.importance`).
         metric: what the study maximised and the scores measure: ``accuracy`` or
             ``balanced_accuracy`` (the mean of the classes' recalls; see
             :func:`learners.tuning.fold_score`).
@@ -119,6 +122,7 @@ class RunResult:
     samples: Path | None = None
     metric: Metric = "accuracy"
     test_interval: tuple[float, float] | None = None
+    importance: list[ColumnImportance] = field(default_factory=list)
 
     def classify(self, source: Any, *, label: str | int | None = None) -> Classified:
         """Classify the rows (or images) of a file, folder or bytes with the fitted model.
@@ -142,6 +146,7 @@ class RunResult:
             "cv_score": self.cv_score,
             "test_score": self.test_score,
             "test_interval": None if self.test_interval is None else list(self.test_interval),
+            "importance": [item.model_dump() for item in self.importance],
             "trials": len(self.study.trials),
             "study_name": self.study.study_name,
             "seconds": self.seconds,
@@ -429,6 +434,7 @@ class Advisor:
         if encoder is not None:
             encoder.save(model_path)
         test_score, interval, confusion, warnings = self._test(model, X_test, y_test, result.metric)
+        importance = self._importance(model, X_test, y_test, encoder, result.metric)
         runner_up = None
         if check_runner_up and plan.recommendation is not None:
             runner_up = self._check_runner_up(X, y, plan.recommendation, result)
@@ -439,6 +445,7 @@ class Advisor:
             cv_score=result.cv_score,
             test_score=test_score,
             test_interval=interval,
+            importance=importance,
             model=model,
             study=result.study,
             recommendation=plan.recommendation,
@@ -526,6 +533,27 @@ class Advisor:
             score_interval(right, truth, metric),
             confusion.tolist(),
             warnings,
+        )
+
+    def _importance(
+        self,
+        model: Learner,
+        X_test: Any,
+        y_test: Any,
+        encoder: TabularEncoder | None,
+        metric: Metric,
+    ) -> list[ColumnImportance]:
+        """The table's columns by permutation importance on the test rows.
+
+        None for images, without a test set, or past ``MOST_COLUMNS`` columns.
+        """
+        if X_test is None or y_test is None or np.ndim(X_test) != 2:
+            return []
+        groups = column_groups(encoder, np.shape(X_test)[1])
+        if groups is None:
+            return []
+        return permutation_importance(
+            model.predict, X_test, y_test, groups, metric=metric, seed=self.random_state
         )
 
     def _check_runner_up(
@@ -710,6 +738,7 @@ def load_run(run: str | Path) -> RunResult:
         cv_score=summary["cv_score"],
         test_score=summary["test_score"],
         test_interval=_interval(summary.get("test_interval")),
+        importance=[ColumnImportance.model_validate(i) for i in summary.get("importance", [])],
         model=model,
         study=study,
         recommendation=recommendation,

@@ -141,3 +141,11 @@ class Recommendation(BaseModel):
     def can_run(self, family: str) -> bool:
         """Whether ``family`` can run on this data with this source."""
         return family in self.runnable
+
+
+class ColumnImportance(BaseModel):
+    """One input column's permutation importance (:mod:`advisor.importance`)."""
+
+    column: str
+    drop: float = Field(description="The score lost when the column is shuffled (mean).")
+    spread: float = Field(description="The standard deviation of that loss over the shuffles.")

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from advisor.datasets import DatasetInfo
-from advisor.schemas import Family, Recommendation
+from advisor.schemas import ColumnImportance, Family, Recommendation
 
 RunState = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 """A run's life: queued → running → succeeded | failed | cancelled."""
@@ -181,6 +181,11 @@ class RunResultOut(BaseModel):
     )
     cv_score: float = Field(description="The cross-validated metric on the training data.")
     test_score: float | None = Field(None, description="The metric on the test dataset.")
+    importance: list[ColumnImportance] = Field(
+        default_factory=list,
+        description="For a table with a test dataset: its columns by permutation importance "
+        "on the test rows (the metric lost when each is shuffled), largest first.",
+    )
     test_interval: tuple[float, float] | None = Field(
         None,
         description="The test score's central 95 % interval: Wilson's for accuracy, the "

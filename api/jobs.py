@@ -291,6 +291,7 @@ def _tuned_run(services: Services, run: RunRecord, part: int) -> RunResultOut | 
         cv_score=outcome.cv_score,
         test_score=outcome.test_score,
         test_interval=outcome.test_interval,
+        importance=outcome.importance,
         labels=outcome.labels,
         seconds=outcome.seconds,
         recommendation=outcome.recommendation,

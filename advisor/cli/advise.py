@@ -15,7 +15,10 @@ from advisor.datasets import Dataset, load_dataset
 from advisor.schemas import Recommendation
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from advisor.core import Advisor
+    from advisor.schemas import ColumnImportance
     from learners.tuning import Metric
 
 METRICS = ("accuracy", "balanced_accuracy")
@@ -66,6 +69,13 @@ def interval_text(interval: tuple[float, float] | None) -> str:
     if interval is None:
         return ""
     return f"  (95 % interval {100 * interval[0]:.1f}–{100 * interval[1]:.1f} %)"
+
+
+def relied_on(importance: Sequence[ColumnImportance], most: int = 3) -> str:
+    """The columns whose shuffling costs the most, with the points lost."""
+    top = [item for item in importance if item.drop > 0][:most]
+    named = ", ".join(f"{item.column} ({100 * item.drop:.1f} points)" for item in top)
+    return f"{named} lost when shuffled on the test set"
 
 
 def describe_recommendation(rec: Recommendation) -> str:
@@ -310,6 +320,8 @@ def run(
         f"{len(result.study.trials)} trials in {result.seconds:.0f} s{stopped}"
     )
     click.echo(score_lines(result.metric, result.cv_score, result.test_score, result.test_interval))
+    if any(item.drop > 0 for item in result.importance):
+        click.echo(f"Relies on    {relied_on(result.importance)}")
     if result.model.class_prior == "equal":
         click.echo("Priors       equal: the model's probabilities are re-weighted to equal classes")
     for warning in result.warnings:

@@ -241,6 +241,35 @@ class TabularEncoder:
                 mask[transformer.output_indices_[branch]] = True
         return mask
 
+    @property
+    def column_groups_(self) -> dict[str, list[int]]:
+        """Each input column's encoded columns, by index (a one-hot column has several)."""
+        transformer = self._fitted()
+        groups: dict[str, list[int]] = {}
+        for branch, columns in (
+            ("numeric", self.numeric_columns_),
+            ("onehot", self.onehot_columns_),
+            ("ordinal", self.ordinal_columns_),
+        ):
+            if branch not in transformer.output_indices_:
+                continue
+            start = transformer.output_indices_[branch].start
+            for name, width in zip(columns, self._widths(branch, len(columns)), strict=True):
+                groups[name] = list(range(start, start + width))
+                start += width
+        return groups
+
+    def _widths(self, branch: str, count: int) -> list[int]:
+        """How many encoded columns each input column of ``branch`` becomes."""
+        if branch != "onehot":
+            return [1] * count
+        onehot = self._fitted().named_transformers_["onehot"].named_steps["encode"]
+        dropped = getattr(onehot, "drop_idx_", None)
+        return [
+            len(known) - (0 if dropped is None or dropped[i] is None else 1)
+            for i, known in enumerate(onehot.categories_)
+        ]
+
     def transform(self, frame: pd.DataFrame) -> np.ndarray:
         """Encode ``frame`` into a float64 matrix ``(rows, len(feature_names_out_))``.
 

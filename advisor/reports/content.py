@@ -23,7 +23,7 @@ from PIL import Image
 
 from advisor.datasets.summary import SAMPLE_CLASSES, DataSummary
 from advisor.kb.runner import FEATURE_PREFIX
-from advisor.schemas import Recommendation
+from advisor.schemas import ColumnImportance, Recommendation
 from learners.tuning import metric_label
 
 if TYPE_CHECKING:
@@ -360,7 +360,46 @@ def _run_sections(run: RunResult) -> list[Section]:
     sections = [summary, _history_section(run.study, measure)]
     if run.confusion is not None:
         sections.append(_confusion_section(run.confusion, run.labels))
+    if run.importance:
+        sections.append(_importance_section(run.importance, measure))
     return sections
+
+
+IMPORTANCE_ROWS = 15
+
+
+def _importance_section(importance: list[ColumnImportance], measure: str) -> Section:
+    """The columns the model relies on, by permutation importance on the test rows."""
+    shown = importance[:IMPORTANCE_ROWS]
+    rows = [[item.column, f"{100 * item.drop:+.1f}", f"{100 * item.spread:.1f}"] for item in shown]
+    rest = importance[IMPORTANCE_ROWS:]
+    if rest:
+        rows.append(
+            [f"… {len(rest)} more columns", f"at most {100 * max(i.drop for i in rest):+.1f}", ""]
+        )
+    figure = Figure(figsize=(6, 0.6 + 0.3 * len(shown)))
+    axis = figure.subplots()
+    order = list(reversed(shown))  # the largest on top
+    axis.barh(
+        [item.column for item in order],
+        [100 * item.drop for item in order],
+        xerr=[100 * item.spread for item in order],
+        color="#3b7dd8",
+    )
+    axis.axvline(0, color="black", linewidth=0.8)
+    axis.set_xlabel(f"{measure} lost when the column is shuffled (points)")
+    figure.tight_layout()
+    return Section(
+        "What the model relies on",
+        [
+            f"Each column's values shuffled among the test rows, five times: the {measure} "
+            "the model loses (points; the spread over the shuffles beside it). A column near "
+            "0 is one the model does without — or one whose information another column also "
+            "carries. Measured on the test set, never on the training data."
+        ],
+        [(["column", "points lost", "spread"], rows)],
+        figures=[("Permutation importance", figure)],
+    )
 
 
 def regret_check_line(runner_up: dict[str, Any]) -> str:

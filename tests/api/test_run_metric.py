@@ -77,6 +77,10 @@ def test_a_balanced_accuracy_run_reports_its_metric_and_scores_by_it(
     expected = balanced_accuracy_score(truth, predicted.json["labels"])
     assert result["test_score"] == pytest.approx(expected, abs=1e-9)
     assert predicted.json["accuracy"] != pytest.approx(expected)  # not the plain accuracy
+    assert predicted.json["balanced_accuracy"] == pytest.approx(expected)
+    low, high = result["test_interval"]
+    assert low <= result["test_score"] <= high
+    assert sorted(item["column"] for item in result["importance"]) == ["x1", "x2", "x3"]
 
 
 def test_a_run_without_a_metric_maximises_accuracy(
