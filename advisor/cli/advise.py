@@ -68,7 +68,7 @@ def interval_text(interval: tuple[float, float] | None) -> str:
     """`` (95 % interval 86.7–93.9 %)``, or nothing without an interval."""
     if interval is None:
         return ""
-    return f"  (95 % interval {100 * interval[0]:.1f}–{100 * interval[1]:.1f} %)"
+    return f" (95 % interval {100 * interval[0]:.1f}–{100 * interval[1]:.1f} %)"
 
 
 def relied_on(importance: Sequence[ColumnImportance], most: int = 3) -> str:
