@@ -48,8 +48,8 @@ from advisor.kb.store import SHIPPED, read_kb
 from advisor.prediction import Classified, classify, unknown_labels
 from advisor.recommender import Recommender
 from advisor.recommender.model import LOCAL_KIND
-from advisor.schemas import ColumnImportance, Recommendation
-from advisor.scores import score_interval
+from advisor.schemas import ClassRecall, ColumnImportance, Recommendation
+from advisor.scores import held_out_recalls, score_interval
 from advisor.settings import get_settings
 from advisor.sources import get_source
 from learners import Learner, Source, default_variant, saved_source_name
@@ -85,6 +85,8 @@ class RunResult:
             accuracy, balanced accuracy's posterior for balanced accuracy.
         importance: for a table with a test set, its columns by permutation importance on the
             test rows, largest first (:mod:`advisor.importance`).
+        cv_recalls: each class's cross-validated recall, from the chosen trial's held-out
+            answers on the training data (none for 1-shot data).
         metric: what the study maximised and the scores measure: ``accuracy`` or
             ``balanced_accuracy`` (the mean of the classes' recalls; see
             :func:`learners.tuning.fold_score`).
@@ -123,6 +125,7 @@ class RunResult:
     metric: Metric = "accuracy"
     test_interval: tuple[float, float] | None = None
     importance: list[ColumnImportance] = field(default_factory=list)
+    cv_recalls: list[ClassRecall] = field(default_factory=list)
 
     def classify(self, source: Any, *, label: str | int | None = None) -> Classified:
         """Classify the rows (or images) of a file, folder or bytes with the fitted model.
@@ -147,6 +150,7 @@ class RunResult:
             "test_score": self.test_score,
             "test_interval": None if self.test_interval is None else list(self.test_interval),
             "importance": [item.model_dump() for item in self.importance],
+            "cv_recalls": [item.model_dump() for item in self.cv_recalls],
             "trials": len(self.study.trials),
             "study_name": self.study.study_name,
             "seconds": self.seconds,
@@ -446,6 +450,7 @@ class Advisor:
             test_score=test_score,
             test_interval=interval,
             importance=importance,
+            cv_recalls=held_out_recalls(result.answers, y),
             model=model,
             study=result.study,
             recommendation=plan.recommendation,
@@ -739,6 +744,7 @@ def load_run(run: str | Path) -> RunResult:
         test_score=summary["test_score"],
         test_interval=_interval(summary.get("test_interval")),
         importance=[ColumnImportance.model_validate(i) for i in summary.get("importance", [])],
+        cv_recalls=[ClassRecall.model_validate(i) for i in summary.get("cv_recalls", [])],
         model=model,
         study=study,
         recommendation=recommendation,

@@ -149,3 +149,16 @@ class ColumnImportance(BaseModel):
     column: str
     drop: float = Field(description="The score lost when the column is shuffled (mean).")
     spread: float = Field(description="The standard deviation of that loss over the shuffles.")
+
+
+class ClassRecall(BaseModel):
+    """How often one class's examples were answered right when held out (cross-validation)."""
+
+    label: str
+    held_out: int = Field(description="The class's examples a validation fold held out.")
+    right: int = Field(description="Those the chosen configuration answered right.")
+
+    @property
+    def recall(self) -> float:
+        """``right / held_out`` (NaN when none was held out)."""
+        return self.right / self.held_out if self.held_out else float("nan")

@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from advisor.schemas import ClassRecall
+
 LEVEL = 0.95
 DRAWS = 20_000
 
@@ -57,6 +59,31 @@ def balanced_accuracy_interval(
     means = recalls.mean(axis=1)
     tail = (1 - level) / 2
     return (float(np.quantile(means, tail)), float(np.quantile(means, 1 - tail)))
+
+
+def held_out_recalls(answers: str, y: Any) -> list[ClassRecall]:
+    """Each class's cross-validated recall from a trial's held-out answers.
+
+    ``answers`` holds one character per training example, in the order of ``y``: ``1`` / ``0``
+    when a fold that did not train on it answered it right / wrong, ``-`` when none held it out
+    (``learners.tuning.ANSWERS``). Nothing when no example was held out (1-shot data validates
+    on augmented copies) or the answers do not match ``y``.
+    """
+    labels = np.asarray(y)
+    marks = np.array(list(answers), dtype="U1")
+    if marks.size != labels.size or not np.any(marks != "-"):
+        return []
+    found = []
+    for label in np.unique(labels):
+        own = marks[labels == label]
+        found.append(
+            ClassRecall(
+                label=str(label),
+                held_out=int(np.sum(own != "-")),
+                right=int(np.sum(own == "1")),
+            )
+        )
+    return found
 
 
 def score_interval(

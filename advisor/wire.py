@@ -17,7 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from advisor.datasets import DatasetInfo
-from advisor.schemas import ColumnImportance, Family, Recommendation
+from advisor.schemas import ClassRecall, ColumnImportance, Family, Recommendation
 
 RunState = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 """A run's life: queued → running → succeeded | failed | cancelled."""
@@ -181,6 +181,11 @@ class RunResultOut(BaseModel):
     )
     cv_score: float = Field(description="The cross-validated metric on the training data.")
     test_score: float | None = Field(None, description="The metric on the test dataset.")
+    cv_recalls: list[ClassRecall] = Field(
+        default_factory=list,
+        description="Each class's cross-validated recall on the training data (its examples "
+        "held out by a fold, and those answered right).",
+    )
     importance: list[ColumnImportance] = Field(
         default_factory=list,
         description="For a table with a test dataset: its columns by permutation importance "

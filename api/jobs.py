@@ -292,6 +292,7 @@ def _tuned_run(services: Services, run: RunRecord, part: int) -> RunResultOut | 
         test_score=outcome.test_score,
         test_interval=outcome.test_interval,
         importance=outcome.importance,
+        cv_recalls=outcome.cv_recalls,
         labels=outcome.labels,
         seconds=outcome.seconds,
         recommendation=outcome.recommendation,

@@ -312,6 +312,8 @@ class TuningResult:
     """The best trial's plain cross-validated accuracy, whatever the metric (``cv_score``)."""
     class_prior: ClassPrior = "training"
     """The best trial's class priors (:attr:`Learner.class_prior`)."""
+    answers: str = ""
+    """The best trial's held-out answers (:data:`ANSWERS`), one per training example."""
 
     def make(self, source: Source | None) -> Learner:
         """A fresh (unfitted) learner with the best variant, hyper-parameters and priors."""
@@ -557,6 +559,7 @@ def best_of(
         metric=metric,
         cv_accuracy=float(accuracy),
         class_prior=best.user_attrs.get(CLASS_PRIOR, "training"),
+        answers=best.user_attrs.get(ANSWERS, ""),
     )
 
 

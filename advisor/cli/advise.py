@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from advisor.schemas import ColumnImportance
     from learners.tuning import Metric
 
+CV_RECALL_CLASSES = 6
+"""``advisor run`` prints each class's cross-validated recall up to this many classes (the
+report lists them all)."""
 METRICS = ("accuracy", "balanced_accuracy")
 """``learners.tuning.METRICS``, named here so that ``advisor --help`` need not import torch."""
 
@@ -320,6 +323,9 @@ def run(
         f"{len(result.study.trials)} trials in {result.seconds:.0f} s{stopped}"
     )
     click.echo(score_lines(result.metric, result.cv_score, result.test_score, result.test_interval))
+    if 0 < len(result.cv_recalls) <= CV_RECALL_CLASSES:
+        recalls = ", ".join(f"{c.label} {100 * c.recall:.0f} %" for c in result.cv_recalls)
+        click.echo(f"CV recall    {recalls}")
     if any(item.drop > 0 for item in result.importance):
         click.echo(f"Relies on    {relied_on(result.importance)}")
     if result.model.class_prior == "equal":

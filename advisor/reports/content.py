@@ -23,7 +23,7 @@ from PIL import Image
 
 from advisor.datasets.summary import SAMPLE_CLASSES, DataSummary
 from advisor.kb.runner import FEATURE_PREFIX
-from advisor.schemas import ColumnImportance, Recommendation
+from advisor.schemas import ClassRecall, ColumnImportance, Recommendation
 from learners.tuning import metric_label
 
 if TYPE_CHECKING:
@@ -357,12 +357,34 @@ def _run_sections(run: RunResult) -> list[Section]:
     summary.paragraphs += [f"Warning: {warning}" for warning in run.warnings]
     if run.runner_up:
         summary.paragraphs.append(regret_check_line(run.runner_up))
-    sections = [summary, _history_section(run.study, measure)]
+    sections = [summary]
+    if run.cv_recalls:
+        sections.append(_recall_section(run.cv_recalls))
+    sections.append(_history_section(run.study, measure))
     if run.confusion is not None:
         sections.append(_confusion_section(run.confusion, run.labels))
     if run.importance:
         sections.append(_importance_section(run.importance, measure))
     return sections
+
+
+def _recall_section(recalls: list[ClassRecall]) -> Section:
+    """Each class's recall in the cross-validation of the chosen configuration."""
+    return Section(
+        "Recall per class, cross-validated",
+        [
+            "The share of each class's training examples that the chosen configuration "
+            "answered right when a validation fold held them out — where a rare class that "
+            "the overall score hides shows, with no test set. A little optimistic: the "
+            "configuration was chosen on these folds."
+        ],
+        [
+            (
+                ["class", "held out", "recall"],
+                [[c.label, c.held_out, _percent(c.recall)] for c in recalls],
+            )
+        ],
+    )
 
 
 IMPORTANCE_ROWS = 15

@@ -76,6 +76,8 @@ def test_text_output_and_runs_list_name_balanced_accuracy(
     result = runner.invoke(cli, run_args(train, "--metric", "balanced_accuracy"))
     assert result.exit_code == 0, result.output
     assert "CV balanced " in result.output and "CV accuracy" not in result.output
+    recall_line = next(line for line in result.output.splitlines() if line.startswith("CV recall"))
+    assert recall_line.split()[2] == "a" and recall_line.split()[5] == "b"  # CV recall  a N %, b
     assert "balanced accuracy: the mean of the classes' recalls" in result.output
     lines = result.output.splitlines()
     run_id = next(line.split()[1].rstrip(":") for line in lines if line.startswith("Run "))

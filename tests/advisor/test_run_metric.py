@@ -50,10 +50,17 @@ def test_a_run_for_balanced_accuracy_scores_saves_and_reports_it(
     again = load_run(result.run_id)
     assert again.metric == "balanced_accuracy" and again.cv_score == result.cv_score
     assert again.model.class_prior == result.model.class_prior
+    recalls = {c.label: c for c in result.cv_recalls}
+    assert set(recalls) == {"common", "rare"} and recalls["rare"].held_out == 10
+    balanced = np.mean([c.recall for c in result.cv_recalls])
+    assert balanced == pytest.approx(result.cv_score, abs=0.05)  # pooled against fold means
+    assert again.cv_recalls == result.cv_recalls
     assert np.array_equal(again.model.predict(X_test), predicted)
 
     text = adv.report(again, tmp_path / "run.md", format="md").read_text()
     assert "maximising balanced accuracy" in text
+    assert "## Recall per class, cross-validated" in text
+    assert f"| rare | 10 | {100 * recalls['rare'].recall:.1f} % |" in text
     assert f"Balanced accuracy on the test set: **{100 * result.test_score:.1f} %**" in text
 
 

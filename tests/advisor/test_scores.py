@@ -7,7 +7,12 @@ import math
 import numpy as np
 import pytest
 
-from advisor.scores import balanced_accuracy_interval, score_interval, wilson_interval
+from advisor.scores import (
+    balanced_accuracy_interval,
+    held_out_recalls,
+    score_interval,
+    wilson_interval,
+)
 
 
 def test_wilson_matches_its_published_values() -> None:
@@ -65,3 +70,17 @@ def test_score_interval_picks_the_metrics_interval() -> None:
     assert score_interval(right, truth, "balanced_accuracy") == balanced_accuracy_interval(
         right, truth
     )
+
+
+def test_held_out_recalls_count_each_class_held_out_answers() -> None:
+    y = np.array(["a", "b", "a", "b", "a", "c"])
+    answers = "1011-0"  # a: right, right, -… ; the 5th was never held out
+    recalls = held_out_recalls(answers, y)
+    assert [(c.label, c.held_out, c.right) for c in recalls] == [
+        ("a", 2, 2),
+        ("b", 2, 1),
+        ("c", 1, 0),
+    ]
+    assert recalls[1].recall == pytest.approx(0.5)
+    assert held_out_recalls("------", y) == []  # 1-shot: validated on copies only
+    assert held_out_recalls("101", y) == []  # answers of other data
