@@ -11,6 +11,7 @@ import click
 
 from advisor import __version__
 from advisor.cli.advise import recommend, report, run
+from advisor.cli.compare import compare
 from advisor.cli.datasets import datasets
 from advisor.cli.demo import demo
 from advisor.cli.kb import kb
@@ -38,6 +39,7 @@ cli.add_command(sources)
 cli.add_command(recommend)
 cli.add_command(run)
 cli.add_command(predict)
+cli.add_command(compare)
 cli.add_command(runs)
 cli.add_command(report)
 cli.add_command(kb)

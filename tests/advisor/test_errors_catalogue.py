@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import advisor.comparison
 import advisor.core
 import advisor.datasets
 import advisor.datasets.builtin
