@@ -31,6 +31,7 @@ from tqdm import tqdm
 from advisor.errors import AdvisorError
 from advisor.wire import (
     FINAL_STATES,
+    ComparisonOut,
     DatasetOut,
     DatasetPage,
     MetaFeaturesOut,
@@ -414,16 +415,38 @@ class AdvisorClient:
         already-encoded numbers), an NPZ archive, or a zip of images (loose, or in class
         folders); ``label`` names the file's label column if it has one (it is not a feature).
         """
-        if isinstance(data, str | Path):
-            path = Path(data)
-            content, name = path.read_bytes(), name or path.name
-        else:
-            content, name = data, name or "rows"
+        content, name = _file(data, name)
         form = {} if label is None else {"label": label}
         reply = self._request(
             "POST", f"/v1/runs/{run_id}/predict", files={"file": (name, content)}, form=form
         )
         return Predictions.model_validate(reply.json())
+
+    def compare(
+        self,
+        run_a: str,
+        run_b: str,
+        data: str | Path | bytes,
+        *,
+        label: str | None = None,
+        metric: str | None = None,
+        name: str | None = None,
+    ) -> ComparisonOut:
+        """Score two runs on the same labeled rows of a file (path or bytes), paired test."""
+        content, name = _file(data, name)
+        form = {"other": run_b} | {k: v for k, v in (("label", label), ("metric", metric)) if v}
+        reply = self._request(
+            "POST", f"/v1/runs/{run_a}/compare", files={"file": (name, content)}, form=form
+        )
+        return ComparisonOut.model_validate(reply.json())
+
+
+def _file(data: str | Path | bytes, name: str | None) -> tuple[bytes, str]:
+    """A file's bytes and the name to send it under (its own, for a path)."""
+    if isinstance(data, str | Path):
+        path = Path(data)
+        return path.read_bytes(), name or path.name
+    return data, name or "rows"
 
 
 def _form_value(name: str, value: Any) -> str:

@@ -28,9 +28,9 @@ import math
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, Field
 
 from advisor.errors import InvalidInputError, define_code
+from advisor.schemas import Comparison
 from learners.tuning import Metric, example_weights, fold_score
 
 UNLABELED = define_code(
@@ -41,31 +41,6 @@ ROWS_DIFFER = define_code(
 )
 EXACT_UP_TO = 16
 DRAWS = 20_000
-CHANCE = 0.05
-"""Below this p-value the verdict says the difference is unlikely to be chance."""
-
-
-class Comparison(BaseModel):
-    """Two models' scores on the same rows, and the paired test of their difference."""
-
-    metric: Metric
-    rows: int
-    score_a: float
-    score_b: float
-    difference: float = Field(description="score_a − score_b.")
-    only_a: int = Field(description="Rows A answered right and B wrong.")
-    only_b: int = Field(description="Rows B answered right and A wrong.")
-    p_value: float = Field(description="Two-sided, of the paired test in the module docstring.")
-    test: str
-
-    def verdict(self) -> str:
-        """The comparison in one sentence."""
-        if self.only_a + self.only_b == 0:
-            return "the two models answered every row alike"
-        leader = "A" if self.difference > 0 else "B"
-        if self.p_value < CHANCE:
-            return f"{leader} is better: a difference this large is unlikely to be chance"
-        return "the rows cannot tell the two apart: a difference this large could well be chance"
 
 
 def compare_predictions(

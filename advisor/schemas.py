@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 Family = Literal["transfer", "meta", "hybrid", "scratch"]
 
@@ -162,3 +162,35 @@ class ClassRecall(BaseModel):
     def recall(self) -> float:
         """``right / held_out`` (NaN when none was held out)."""
         return self.right / self.held_out if self.held_out else float("nan")
+
+
+COMPARISON_CHANCE = 0.05
+"""Below this p-value a comparison's verdict says the difference is unlikely to be chance."""
+
+
+class Comparison(BaseModel):
+    """Two models' scores on the same rows, and the paired test of their difference.
+
+    See :mod:`advisor.comparison`.
+    """
+
+    metric: Literal["accuracy", "balanced_accuracy"]
+    rows: int
+    score_a: float
+    score_b: float
+    difference: float = Field(description="score_a − score_b.")
+    only_a: int = Field(description="Rows A answered right and B wrong.")
+    only_b: int = Field(description="Rows B answered right and A wrong.")
+    p_value: float = Field(description="Two-sided, of the paired test (advisor.comparison).")
+    test: str
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def verdict(self) -> str:
+        """The comparison in one sentence."""
+        if self.only_a + self.only_b == 0:
+            return "the two models answered every row alike"
+        leader = "A" if self.difference > 0 else "B"
+        if self.p_value < COMPARISON_CHANCE:
+            return f"{leader} is better: a difference this large is unlikely to be chance"
+        return "the rows cannot tell the two apart: a difference this large could well be chance"

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from advisor.datasets import DatasetInfo
-from advisor.schemas import ClassRecall, ColumnImportance, Family, Recommendation
+from advisor.schemas import ClassRecall, ColumnImportance, Comparison, Family, Recommendation
 
 RunState = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 """A run's life: queued → running → succeeded | failed | cancelled."""
@@ -203,6 +203,13 @@ class RunResultOut(BaseModel):
         default_factory=list,
         description="What scoring noticed: test labels the model was never trained on.",
     )
+
+
+class ComparisonOut(Comparison):
+    """Two runs on the same labeled rows (``POST /v1/runs/{run_a}/compare``)."""
+
+    run_a: str
+    run_b: str
 
 
 class RunOut(BaseModel):

@@ -51,9 +51,7 @@ def compare(
         chosen,  # type: ignore[arg-type]
     )
     if as_json:
-        print_json(
-            result.model_dump() | {"run_a": run_a, "run_b": run_b, "verdict": result.verdict()}
-        )
+        print_json(result.model_dump() | {"run_a": run_a, "run_b": run_b})
         return
     rows = [
         (side, run.run_id, f"{run.family} ({run.variant})", f"{100 * score:.1f} %")
@@ -67,4 +65,4 @@ def compare(
         f"{result.only_a} rows, B alone on {result.only_b}"
     )
     click.echo(f"p            {result.p_value:.3g} ({result.test})")
-    click.echo(f"Verdict      {result.verdict()}")
+    click.echo(f"Verdict      {result.verdict}")

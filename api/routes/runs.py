@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from advisor import errors
+from advisor.comparison import compare_predictions, unlabeled
 from advisor.core import RUN_SOURCE_MISMATCH, source_mismatch
 from advisor.datasets import DatasetInfo, TabularEncoder
 from advisor.datasets.encoder import ENCODER_FILE
@@ -30,6 +31,7 @@ from advisor.errors import (
 from advisor.prediction import as_rows, classify, predict_rows
 from advisor.wire import (
     FINAL_STATES,
+    ComparisonOut,
     Predictions,
     PredictRequest,
     Problem,
@@ -69,6 +71,17 @@ class RunPath(BaseModel):
     """A run id in the path."""
 
     run_id: str = Field(max_length=32, pattern=r"^[a-f0-9]{1,32}$")
+
+
+class CompareForm(BaseModel):
+    """Labeled rows (an uploaded file) to compare the run with another run on."""
+
+    file: FileStorage
+    other: str = Field(
+        max_length=32, pattern=r"^[a-f0-9]{1,32}$", description="The run to compare with."
+    )
+    label: str | None = Field(None, max_length=500, description="The file's label column.")
+    metric: RunMetric | None = Field(None, description="Default: this run's metric.")
 
 
 class PredictFile(BaseModel):
@@ -320,6 +333,41 @@ def _answer(fitted: _Fitted) -> Predictions:
     return answer.model_copy(update={"warnings": unseen_category_warnings(fitted.encoder, frame)})
 
 
+def _fitted_run(owner: str, run_id: str) -> tuple[RunRecord, _Fitted]:
+    """A succeeded run and its fitted model (fetched once per process)."""
+    run = _succeeded(owner, run_id)
+    result: dict[str, Any] = dict(run.result or {})
+    source = "" if result.get("family") == "scratch" else run.source
+    with _model_lock:
+        return run, _fitted(owner, run.id, source)
+
+
+@blueprint.post("/<run_id>/compare", responses={200: ComparisonOut, 409: Problem})
+def compare_runs(path: RunPath, form: CompareForm) -> Response:
+    """Score this run and ``other`` on the same labeled rows, with a paired test.
+
+    Each run's model reads the file its own way (a table with its own encoder). McNemar's
+    exact test for accuracy, its weighted (sign-flip) form for balanced accuracy.
+    """
+    owner = tenant()
+    content, name = form.file.read(), form.file.filename or "rows"
+    answers = []
+    for run_id in (path.run_id, form.other):
+        run, fitted = _fitted_run(owner, run_id)
+        classified = classify(
+            fitted.model, content, encoder=fitted.encoder, name=name, label=form.label
+        )
+        if classified.rows.y is None:
+            raise unlabeled(name)
+        answers.append((run, classified))
+    (first, a), (_, b) = answers
+    metric = form.metric or cast("RunMetric", first.metric)
+    found = compare_predictions(a.rows.y, a.predictions.labels, b.predictions.labels, metric)
+    return reply(
+        ComparisonOut(run_a=path.run_id, run_b=form.other, **found.model_dump(exclude={"verdict"}))
+    )
+
+
 @blueprint.post("/<run_id>/predict", responses={200: Predictions, 409: Problem})
 def predict(path: RunPath) -> Response:
     """Classify rows with the run's fitted model: JSON ``{"instances": [...]}`` or a file.
@@ -328,10 +376,5 @@ def predict(path: RunPath) -> Response:
     JSON records (``[{"age": 31, "city": "Lyon"}, ...]``) — are encoded the training table's
     way; arrays of numbers are taken as already encoded.
     """
-    owner = tenant()
-    run = _succeeded(owner, path.run_id)
-    result: dict[str, Any] = dict(run.result or {})
-    source = "" if result.get("family") == "scratch" else run.source
-    with _model_lock:
-        fitted = _fitted(owner, run.id, source)
+    _, fitted = _fitted_run(tenant(), path.run_id)
     return reply(_answer(fitted))

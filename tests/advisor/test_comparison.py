@@ -47,13 +47,13 @@ def test_balanced_accuracy_weighs_a_rare_class_row_more() -> None:
     for_accuracy = compare_predictions(truth, a, b, "accuracy")
     assert for_accuracy.difference == pytest.approx(-9 / 205)
     assert (for_accuracy.only_a, for_accuracy.only_b) == (1, 10)
-    assert for_accuracy.p_value < 0.05 and for_accuracy.verdict().startswith("B is better")
+    assert for_accuracy.p_value < 0.05 and for_accuracy.verdict.startswith("B is better")
     balanced = compare_predictions(truth, a, b, "balanced_accuracy")
     assert balanced.difference == pytest.approx((190 / 200 + 1) / 2 - (1 + 4 / 5) / 2)
     assert balanced.difference > 0 and balanced.p_value > 0.05  # one rare row weighs 20 common
-    assert "could well be chance" in balanced.verdict()
+    assert "could well be chance" in balanced.verdict
     same = compare_predictions(truth, a, a)
-    assert same.p_value == 1.0 and same.verdict() == "the two models answered every row alike"
+    assert same.p_value == 1.0 and same.verdict == "the two models answered every row alike"
 
 
 def test_rows_that_do_not_line_up_are_refused() -> None:

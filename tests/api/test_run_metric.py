@@ -115,3 +115,39 @@ def test_the_client_passes_the_metric(app: Any, train_csv: bytes) -> None:
     assert client.runs().items[0].metric == "balanced_accuracy"
     plain = client.run(data.id, family="scratch", n_trials=2)
     assert plain.metric == "accuracy"
+
+
+def test_two_runs_are_compared_on_the_same_labeled_rows(
+    app: Any,
+    client: FlaskClient,
+    start_run: Send,
+    expect_problem: Problem,
+    train_id: str,
+    test_csv: bytes,
+) -> None:
+    first = start_run(client, train_id, n_trials=2).json["id"]
+    second = start_run(client, train_id, n_trials=2, metric="balanced_accuracy").json["id"]
+
+    def compare(run: str, **form: Any) -> TestResponse:
+        fields = {"file": (io.BytesIO(test_csv), "test.csv"), **form}
+        return client.post(f"/v1/runs/{run}/compare", data=fields)
+
+    answer = compare(first, other=second, label="kind")
+    assert answer.status_code == 200, answer.json
+    found = answer.json
+    assert (found["run_a"], found["run_b"], found["metric"]) == (first, second, "accuracy")
+    assert found["rows"] == 20 and 0.0 < found["p_value"] <= 1.0 and found["verdict"]
+    for run, score in ((first, found["score_a"]), (second, found["score_b"])):
+        labeled = {"file": (io.BytesIO(test_csv), "test.csv"), "label": "kind"}
+        scored = client.post(f"/v1/runs/{run}/predict", data=labeled).json
+        assert score == pytest.approx(scored["accuracy"])
+    assert found["difference"] == pytest.approx(found["score_a"] - found["score_b"])
+    balanced = compare(second, other=first, label="kind").json  # the second run's metric
+    assert balanced["metric"] == "balanced_accuracy"
+
+    expect_problem(compare(first, other=second), 422, "compare.unlabeled")
+    expect_problem(compare(first, other="abc123", label="kind"), 404, "run.unknown")
+
+    key = create_key(app.extensions["advisor"].db, "tenant-a").key
+    python = AdvisorClient.for_flask(app.test_client(), key)
+    assert python.compare(first, second, test_csv, label="kind", name="t.csv").rows == 20

@@ -53,6 +53,7 @@ OPERATIONS = [
     ("GET", "/v1/runs/{run_id}/result"),
     ("GET", "/v1/runs/{run_id}/report"),
     ("POST", "/v1/runs/{run_id}/predict"),
+    ("POST", "/v1/runs/{run_id}/compare"),
     ("DELETE", "/v1/datasets/{dataset_id}"),  # last: it deletes the seeded dataset
 ]
 
