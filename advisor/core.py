@@ -65,6 +65,23 @@ RUN_SOURCE_MISMATCH = define_code(
 
 
 @dataclass(frozen=True)
+class TestScores:
+    """A fitted model on the test set (empty without one).
+
+    The run's metric, its central 95 % interval (:mod:`advisor.scores`), the confusion matrix
+    (rows: true classes, in the model's order), and what scoring noticed (test labels the model
+    never saw).
+    """
+
+    __test__ = False  # not a pytest test class, whatever its name
+
+    score: float | None = None
+    interval: tuple[float, float] | None = None
+    confusion: list[list[int]] | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class RunPlan:
     """What a run will tune: the family, the recommendation behind it, warm-start trials."""
 
@@ -437,7 +454,7 @@ class Advisor:
         model_path = model.save(folder / "model")
         if encoder is not None:
             encoder.save(model_path)
-        test_score, interval, confusion, warnings = self._test(model, X_test, y_test, result.metric)
+        scored = self._test(model, X_test, y_test, result.metric)
         importance = self._importance(model, X_test, y_test, encoder, result.metric)
         runner_up = None
         if check_runner_up and plan.recommendation is not None:
@@ -447,8 +464,8 @@ class Advisor:
             variant=result.variant,
             best_params=result.params,
             cv_score=result.cv_score,
-            test_score=test_score,
-            test_interval=interval,
+            test_score=scored.score,
+            test_interval=scored.interval,
             importance=importance,
             cv_recalls=held_out_recalls(result.answers, y),
             model=model,
@@ -458,10 +475,10 @@ class Advisor:
             seconds=seconds_so_far + time.perf_counter() - start,
             run_id=run_id,
             runner_up=runner_up,
-            confusion=confusion,
+            confusion=scored.confusion,
             labels=[str(c) for c in model.classes_],
             encoder=encoder,
-            warnings=warnings,
+            warnings=scored.warnings,
             data=summarize(X, y, data_info),
             samples=save_samples(X, y, folder),
             metric=result.metric,
@@ -507,13 +524,10 @@ class Advisor:
 
     def _test(
         self, model: Learner, X_test: Any, y_test: Any, metric: Metric = "accuracy"
-    ) -> tuple[float | None, tuple[float, float] | None, Any, list[str]]:
-        """The test ``metric``, its interval, the confusion matrix, unknown-label warnings.
-
-        The interval is the central 95 % one of :mod:`advisor.scores`.
-        """
+    ) -> TestScores:
+        """The model on the test set, if one was given."""
         if X_test is None or y_test is None:
-            return None, None, None, []
+            return TestScores()
         predicted = model.predict(X_test)
         truth = np.asarray(y_test)
         classes = list(model.classes_)
@@ -533,7 +547,7 @@ class Advisor:
             else []
         )
         right = predicted == truth
-        return (
+        return TestScores(
             fold_score(right, truth, metric),
             score_interval(right, truth, metric),
             confusion.tolist(),
@@ -550,7 +564,7 @@ class Advisor:
     ) -> list[ColumnImportance]:
         """The table's columns by permutation importance on the test rows.
 
-        None for images, without a test set, or past ``MOST_COLUMNS`` columns.
+        Nothing for images, without a test set, or past ``MOST_COLUMNS`` columns.
         """
         if X_test is None or y_test is None or np.ndim(X_test) != 2:
             return []

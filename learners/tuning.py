@@ -246,16 +246,23 @@ def fold_score(right: np.ndarray, truth: np.ndarray, metric: Metric = "accuracy"
         ConfigurationError: ``learners.bad_parameter`` for an unknown metric.
     """
     right = np.asarray(right, dtype=bool)
-    if right.size == 0:
-        return math.nan
-    if metric == "accuracy":
-        return float(right.mean())
-    if metric == "balanced_accuracy":
-        _, codes = np.unique(np.asarray(truth), return_inverse=True)
-        return float(np.mean(np.bincount(codes, weights=right) / np.bincount(codes)))
-    raise ConfigurationError(
-        f"Unknown metric {metric!r}: choose one of {', '.join(METRICS)}.", code=BAD_PARAMETER
-    )
+    if check_metric(metric) == "accuracy" or right.size == 0:
+        return float(right.mean()) if right.size else math.nan
+    _, codes = np.unique(np.asarray(truth), return_inverse=True)
+    return float(np.mean(np.bincount(codes, weights=right) / np.bincount(codes)))
+
+
+def check_metric(metric: str) -> Metric:
+    """``metric`` if it is one of :data:`METRICS`.
+
+    Raises:
+        ConfigurationError: ``learners.bad_parameter`` for an unknown metric.
+    """
+    if metric not in METRICS:
+        raise ConfigurationError(
+            f"Unknown metric {metric!r}: choose one of {', '.join(METRICS)}.", code=BAD_PARAMETER
+        )
+    return metric
 
 
 def metric_label(metric: str) -> str:
@@ -272,9 +279,8 @@ def example_weights(y: Any, metric: Metric = "accuracy") -> np.ndarray:
     """
     _, codes = np.unique(np.asarray(y), return_inverse=True)
     codes = codes.reshape(-1)
-    if metric == "accuracy" or codes.size == 0:
+    if check_metric(metric) == "accuracy" or codes.size == 0:
         return np.full(codes.size, 1.0 / max(codes.size, 1))
-    fold_score(np.ones(1, dtype=bool), np.zeros(1), metric)  # refuses an unknown metric
     counts = np.bincount(codes)
     return np.asarray(1.0 / (np.count_nonzero(counts) * counts[codes]))
 
@@ -375,7 +381,7 @@ def tune(
             a recommendation stands on): it is kept unless the best trial beats it by more
             than one standard error (:func:`best_of`).
         metric: what the study maximises, ``accuracy`` or ``balanced_accuracy``
-            (:func:`fold_score`); a study continued by name keeps its own.
+            (:func:`fold_score`); a study continued by name must have been tuning for it.
 
     Raises:
         ConfigurationError: ``learners.bad_parameter`` for no budget at all, a bad pruner or

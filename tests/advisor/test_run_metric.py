@@ -79,8 +79,9 @@ def test_unseen_test_labels_are_a_class_never_recalled() -> None:
     model = LogisticRegressionLearner().fit(X, y)
     truth = y.copy()
     truth[:5] = "unseen"
-    score, interval, _, warnings = Advisor("glyphs")._test(model, X, truth, "balanced_accuracy")
-    assert interval is not None and interval[0] <= score <= interval[1]
+    scored = Advisor("glyphs")._test(model, X, truth, "balanced_accuracy")
+    score, interval, warnings = scored.score, scored.interval, scored.warnings
+    assert score is not None and interval is not None and interval[0] <= score <= interval[1]
     assert score == pytest.approx(balanced_accuracy_score(truth, model.predict(X)))
     assert warnings and "never recalled" in warnings[0]
 

@@ -41,6 +41,7 @@ V1_PATHS = {
     "/v1/runs/{run_id}/result",
     "/v1/runs/{run_id}/report",
     "/v1/runs/{run_id}/predict",
+    "/v1/runs/{run_id}/compare",
 }
 
 
