@@ -48,8 +48,8 @@ from advisor.kb.store import SHIPPED, read_kb
 from advisor.prediction import Classified, classify, unknown_labels
 from advisor.recommender import Recommender
 from advisor.recommender.model import LOCAL_KIND
-from advisor.schemas import ClassRecall, ColumnImportance, Recommendation
-from advisor.scores import held_out_recalls, score_interval
+from advisor.schemas import Calibration, ClassRecall, ColumnImportance, Recommendation
+from advisor.scores import calibration, held_out_recalls, score_interval
 from advisor.settings import get_settings
 from advisor.sources import get_source
 from learners import Learner, Source, default_variant, saved_source_name
@@ -69,8 +69,8 @@ class TestScores:
     """A fitted model on the test set (empty without one).
 
     The run's metric, its central 95 % interval (:mod:`advisor.scores`), the confusion matrix
-    (rows: true classes, in the model's order), and what scoring noticed (test labels the model
-    never saw).
+    (rows: true classes, in the model's order), what scoring noticed (test labels the model
+    never saw), and the calibration of its top-class probabilities.
     """
 
     __test__ = False  # not a pytest test class, whatever its name
@@ -79,6 +79,7 @@ class TestScores:
     interval: tuple[float, float] | None = None
     confusion: list[list[int]] | None = None
     warnings: list[str] = field(default_factory=list)
+    calibration: Calibration | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,8 @@ class RunResult:
             test rows, largest first (:mod:`advisor.importance`).
         cv_recalls: each class's cross-validated recall, from the chosen trial's held-out
             answers on the training data (none for 1-shot data).
+        calibration: with a test set, how well the model's top-class probabilities match how
+            often it is right there (expected calibration error and reliability bins).
         metric: what the study maximised and the scores measure: ``accuracy`` or
             ``balanced_accuracy`` (the mean of the classes' recalls; see
             :func:`learners.tuning.fold_score`).
@@ -143,6 +146,7 @@ class RunResult:
     test_interval: tuple[float, float] | None = None
     importance: list[ColumnImportance] = field(default_factory=list)
     cv_recalls: list[ClassRecall] = field(default_factory=list)
+    calibration: Calibration | None = None
 
     def classify(self, source: Any, *, label: str | int | None = None) -> Classified:
         """Classify the rows (or images) of a file, folder or bytes with the fitted model.
@@ -168,6 +172,7 @@ class RunResult:
             "test_interval": None if self.test_interval is None else list(self.test_interval),
             "importance": [item.model_dump() for item in self.importance],
             "cv_recalls": [item.model_dump() for item in self.cv_recalls],
+            "calibration": None if self.calibration is None else self.calibration.model_dump(),
             "trials": len(self.study.trials),
             "study_name": self.study.study_name,
             "seconds": self.seconds,
@@ -466,6 +471,7 @@ class Advisor:
             cv_score=result.cv_score,
             test_score=scored.score,
             test_interval=scored.interval,
+            calibration=scored.calibration,
             importance=importance,
             cv_recalls=held_out_recalls(result.answers, y),
             model=model,
@@ -528,7 +534,8 @@ class Advisor:
         """The model on the test set, if one was given."""
         if X_test is None or y_test is None:
             return TestScores()
-        predicted = model.predict(X_test)
+        probabilities = model.predict_proba(X_test)
+        predicted = np.asarray(model.classes_[np.argmax(probabilities, axis=1)])
         truth = np.asarray(y_test)
         classes = list(model.classes_)
         index = {c: i for i, c in enumerate(classes)}
@@ -552,6 +559,7 @@ class Advisor:
             score_interval(right, truth, metric),
             confusion.tolist(),
             warnings,
+            calibration(probabilities.max(axis=1), right),
         )
 
     def _importance(
@@ -759,6 +767,7 @@ def load_run(run: str | Path) -> RunResult:
         test_interval=_interval(summary.get("test_interval")),
         importance=[ColumnImportance.model_validate(i) for i in summary.get("importance", [])],
         cv_recalls=[ClassRecall.model_validate(i) for i in summary.get("cv_recalls", [])],
+        calibration=_calibration(summary.get("calibration")),
         model=model,
         study=study,
         recommendation=recommendation,
@@ -774,6 +783,11 @@ def load_run(run: str | Path) -> RunResult:
         samples=folder / SAMPLES_FILE if (folder / SAMPLES_FILE).is_file() else None,
         metric=summary.get("metric", "accuracy"),  # runs saved before metrics: accuracy
     )
+
+
+def _calibration(saved: Any) -> Calibration | None:
+    """A saved calibration, or ``None`` (no test set, or a run saved before it was kept)."""
+    return None if saved is None else Calibration.model_validate(saved)
 
 
 def _interval(saved: Any) -> tuple[float, float] | None:

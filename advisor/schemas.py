@@ -194,3 +194,20 @@ class Comparison(BaseModel):
         if self.p_value < COMPARISON_CHANCE:
             return f"{leader} is better: a difference this large is unlikely to be chance"
         return "the rows cannot tell the two apart: a difference this large could well be chance"
+
+
+class CalibrationBin(BaseModel):
+    """The test rows whose top probability fell in one bin of a reliability diagram."""
+
+    low: float
+    high: float
+    rows: int
+    confidence: float = Field(description="Their mean top probability.")
+    accuracy: float = Field(description="The share of them answered right.")
+
+
+class Calibration(BaseModel):
+    """How well a model's probabilities match how often it is right (:mod:`advisor.scores`)."""
+
+    ece: float = Field(description="Expected calibration error: Σ_b (n_b/N) |acc_b − conf_b|.")
+    bins: list[CalibrationBin]

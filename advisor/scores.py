@@ -1,4 +1,7 @@
-"""How sure a test score is: an interval for accuracy or balanced accuracy on a test set.
+"""How far to trust a run's scores: intervals, per-class recalls, calibration.
+
+The probabilities' calibration is :func:`calibration`; the held-out recalls,
+:func:`held_out_recalls`.
 
 A test set of a few dozen rows measures a score loosely: 18 right of 20 is 90 %, and anything
 from 70 % to 97 % would often give as much. A run's test score carries a central interval:
@@ -22,10 +25,11 @@ from typing import Any
 
 import numpy as np
 
-from advisor.schemas import ClassRecall
+from advisor.schemas import Calibration, CalibrationBin, ClassRecall
 
 LEVEL = 0.95
 DRAWS = 20_000
+CALIBRATION_BINS = 10
 
 
 def wilson_interval(successes: int, n: int, level: float = LEVEL) -> tuple[float, float]:
@@ -84,6 +88,41 @@ def held_out_recalls(answers: str, y: Any) -> list[ClassRecall]:
             )
         )
     return found
+
+
+def calibration(confidence: Any, right: Any, bins: int = CALIBRATION_BINS) -> Calibration | None:
+    """The expected calibration error of top-class probabilities, with its reliability bins.
+
+    The rows are put in ``bins`` equal-width bins of their top probability ``p̂_i``; in bin
+    ``b`` of ``n_b`` rows, ``conf_b`` is the mean ``p̂_i`` and ``acc_b`` the share answered
+    right. ``ECE = Σ_b (n_b / N) |acc_b − conf_b|`` (Naeini, Cooper & Hauskrecht, AAAI 2015;
+    Guo, Pleiss, Sun & Weinberger, "On calibration of modern neural networks", ICML 2017): 0
+    when a model right on 80 % of the rows it gives 0.8 is right on exactly those. ``None``
+    without rows.
+    """
+    p = np.asarray(confidence, dtype=np.float64)
+    marks = np.asarray(right, dtype=bool)
+    if p.size == 0:
+        return None
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(p, edges[1:-1], right=True), 0, bins - 1)
+    found, ece = [], 0.0
+    for b in range(bins):
+        members = which == b
+        if not members.any():
+            continue
+        mean_p, share = float(p[members].mean()), float(marks[members].mean())
+        ece += members.sum() / p.size * abs(share - mean_p)
+        found.append(
+            CalibrationBin(
+                low=float(edges[b]),
+                high=float(edges[b + 1]),
+                rows=int(members.sum()),
+                confidence=mean_p,
+                accuracy=share,
+            )
+        )
+    return Calibration(ece=ece, bins=found)
 
 
 def score_interval(

@@ -17,7 +17,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from advisor.datasets import DatasetInfo
-from advisor.schemas import ClassRecall, ColumnImportance, Comparison, Family, Recommendation
+from advisor.schemas import (
+    Calibration,
+    ClassRecall,
+    ColumnImportance,
+    Comparison,
+    Family,
+    Recommendation,
+)
 
 RunState = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 """A run's life: queued → running → succeeded | failed | cancelled."""
@@ -181,6 +188,11 @@ class RunResultOut(BaseModel):
     )
     cv_score: float = Field(description="The cross-validated metric on the training data.")
     test_score: float | None = Field(None, description="The metric on the test dataset.")
+    calibration: Calibration | None = Field(
+        None,
+        description="With a test dataset: the expected calibration error of the model's "
+        "top-class probabilities there, and its reliability bins.",
+    )
     cv_recalls: list[ClassRecall] = Field(
         default_factory=list,
         description="Each class's cross-validated recall on the training data (its examples "

@@ -293,6 +293,7 @@ def _tuned_run(services: Services, run: RunRecord, part: int) -> RunResultOut | 
         test_interval=outcome.test_interval,
         importance=outcome.importance,
         cv_recalls=outcome.cv_recalls,
+        calibration=outcome.calibration,
         labels=outcome.labels,
         seconds=outcome.seconds,
         recommendation=outcome.recommendation,

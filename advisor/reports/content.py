@@ -23,7 +23,7 @@ from PIL import Image
 
 from advisor.datasets.summary import SAMPLE_CLASSES, DataSummary
 from advisor.kb.runner import FEATURE_PREFIX
-from advisor.schemas import ClassRecall, ColumnImportance, Recommendation
+from advisor.schemas import Calibration, ClassRecall, ColumnImportance, Recommendation
 from learners.tuning import metric_label
 
 if TYPE_CHECKING:
@@ -363,9 +363,62 @@ def _run_sections(run: RunResult) -> list[Section]:
     sections.append(_history_section(run.study, measure))
     if run.confusion is not None:
         sections.append(_confusion_section(run.confusion, run.labels))
+    if run.calibration is not None:
+        sections.append(_calibration_section(run.calibration, run.model.class_prior))
     if run.importance:
         sections.append(_importance_section(run.importance, measure))
     return sections
+
+
+def _calibration_section(found: Calibration, prior: str) -> Section:
+    """The reliability diagram of the model's top-class probabilities on the test set."""
+    figure = Figure(figsize=(4.5, 4))
+    axis = figure.subplots()
+    axis.plot([0, 100], [0, 100], color="grey", linestyle="--", linewidth=1, label="calibrated")
+    axis.bar(
+        [50 * (b.low + b.high) for b in found.bins],
+        [100 * b.accuracy for b in found.bins],
+        width=[90 * (b.high - b.low) for b in found.bins],
+        color="#3b7dd8",
+        label="share right",
+    )
+    axis.set_xlim(0, 100)
+    axis.set_ylim(0, 100)
+    axis.set_xlabel("the model's top probability (%)")
+    axis.set_ylabel("test rows answered right (%)")
+    axis.legend(loc="upper left")
+    figure.tight_layout()
+    note = (
+        " Its probabilities are re-weighted to equal classes (tuned for balanced accuracy): "
+        "they are calibrated for data whose classes are equally many, not for this test set's "
+        "mix."
+        if prior == "equal"
+        else ""
+    )
+    return Section(
+        "How far to trust its probabilities",
+        [
+            "Test rows grouped by the probability the model gave its answer, against how many "
+            f"of them it got right. Expected calibration error: **{100 * found.ece:.1f} "
+            "points** (0 when the probabilities are exact; few-shot models are often "
+            "over-confident)." + note
+        ],
+        [
+            (
+                ["top probability", "test rows", "mean probability", "answered right"],
+                [
+                    [
+                        f"{100 * b.low:.0f}–{100 * b.high:.0f} %",
+                        b.rows,
+                        _percent(b.confidence),
+                        _percent(b.accuracy),
+                    ]
+                    for b in found.bins
+                ],
+            )
+        ],
+        figures=[("Reliability diagram", figure)],
+    )
 
 
 def _recall_section(recalls: list[ClassRecall]) -> Section:

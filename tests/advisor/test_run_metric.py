@@ -55,11 +55,17 @@ def test_a_run_for_balanced_accuracy_scores_saves_and_reports_it(
     balanced = np.mean([c.recall for c in result.cv_recalls])
     assert balanced == pytest.approx(result.cv_score, abs=0.05)  # pooled against fold means
     assert again.cv_recalls == result.cv_recalls
+    assert result.calibration is not None and again.calibration == result.calibration
+    assert sum(b.rows for b in result.calibration.bins) == len(y_test)
     assert np.array_equal(again.model.predict(X_test), predicted)
 
     text = adv.report(again, tmp_path / "run.md", format="md").read_text()
     assert "maximising balanced accuracy" in text
     assert "## Recall per class, cross-validated" in text
+    assert f"Expected calibration error: **{100 * result.calibration.ece:.1f} points**" in text
+    assert ("calibrated for data whose classes are equally many" in text) == (
+        result.model.class_prior == "equal"
+    )
     assert f"| rare | 10 | {100 * recalls['rare'].recall:.1f} % |" in text
     assert f"Balanced accuracy on the test set: **{100 * result.test_score:.1f} %**" in text
 

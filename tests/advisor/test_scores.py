@@ -9,6 +9,7 @@ import pytest
 
 from advisor.scores import (
     balanced_accuracy_interval,
+    calibration,
     held_out_recalls,
     score_interval,
     wilson_interval,
@@ -84,3 +85,25 @@ def test_held_out_recalls_count_each_class_held_out_answers() -> None:
     assert recalls[1].recall == pytest.approx(0.5)
     assert held_out_recalls("------", y) == []  # 1-shot: validated on copies only
     assert held_out_recalls("101", y) == []  # answers of other data
+
+
+def test_calibration_is_the_binned_gap_between_probability_and_share_right() -> None:
+    confidence = np.array([0.95, 0.95, 0.55, 0.65, 0.62])
+    right = np.array([True, False, True, True, False])
+    found = calibration(confidence, right)
+    assert found is not None
+    assert [(b.low, b.rows) for b in found.bins] == [(0.5, 1), pytest.approx((0.6, 2)), (0.9, 2)]
+    # bins: {0.55 → right}, {0.65, 0.62 → half right}, {0.95 ×2 → half right}
+    expected = (1 * abs(1 - 0.55) + 2 * abs(0.5 - 0.635) + 2 * abs(0.5 - 0.95)) / 5
+    assert found.ece == pytest.approx(expected)
+    assert calibration(np.array([]), np.array([], dtype=bool)) is None
+
+
+def test_calibrated_probabilities_score_near_zero_and_overconfident_ones_do_not() -> None:
+    rng = np.random.default_rng(5)
+    p = rng.uniform(0.3, 1.0, size=20_000)
+    honest = calibration(p, rng.random(p.size) < p)
+    assert honest is not None and honest.ece < 0.02
+    assert sum(b.rows for b in honest.bins) == p.size
+    overconfident = calibration(np.full(1000, 0.99), rng.random(1000) < 0.7)
+    assert overconfident is not None and overconfident.ece == pytest.approx(0.29, abs=0.04)
