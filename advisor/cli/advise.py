@@ -333,7 +333,7 @@ def run(
     for warning in result.warnings:
         click.echo(f"Warning      {warning}")
     if result.runner_up:
-        from advisor.reports.content import regret_check_line  # noqa: PLC0415
+        from advisor.reports.run_sections import regret_check_line  # noqa: PLC0415
 
         click.echo(f"Runner-up    {regret_check_line(result.runner_up)}")
     click.echo(f"Model        {result.model_path}")

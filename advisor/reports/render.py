@@ -1,4 +1,4 @@
-"""Writing a :class:`~advisor.reports.content.Report` as HTML, Markdown or JSON.
+"""Writing a :class:`~advisor.reports.parts.Report` as HTML, Markdown or JSON.
 
 * **HTML** is one self-contained file: figures are inline PNG (base64), the style is inline, and
   nothing is fetched from the network.
@@ -19,7 +19,7 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from advisor.errors import ConfigurationError, define_code
-from advisor.reports.content import Report
+from advisor.reports.parts import Report
 
 FORMATS = ("html", "md", "json")
 BAD_FORMAT = define_code("report.bad_format", "Reports are written as html, md or json.")

@@ -12,8 +12,9 @@ from advisor import Advisor
 from advisor.core import load_run
 from advisor.datasets.encoder import TabularEncoder
 from advisor.importance import MOST_COLUMNS, column_groups, permutation_importance
-from advisor.reports.content import IMPORTANCE_ROWS, Report, _importance_section
+from advisor.reports.parts import Report
 from advisor.reports.render import to_markdown
+from advisor.reports.run_sections import IMPORTANCE_ROWS, _importance_section
 from advisor.schemas import ColumnImportance
 from learners.families.scratch import LogisticRegressionLearner
 

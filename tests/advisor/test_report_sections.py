@@ -10,14 +10,14 @@ import numpy as np
 import pytest
 from sklearn.metrics import precision_recall_fscore_support
 
-from advisor.reports.content import (
-    Report,
+from advisor.reports.content import _recommendation_section
+from advisor.reports.parts import Report
+from advisor.reports.render import to_markdown
+from advisor.reports.run_sections import (
     _confusion_section,
-    _recommendation_section,
     per_class_scores,
     regret_check_line,
 )
-from advisor.reports.render import to_markdown
 from advisor.schemas import Driver, Explanation, Prediction, Recommendation, TrackRecord
 
 
