@@ -17,7 +17,7 @@ from advisor.schemas import Recommendation
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from advisor.core import Advisor
+    from advisor.core import Advisor, RunResult
     from advisor.schemas import ColumnImportance
     from learners.tuning import Metric
 
@@ -72,6 +72,33 @@ def interval_text(interval: tuple[float, float] | None) -> str:
     if interval is None:
         return ""
     return f" (95 % interval {100 * interval[0]:.1f}–{100 * interval[1]:.1f} %)"
+
+
+def describe_run(result: RunResult) -> str:
+    """What a run measured, a line each (``advisor run``'s end, ``advisor runs show``)."""
+    from advisor.reports.run_sections import regret_check_line  # noqa: PLC0415 - matplotlib
+
+    lines = [score_lines(result.metric, result.cv_score, result.test_score, result.test_interval)]
+    if 0 < len(result.cv_recalls) <= CV_RECALL_CLASSES:
+        recalls = ", ".join(f"{c.label} {100 * c.recall:.0f} %" for c in result.cv_recalls)
+        lines.append(f"CV recall    {recalls}")
+    if result.calibration is not None:
+        lines.append(
+            f"Calibration  {100 * result.calibration.ece:.1f} points off on average (expected "
+            "calibration error of its probabilities on the test set)"
+        )
+    if any(item.drop > 0 for item in result.importance):
+        lines.append(f"Relies on    {relied_on(result.importance)}")
+    if result.model.class_prior == "equal":
+        lines.append(
+            "Priors       equal: the model's probabilities are re-weighted to equal classes"
+        )
+    lines += [f"Warning      {warning}" for warning in result.warnings]
+    if result.runner_up:
+        lines.append(f"Runner-up    {regret_check_line(result.runner_up)}")
+    lines.append(f"Model        {result.model_path}")
+    lines.append(f"Predict      advisor predict {result.run_id} NEW_DATA  (a table or images)")
+    return "\n".join(lines)
 
 
 def relied_on(importance: Sequence[ColumnImportance], most: int = 3) -> str:
@@ -322,22 +349,7 @@ def run(
         f"Run {result.run_id}: {result.family} ({result.variant}), "
         f"{len(result.study.trials)} trials in {result.seconds:.0f} s{stopped}"
     )
-    click.echo(score_lines(result.metric, result.cv_score, result.test_score, result.test_interval))
-    if 0 < len(result.cv_recalls) <= CV_RECALL_CLASSES:
-        recalls = ", ".join(f"{c.label} {100 * c.recall:.0f} %" for c in result.cv_recalls)
-        click.echo(f"CV recall    {recalls}")
-    if any(item.drop > 0 for item in result.importance):
-        click.echo(f"Relies on    {relied_on(result.importance)}")
-    if result.model.class_prior == "equal":
-        click.echo("Priors       equal: the model's probabilities are re-weighted to equal classes")
-    for warning in result.warnings:
-        click.echo(f"Warning      {warning}")
-    if result.runner_up:
-        from advisor.reports.run_sections import regret_check_line  # noqa: PLC0415
-
-        click.echo(f"Runner-up    {regret_check_line(result.runner_up)}")
-    click.echo(f"Model        {result.model_path}")
-    click.echo(f"Predict      advisor predict {result.run_id} NEW_DATA  (a table or images)")
+    click.echo(describe_run(result))
     if report_path is not None:
         click.echo(f"Report       {report_path}")
 

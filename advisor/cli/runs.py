@@ -41,5 +41,25 @@ def list_runs(*, as_json: bool) -> None:
     click.echo(table(("run", "finished (UTC)", "learner", "trials", "CV", "test", "metric"), rows))
 
 
+@runs.command("show")
+@click.argument("run_id", metavar="RUN")
+@click.option("--json", "as_json", is_flag=True, help="Print the run's summary as JSON.")
+@reports_errors
+def show_run(*, run_id: str, as_json: bool) -> None:
+    """What a saved run (its id, or its folder) found: its scores and how far to trust them."""
+    from advisor.cli.advise import describe_run  # noqa: PLC0415 - keep `advisor --help` fast
+    from advisor.core import load_run  # noqa: PLC0415
+
+    result = load_run(run_id)
+    if as_json:
+        print_json(result.summary())
+        return
+    click.echo(
+        f"Run {result.run_id}: {result.family} ({result.variant}), "
+        f"{len(result.study.trials)} trials in {result.seconds:.0f} s"
+    )
+    click.echo(describe_run(result))
+
+
 def _percent(score: object) -> str:
     return f"{100 * score:.1f} %" if isinstance(score, int | float) else "—"

@@ -149,3 +149,21 @@ def test_predict_scores_labeled_rows_by_both_measures(
     assert document["accuracy"] == pytest.approx(np.mean(np.asarray(truth) == guesses))
     text = runner.invoke(cli, ["predict", run_id, str(test_file), "--label", "kind"])
     assert f"(balanced accuracy {100 * document['balanced_accuracy']:.1f} %)" in text.output
+
+
+def test_runs_show_tells_what_a_saved_run_found(
+    runner: CliRunner, own_home: Path, train: Path, test_file: Path
+) -> None:
+    args = run_args(train, "--metric", "balanced_accuracy", "--test", str(test_file), "--json")
+    summary = json.loads(runner.invoke(cli, args).output)
+    shown = runner.invoke(cli, ["runs", "show", summary["run_id"]])
+    assert shown.exit_code == 0, shown.output
+    lines = shown.output.splitlines()
+    assert lines[0].startswith(f"Run {summary['run_id']}: scratch")
+    assert f"Test         {100 * summary['test_score']:.1f} % (95 % interval" in shown.output
+    assert any(line.startswith("CV recall    a ") for line in lines)
+    assert any(line.startswith("Calibration  ") for line in lines)
+    as_json = json.loads(runner.invoke(cli, ["runs", "show", summary["run_id"], "--json"]).output)
+    assert as_json["cv_score"] == summary["cv_score"] and as_json["metric"] == "balanced_accuracy"
+    missing = runner.invoke(cli, ["runs", "show", "nope"])
+    assert missing.exit_code != 0 and "run.not_found" in missing.output
