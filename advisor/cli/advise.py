@@ -84,8 +84,8 @@ def describe_run(result: RunResult) -> str:
         lines.append(f"CV recall    {recalls}")
     if result.calibration is not None:
         lines.append(
-            f"Calibration  {100 * result.calibration.ece:.1f} points off on average (expected "
-            "calibration error of its probabilities on the test set)"
+            f"Calibration  expected calibration error {100 * result.calibration.ece:.1f} points "
+            "(its probabilities against how often it is right, on the test set)"
         )
     if any(item.drop > 0 for item in result.importance):
         lines.append(f"Relies on    {relied_on(result.importance)}")

@@ -107,8 +107,8 @@ def _calibration_section(found: Calibration, prior: str) -> Section:
         [
             "Test rows grouped by the probability the model gave its answer, against how many "
             f"of them it got right. Expected calibration error: **{100 * found.ece:.1f} "
-            "points** (0 when the probabilities are exact; few-shot models are often "
-            "over-confident)." + note
+            "points** (0 when the probabilities are exact; modern networks tend to be "
+            "over-confident, Guo et al., ICML 2017)." + note
         ],
         [
             (
