@@ -62,12 +62,12 @@ def compare_predictions(
         )
     right_a, right_b = a == labels, b == labels
     d = right_a.astype(np.float64) - right_b
-    weights = example_weights(labels, metric)
     score_a, score_b = fold_score(right_a, labels, metric), fold_score(right_b, labels, metric)
     if metric == "accuracy":
         p, test = mcnemar_exact(int(np.sum(d > 0)), int(np.sum(d < 0))), "McNemar's exact test"
     else:
-        p, test = sign_flip_p(weights[d != 0] * d[d != 0]), "sign-flip randomization test"
+        weighted = example_weights(labels, metric) * d
+        p, test = sign_flip_p(weighted[d != 0]), "sign-flip randomization test"
     return Comparison(
         metric=metric,
         rows=int(labels.size),

@@ -65,15 +65,13 @@ RUN_SOURCE_MISMATCH = define_code(
 
 
 @dataclass(frozen=True)
-class TestScores:
+class ScoresOnTest:
     """A fitted model on the test set (empty without one).
 
     The run's metric, its central 95 % interval (:mod:`advisor.scores`), the confusion matrix
     (rows: true classes, in the model's order), what scoring noticed (test labels the model
     never saw), and the calibration of its top-class probabilities.
     """
-
-    __test__ = False  # not a pytest test class, whatever its name
 
     score: float | None = None
     interval: tuple[float, float] | None = None
@@ -530,10 +528,10 @@ class Advisor:
 
     def _test(
         self, model: Learner, X_test: Any, y_test: Any, metric: Metric = "accuracy"
-    ) -> TestScores:
+    ) -> ScoresOnTest:
         """The model on the test set, if one was given."""
         if X_test is None or y_test is None:
-            return TestScores()
+            return ScoresOnTest()
         probabilities = model.predict_proba(X_test)
         predicted = np.asarray(model.classes_[np.argmax(probabilities, axis=1)])
         truth = np.asarray(y_test)
@@ -554,7 +552,7 @@ class Advisor:
             else []
         )
         right = predicted == truth
-        return TestScores(
+        return ScoresOnTest(
             fold_score(right, truth, metric),
             score_interval(right, truth, metric),
             confusion.tolist(),

@@ -52,12 +52,12 @@ def permutation_importance(
     baseline = fold_score(np.asarray(predict(inputs)) == truth, truth, metric)
     rng = np.random.default_rng(seed)
     found = []
-    for name, columns in groups.items():
+    for name, group in groups.items():
+        columns = np.asarray(group, dtype=np.intp)
         losses = []
         for _ in range(repeats):
             shuffled = inputs.copy()
-            order = rng.permutation(len(inputs))
-            shuffled[:, list(columns)] = inputs[order][:, list(columns)]
+            shuffled[:, columns] = inputs[np.ix_(rng.permutation(len(inputs)), columns)]
             score = fold_score(np.asarray(predict(shuffled)) == truth, truth, metric)
             losses.append(baseline - score)
         found.append(

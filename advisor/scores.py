@@ -125,6 +125,11 @@ def calibration(confidence: Any, right: Any, bins: int = CALIBRATION_BINS) -> Ca
     return Calibration(ece=ece, bins=found)
 
 
+def interval_phrase(interval: tuple[float, float]) -> str:
+    """``95 % interval 86.7–93.9 %``: how the reports and the command line write one."""
+    return f"95 % interval {100 * interval[0]:.1f}–{100 * interval[1]:.1f} %"
+
+
 def score_interval(
     right: Any, truth: Any, metric: str = "accuracy", level: float = LEVEL
 ) -> tuple[float, float]:

@@ -246,8 +246,11 @@ def fold_score(right: np.ndarray, truth: np.ndarray, metric: Metric = "accuracy"
         ConfigurationError: ``learners.bad_parameter`` for an unknown metric.
     """
     right = np.asarray(right, dtype=bool)
-    if check_metric(metric) == "accuracy" or right.size == 0:
-        return float(right.mean()) if right.size else math.nan
+    check_metric(metric)
+    if right.size == 0:
+        return math.nan
+    if metric == "accuracy":
+        return float(right.mean())
     _, codes = np.unique(np.asarray(truth), return_inverse=True)
     return float(np.mean(np.bincount(codes, weights=right) / np.bincount(codes)))
 
@@ -450,8 +453,7 @@ def _claim(study: optuna.Study, family: str, data: str, metric: Metric = "accura
     """Mark ``study`` as tuning ``family`` on ``data`` for ``metric``.
 
     A study continued by name that was tuning another family, other data or for another
-    metric is refused: its trials would not be comparable. (A study from before metrics were
-    recorded was tuning accuracy.)
+    metric is refused: its trials would not be comparable.
 
     Raises:
         ConfigurationError: ``learners.study_mismatch``.
@@ -461,8 +463,8 @@ def _claim(study: optuna.Study, family: str, data: str, metric: Metric = "accura
         problem = f"was tuning {recorded['family']}, not {family}"
     elif recorded.get("data", data) != data:
         problem = "was tuning on other data than this"
-    elif recorded.get("metric", "accuracy" if "family" in recorded else metric) != metric:
-        problem = f"was tuning for {recorded.get('metric', 'accuracy')}, not {metric}"
+    elif (recorded_metric(study) or metric) != metric:
+        problem = f"was tuning for {recorded_metric(study)}, not {metric}"
     else:
         problem = ""
     if problem:
@@ -473,6 +475,17 @@ def _claim(study: optuna.Study, family: str, data: str, metric: Metric = "accura
     study.set_user_attr("family", family)
     study.set_user_attr("data", data)
     study.set_user_attr("metric", metric)
+
+
+def recorded_metric(study: optuna.Study) -> Metric | None:
+    """The metric ``study`` was tuning for; ``None`` for a study :func:`tune` has not claimed.
+
+    A study claimed before metrics were recorded (it records its family) was tuning accuracy.
+    """
+    recorded = study.user_attrs
+    if "metric" in recorded:
+        return check_metric(str(recorded["metric"]))
+    return "accuracy" if "family" in recorded else None
 
 
 def fresh_study_name(prefix: str, seed: int = 0) -> str:
@@ -552,7 +565,7 @@ def best_of(
     if incumbents and not _beats(best, incumbents[0], candidates=len(completed), weights=weights):
         best = incumbents[0]
     variant, params = best.user_attrs["variant"], dict(best.user_attrs["params"])
-    metric: Metric = study.user_attrs.get("metric", "accuracy")
+    metric = recorded_metric(study) or "accuracy"
     score = float(best.value if best.value is not None else math.nan)
     accuracy = best.user_attrs.get("accuracy", score if metric == "accuracy" else math.nan)
     return TuningResult(

@@ -69,9 +69,9 @@ def score_lines(
 
 def interval_text(interval: tuple[float, float] | None) -> str:
     """`` (95 % interval 86.7–93.9 %)``, or nothing without an interval."""
-    if interval is None:
-        return ""
-    return f" (95 % interval {100 * interval[0]:.1f}–{100 * interval[1]:.1f} %)"
+    from advisor.scores import interval_phrase  # noqa: PLC0415 - numpy, for runs only
+
+    return "" if interval is None else f" ({interval_phrase(interval)})"
 
 
 def describe_run(result: RunResult) -> str:

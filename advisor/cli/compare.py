@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from advisor.cli.advise import METRICS
 from advisor.cli.output import print_json, reports_errors, table
 
 
@@ -20,7 +21,7 @@ from advisor.cli.output import print_json, reports_errors, table
 )
 @click.option(
     "--metric",
-    type=click.Choice(["accuracy", "balanced_accuracy"]),
+    type=click.Choice(METRICS),
     help="What to compare [default: RUN_A's metric].",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")

@@ -82,7 +82,7 @@ def continue_study(name: str, budget: int | None) -> tuple[int | None, int, str 
     """
     import optuna  # noqa: PLC0415 - only the commands that tune import it
 
-    from learners.tuning import default_storage_url  # noqa: PLC0415
+    from learners.tuning import default_storage_url, recorded_metric  # noqa: PLC0415
 
     try:
         study = optuna.load_study(study_name=name, storage=default_storage_url())
@@ -92,5 +92,4 @@ def continue_study(name: str, budget: int | None) -> tuple[int | None, int, str 
     for trial in study.get_trials(deepcopy=False, states=(state.RUNNING,)):
         study.tell(trial.number, state=state.FAIL)
     done = len(study.get_trials(deepcopy=False, states=(state.COMPLETE, state.PRUNED)))
-    metric = study.user_attrs.get("metric", "accuracy" if "family" in study.user_attrs else None)
-    return (None if budget is None else max(0, budget - done)), done, metric
+    return (None if budget is None else max(0, budget - done)), done, recorded_metric(study)

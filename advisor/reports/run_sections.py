@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 
 from advisor.reports.parts import Section, number, percent
 from advisor.schemas import Calibration, ClassRecall, ColumnImportance
+from advisor.scores import interval_phrase
 from learners.tuning import metric_label
 
 if TYPE_CHECKING:
@@ -31,8 +32,7 @@ def _parameters(run: RunResult) -> dict[str, Any]:
 def _interval(interval: tuple[float, float] | None) -> str:
     if interval is None:
         return ""
-    low, high = (100 * bound for bound in interval)
-    return f" (95 % interval {low:.1f}–{high:.1f} %: the test set's size bounds what it can tell)"
+    return f" ({interval_phrase(interval)}: the test set's size bounds what it can tell)"
 
 
 def _maximising(metric: str) -> str:
