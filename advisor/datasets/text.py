@@ -97,6 +97,16 @@ def _decode(data: bytes, encoding: str | None) -> DecodedText:
     return DecodedText(guess[0], guess[1], guessed=True)
 
 
+def text_lines(text: str) -> io.StringIO:
+    r"""``text`` read as lines ending at ``\n``, ``\r\n`` or a lone ``\r`` (universal newlines).
+
+    The :mod:`csv` module refuses a ``\r`` inside an unquoted field; pandas, which parses the
+    table, ends a row there. Read this way, the header and the delimiter are found in the same
+    rows pandas sees.
+    """
+    return io.StringIO(text, newline=None)
+
+
 def sniff_delimiter(text: str, *, default: str = ",") -> str:
     """The delimiter of delimited text: the candidate that splits the first lines most consistently.
 
@@ -106,7 +116,7 @@ def sniff_delimiter(text: str, *, default: str = ",") -> str:
     count and then to the order above. Falls back to ``default`` when no candidate splits the
     header.
     """
-    lines = list(itertools.islice(io.StringIO(text), _SNIFF_LINES))
+    lines = list(itertools.islice(text_lines(text), _SNIFF_LINES))
     best: tuple[int, int, int] | None = None
     chosen = default
     for rank, delimiter in enumerate(_CANDIDATE_DELIMITERS):

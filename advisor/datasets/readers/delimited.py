@@ -24,7 +24,7 @@ from advisor.datasets.dataset import Provenance
 from advisor.datasets.options import LoadOptions
 from advisor.datasets.sources import RawInput
 from advisor.datasets.tabular import TableFrame
-from advisor.datasets.text import decode_text, sniff_delimiter
+from advisor.datasets.text import decode_text, sniff_delimiter, text_lines
 from advisor.errors import DatasetError
 from advisor.settings import DataLimits
 
@@ -46,7 +46,7 @@ def read_delimited(raw: RawInput, options: LoadOptions, limits: DataLimits) -> T
     named_tsv = raw.name.lower().endswith((".tsv", ".tab")) or options.format == "tsv"
     delimiter = sniff_delimiter(text, default="\t" if named_tsv else ",")
     fmt = "tsv" if delimiter == "\t" else "csv"
-    header = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    header = next(csv.reader(text_lines(text), delimiter=delimiter), [])
     _check_header(header)
     frame = _parse(text, delimiter, fmt)
     if frame.empty:

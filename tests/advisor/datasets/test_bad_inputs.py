@@ -206,6 +206,13 @@ CASES = [
         "only whitespace",
     ),
     case(
+        "lone-carriage-return-in-a-field",  # the csv module raised on it (a crash, HTTP 500)
+        lambda: (b"a,b,label\n1,2\r,x\n3,4,y\n5,6,x\n7,8,y\n", {"name": "d.csv"}),
+        DatasetError,
+        "dataset.missing_labels",
+        "have no label",
+    ),
+    case(
         "nonexistent-path",
         lambda: (missing_path(), {}),
         NotFoundError,

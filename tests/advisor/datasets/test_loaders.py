@@ -1190,3 +1190,9 @@ def test_image_zip_names_in_code_page_437_still_read() -> None:
     )
     ds = load_dataset(data, name="drinks.zip", image_size=None)
     assert ds.classes.tolist() == ["café", "tea"]
+
+
+def test_a_table_with_old_mac_line_endings_reads_as_rows() -> None:
+    # lines ended by a lone \r: the header and the delimiter are found as pandas splits rows
+    dataset = load_dataset(b"a;b;label\r1;2;x\r3;4;y\r5;6;x\r7;8;y\r", name="mac.csv")
+    assert dataset.X.shape == (4, 2) and list(dataset.y) == ["x", "y", "x", "y"]
