@@ -7,13 +7,17 @@ calibration of the probabilities and, for a table, the columns the model relies 
 
 from __future__ import annotations
 
-import warnings
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import optuna
 from matplotlib.figure import Figure
 
+from advisor.reports.parameter_importance import (
+    TOP_TRIALS,
+    ParameterImportances,
+    parameter_importances,
+)
 from advisor.reports.parts import Section, number, percent
 from advisor.schemas import Calibration, ClassRecall, ColumnImportance
 from advisor.scores import interval_phrase
@@ -221,17 +225,35 @@ def _history_section(study: optuna.Study, measure: str = "accuracy") -> Section:
     for trial in study.trials:
         states[trial.state.name.lower()] = states.get(trial.state.name.lower(), 0) + 1
     section.paragraphs.append("Trials: " + ", ".join(f"{n} {s}" for s, n in states.items()) + ".")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # few trials per parameter region: noisy, said below
-            importances = optuna.importance.get_param_importances(study)
-    except (ValueError, RuntimeError, ZeroDivisionError):
-        importances = {}
-    if importances:
+    found = parameter_importances(study)
+    section.paragraphs.append(_importance_paragraph(found))
+    shown = {name: share for name, share in found.shares.items() if share >= 0.005}
+    if shown:
         section.tables.append(
-            (["parameter", "importance"], [[k, f"{v:.2f}"] for k, v in importances.items()])
+            (["parameter", "importance"], [[k, f"{v:.2f}"] for k, v in shown.items()])
         )
+    if hidden := [name for name in found.shares if name not in shown]:
+        section.paragraphs.append(f"Under 0.01 each: {', '.join(hidden)}.")
     return section
+
+
+def _importance_paragraph(found: ParameterImportances) -> str:
+    """What the parameter importances are, or why there are none."""
+    if not found.shares:
+        return found.reason
+    rough = (
+        f" Rough: the best group holds {found.top} trials, fewer than the {TOP_TRIALS} a "
+        "stable estimate wants."
+        if found.top < TOP_TRIALS
+        else ""
+    )
+    return (
+        "Which parameters mattered, by PED-ANOVA (Watanabe, Bansal & Hutter, IJCAI 2023): how "
+        f"far each parameter's values among the best {found.top} of the {found.trials} "
+        "complete trials depart from its values over all of them, as a share of the total. A "
+        "parameter of one variant is judged within the trials that ran that variant, and "
+        "counts for more the more of the best trials did." + rough
+    )
 
 
 def per_class_scores(confusion: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
