@@ -89,6 +89,11 @@ CLASS_TOO_SMALL = define_code(
     "dataset.class_too_small",
     "A class has fewer than 2 examples, too few to both fit and evaluate.",
 )
+NUMERIC_LABEL = define_code(
+    "dataset.numeric_label",
+    "The labels are many different numbers, some occurring once: a quantity to predict "
+    "(regression), not classes.",
+)
 TOO_MANY_CLASSES = define_code(
     "dataset.too_many_classes", "There are more classes than the configured limit."
 )

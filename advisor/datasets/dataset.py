@@ -500,6 +500,20 @@ def _validate_labels(y: Any, *, n_rows: int, limits: DataLimits, check: bool) ->
     if not check:
         return labels
     classes, counts = np.unique(labels, return_counts=True)
+    if (classes.shape[0] > limits.max_classes or np.any(counts < 2)) and looks_like_a_quantity(
+        classes, n_rows
+    ):
+        raise DatasetError(
+            f"The labels hold {classes.shape[0]} different numbers in {n_rows} rows (from "
+            f"{_preview(classes[:1])} to {_preview(classes[-1:])}; "
+            f"{_count(int(np.sum(counts < 2)), 'value occurs', 'values occur')} once): they "
+            "look like a quantity to predict (regression), not classes. The advisor "
+            "classifies: name the column of classes (--label, label=), or cut the numbers "
+            "into classes yourself (pandas.cut, say) and label by those.",
+            code=errors.NUMERIC_LABEL,
+            values=int(classes.shape[0]),
+            rows=n_rows,
+        )
     if classes.shape[0] > limits.max_classes:
         raise LimitExceededError(
             f"The labels hold {classes.shape[0]} classes; the limit is {limits.max_classes} "
@@ -526,6 +540,25 @@ def _validate_labels(y: Any, *, n_rows: int, limits: DataLimits, check: bool) ->
             count=int(small.size),
         )
     return labels
+
+
+QUANTITY_VALUES = 20
+"""The fewest distinct numbers a label column must hold to be read as a quantity."""
+
+
+def looks_like_a_quantity(classes: np.ndarray, n_rows: int) -> bool:
+    """Whether sorted distinct labels look like a measured quantity rather than class codes.
+
+    True for numbers (not booleans) with at least :data:`QUANTITY_VALUES` distinct values that
+    either hold fractions or number at least a fifth of the rows: class codes are few whole
+    numbers (digits 0–9), a quantity (a price, a disease score) takes a new value every few
+    rows. Only asked where the labels already fail as classes (a class with one example, or
+    past the limit on classes), to say why.
+    """
+    if classes.dtype.kind not in "iuf" or classes.shape[0] < QUANTITY_VALUES:
+        return False
+    fractional = classes.dtype.kind == "f" and bool(np.any(classes != np.round(classes)))
+    return fractional or classes.shape[0] * 5 >= n_rows
 
 
 def _validate_feature_names(

@@ -124,6 +124,12 @@ def many_classes_csv(n_classes: int = 1_200) -> bytes:
     return ("a,b,label\n" + "\n".join(rows) + "\n").encode()
 
 
+def regression_target_csv(n_rows: int = 60) -> bytes:
+    """A house-price table: the label is a price with cents, a quantity rather than classes."""
+    rows = [f"{50 + 3 * i % 41},{i % 5},{1000 + 37.25 * (i * 7 % 53):.2f}" for i in range(n_rows)]
+    return ("area,rooms,price\n" + "\n".join(rows) + "\n").encode()
+
+
 # -- the files -----------------------------------------------------------------------------
 
 GOOD_X = np.arange(20, dtype=np.float64).reshape(10, 2)
@@ -142,6 +148,7 @@ BUILDERS: dict[str, Callable[[], bytes]] = {
     "nan_values.csv": lambda: b"a,b,label\n1,NaN,x\n3,4,y\n5,,x\n7,8,y\n",
     "nan_labels.csv": lambda: b"a,b,label\n1,2,x\n3,4,\n5,6,x\n7,8,y\n9,10,y\n",
     "many_classes.csv": many_classes_csv,
+    "regression_target.csv": regression_target_csv,
     "ragged.csv": lambda: b"a,b,label\n1,2,x\n3,4,y,extra,fields\n5,6,x\n7,8,y\n",
     "duplicate_header.csv": lambda: b"a,a,label\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n",
     "no_label_column.csv": lambda: b"a,b,species\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n",

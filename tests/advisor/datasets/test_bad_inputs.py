@@ -477,6 +477,16 @@ CASES = [
         "single example ('z')",
     ),
     case(
+        "regression-target",
+        lambda: (
+            ("x,price\n" + "".join(f"{i % 7},{9.99 + 1.25 * i:.2f}\n" for i in range(30))).encode(),
+            {"label": "price"},
+        ),
+        DatasetError,
+        "dataset.numeric_label",
+        "quantity to predict (regression)",
+    ),
+    case(
         "missing-label-csv",
         lambda: (b"a,label\n1,x\n2,\n3,x\n4,y\n5,y\n", {}),
         DatasetError,

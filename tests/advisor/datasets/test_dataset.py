@@ -105,6 +105,38 @@ def test_limits_are_enforced(limits: DataLimits, X: np.ndarray, code: str) -> No
     assert caught.value.code == code
 
 
+@pytest.mark.parametrize(
+    "y",
+    [
+        np.round(np.linspace(10.0, 99.0, 40) * 1.37, 2),  # prices with cents
+        np.arange(40) % 25 * 13,  # whole numbers, 25 distinct in 40 rows, some once
+    ],
+)
+def test_a_quantity_as_labels_is_named_for_what_it_is(y: np.ndarray) -> None:
+    with pytest.raises(DatasetError) as caught:
+        make_dataset(np.zeros((40, 1)), y)
+    assert caught.value.code == "dataset.numeric_label"
+    assert "quantity to predict (regression)" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("y", "code"),
+    [
+        (np.r_[np.arange(10).repeat(3), 9.5], "dataset.class_too_small"),  # 11 distinct only
+        (np.arange(60.0) % 19, None),  # 19 classes, each three times or more
+        (np.r_[np.arange(20).repeat(6), [99]], "dataset.class_too_small"),  # 21 in 121 rows
+    ],
+)
+def test_class_codes_are_not_taken_for_a_quantity(y: np.ndarray, code: str | None) -> None:
+    """Numbers read as a quantity only where they fail as classes, and are many and varied."""
+    if code is None:
+        assert make_dataset(np.zeros((y.size, 1)), y).n_classes == 19
+        return
+    with pytest.raises(DatasetError) as caught:
+        make_dataset(np.zeros((y.size, 1)), y)
+    assert caught.value.code == code
+
+
 def test_too_many_classes_is_checked_before_class_sizes() -> None:
     with pytest.raises(LimitExceededError) as caught:
         make_dataset(np.zeros((5, 1)), [0, 1, 2, 3, 4], limits=DataLimits(max_classes=4))
