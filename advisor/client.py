@@ -331,6 +331,10 @@ class AdvisorClient:
         """Cancel a run."""
         return RunOut.model_validate(self._request("POST", f"/v1/runs/{run_id}/cancel").json())
 
+    def delete_run(self, run_id: str) -> None:
+        """Delete a finished run: its record, model, reports and study (409 while active)."""
+        self._request("DELETE", f"/v1/runs/{run_id}")
+
     def wait(
         self,
         run_id: str,

@@ -47,9 +47,19 @@ def seconds_since(moment: datetime.datetime | None) -> float:
     return 0.0 if moment is None else (utcnow() - moment).total_seconds()
 
 
+def run_study_name(run_id: str) -> str:
+    """The name of a run's Optuna study in the shared study storage (one study per run)."""
+    return f"run-{run_id}"
+
+
+def run_prefix(tenant: str, run_id: str) -> str:
+    """Artifact key of the folder that holds a run's files."""
+    return f"runs/{tenant}/{run_id}"
+
+
 def run_key(tenant: str, run_id: str, name: str) -> str:
     """Artifact key of a run's file (``model``, ``report.html``…)."""
-    return f"runs/{tenant}/{run_id}/{name}"
+    return f"{run_prefix(tenant, run_id)}/{name}"
 
 
 class Heartbeat:
@@ -222,7 +232,7 @@ def _tuned_run(services: Services, run: RunRecord, part: int) -> RunResultOut | 
     advisor = Advisor(source=services.source(run.tenant_id, run.source), random_state=run.seed)
     plan = advisor.plan_run(train.X, train.y, run.family, categorical=train.categorical_mask)
     storage = services.study_storage()
-    name = f"run-{run.id}"
+    name = run_study_name(run.id)
     worker = f"{socket.gethostname()}:{os.getpid()}:{part}"
     callbacks: list[Any] = [Progress(services.db, run.id, run.n_trials, worker)]
     if run.n_trials is not None:

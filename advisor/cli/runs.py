@@ -61,5 +61,38 @@ def show_run(*, run_id: str, as_json: bool) -> None:
     click.echo(describe_run(result))
 
 
+@runs.command("delete")
+@click.argument("run_ids", metavar="RUN...", nargs=-1, required=True)
+@click.option("--yes", is_flag=True, help="Delete without asking.")
+@reports_errors
+def delete_runs(*, run_ids: tuple[str, ...], yes: bool) -> None:
+    """Delete saved runs (by id, or their folder under ADVISOR_HOME/runs).
+
+    Each run's model and files go, and its Optuna study once no other saved run continues it.
+    What a run measured stays in the local knowledge base, which the recommender learns from.
+    Every RUN is checked before anything is deleted.
+    """
+    from advisor.housekeeping import (  # noqa: PLC0415 - keep `advisor --help` fast
+        delete_run,
+        folder_bytes,
+        run_folder,
+    )
+
+    folders = [run_folder(run) for run in dict.fromkeys(run_ids)]
+    size = sum(folder_bytes(folder) for folder in folders)
+    names = ", ".join(folder.name for folder in folders)
+    if not yes:
+        click.confirm(f"Delete {len(folders)} run(s) ({names}; {_size(size)})?", abort=True)
+    for folder in folders:
+        deleted = delete_run(folder)
+        study = "" if deleted.study is None else f" and its study {deleted.study}"
+        click.echo(f"Deleted run {deleted.run_id} ({_size(deleted.bytes)}){study}")
+
+
+def _size(n_bytes: int) -> str:
+    """A size in kB or MB (decimal, as disk tools report)."""
+    return f"{n_bytes / 1e6:.1f} MB" if n_bytes >= 1e6 else f"{n_bytes / 1e3:.0f} kB"
+
+
 def _percent(score: object) -> str:
     return f"{100 * score:.1f} %" if isinstance(score, int | float) else "—"

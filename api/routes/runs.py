@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, cast
 
 import numpy as np
+import optuna
 import pandas as pd
 from flask import Response, request
 from flask_openapi3.models.file import FileStorage
@@ -43,7 +46,7 @@ from advisor.wire import (
     RunResultOut,
 )
 from api.db import DatasetRecord, RunRecord, new_id
-from api.jobs import cancel_queued, fail_stale_runs, run_key
+from api.jobs import cancel_queued, fail_stale_runs, run_key, run_prefix, run_study_name
 from api.problems import UNAVAILABLE, UNAVAILABLE_ERRORS
 from api.routes.common import PageQuery, reply, services, tenant, v1_blueprint
 from api.routes.recommendations import MEDIA_TYPES, REPORT_ANSWER, ReportQuery
@@ -56,6 +59,10 @@ RUN_NOT_DONE = define_code(
     "run.not_succeeded", "The run has not succeeded (yet): no result, report or model."
 )
 BAD_BUDGET = define_code("run.bad_budget", "The trial or time budget is missing or over the limit.")
+RUN_ACTIVE = define_code(
+    "run.active",
+    "The run is queued or running: cancel it, and delete it once it has stopped.",
+)
 TOO_MANY_RUNS = define_code(
     "run.too_many", "The tenant has as many queued or running runs as allowed."
 )
@@ -265,6 +272,34 @@ def cancel_run(path: RunPath) -> Response:
     if run.state not in FINAL_STATES:
         cancel_queued(services().db, run.id)
     return reply(as_out(_run(owner, run.id)), 202)
+
+
+@blueprint.delete("/<run_id>", responses={204: None, 409: Problem})
+def delete_run(path: RunPath) -> Response:
+    """Delete a finished run: its record, model, reports and Optuna study.
+
+    A queued or running run is refused (409 ``run.active``): cancel it first, and delete it
+    once it has stopped. The datasets it was made from are kept.
+    """
+    owner = tenant()
+    shared = services()
+    run = _run(owner, path.run_id)
+    with shared.db.session() as session:
+        found = session.get(RunRecord, run.id)
+        if found is not None and found.state not in FINAL_STATES:
+            raise NotReadyError(
+                f"Run {run.id} is {found.state}; cancel it (POST /v1/runs/{run.id}/cancel) and "
+                "delete it once it has stopped.",
+                code=RUN_ACTIVE,
+            )
+        if found is not None:
+            session.delete(found)
+    shared.store.delete(run_prefix(owner, run.id))
+    shutil.rmtree(shared.settings.cache_dir / "api-models" / owner / run.id, ignore_errors=True)
+    _fitted.cache_clear()
+    with contextlib.suppress(KeyError):  # a run that never started tuning has no study
+        optuna.delete_study(study_name=run_study_name(run.id), storage=shared.study_storage())
+    return Response(status=204)
 
 
 @blueprint.get("/<run_id>/result", responses={200: RunResultOut, 409: Problem})

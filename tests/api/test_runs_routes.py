@@ -443,3 +443,56 @@ def test_heartbeat_stamps_the_run(queued: Queued, start_run: Send) -> None:
             time.sleep(0.05)
     stamped = beat()
     assert stamped is not None and stamped > old + datetime.timedelta(minutes=59)
+
+
+def test_a_finished_run_is_deleted_with_its_files_and_study(
+    client: FlaskClient, iris_id: str, start_run: Send, expect_problem: Problem
+) -> None:
+    run_id = start_run(client, iris_id).json["id"]
+    shared = services_of(client)
+    predicted = client.post(f"/v1/runs/{run_id}/predict", json={"instances": [[5, 3, 1, 0]]})
+    assert predicted.status_code == 200, predicted.json
+    with shared.db.session() as session:
+        owner = session.get(RunRecord, run_id).tenant_id
+    assert shared.store.exists(f"runs/{owner}/{run_id}/model")
+    assert shared.store.exists(f"runs/{owner}/{run_id}/report.html")
+    assert f"run-{run_id}" in optuna.study.get_all_study_names(shared.study_storage())
+    cached = shared.settings.cache_dir / "api-models" / owner / run_id
+    assert any(cached.glob("*"))
+
+    assert client.delete(f"/v1/runs/{run_id}").status_code == 204
+    expect_problem(client.get(f"/v1/runs/{run_id}"), 404, "run.unknown")
+    predict = client.post(f"/v1/runs/{run_id}/predict", json={"instances": [[5, 3, 1, 0]]})
+    expect_problem(predict, 404, "run.unknown")
+    assert not shared.store.exists(f"runs/{owner}/{run_id}")
+    assert f"run-{run_id}" not in optuna.study.get_all_study_names(shared.study_storage())
+    assert not cached.exists()
+    assert client.get(f"/v1/datasets/{iris_id}").status_code == 200  # its data is kept
+    expect_problem(client.delete(f"/v1/runs/{run_id}"), 404, "run.unknown")
+
+
+def test_an_active_run_is_not_deleted_until_it_stops(
+    queued: Queued, start_run: Send, expect_problem: Problem
+) -> None:
+    client, dataset_id = queued
+    run_id = start_run(client, dataset_id).json["id"]
+    expect_problem(client.delete(f"/v1/runs/{run_id}"), 409, "run.active")
+    set_running(client, run_id, utcnow())
+    client.post(f"/v1/runs/{run_id}/cancel")  # asked; the running trial still finishes
+    expect_problem(client.delete(f"/v1/runs/{run_id}"), 409, "run.active")
+    assert client.get(f"/v1/runs/{run_id}").json["state"] == "running"
+
+
+def test_a_cancelled_run_that_never_tuned_is_deleted(queued: Queued, start_run: Send) -> None:
+    client, dataset_id = queued
+    run_id = start_run(client, dataset_id).json["id"]
+    client.post(f"/v1/runs/{run_id}/cancel")
+    assert client.delete(f"/v1/runs/{run_id}").status_code == 204
+    assert client.get("/v1/runs").json["total"] == 0
+
+
+def test_another_tenants_run_is_not_deleted(
+    shared_other: FlaskClient, run_id: str, shared_client: FlaskClient, expect_problem: Problem
+) -> None:
+    expect_problem(shared_other.delete(f"/v1/runs/{run_id}"), 404, "run.unknown")
+    assert shared_client.get(f"/v1/runs/{run_id}").json["state"] == "succeeded"

@@ -54,6 +54,7 @@ OPERATIONS = [
     ("GET", "/v1/runs/{run_id}/report"),
     ("POST", "/v1/runs/{run_id}/predict"),
     ("POST", "/v1/runs/{run_id}/compare"),
+    ("DELETE", "/v1/runs/{run_id}"),  # last but one: it deletes the seeded run
     ("DELETE", "/v1/datasets/{dataset_id}"),  # last: it deletes the seeded dataset
 ]
 

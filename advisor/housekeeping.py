@@ -1,0 +1,86 @@
+"""Deleting saved runs: a run's folder, and its Optuna study once no saved run uses it.
+
+A tuned run leaves a folder under ``$ADVISOR_HOME/runs/<id>`` (``run.json``, the model, the
+samples picture) and its trials in the default Optuna storage. :func:`delete_run` removes both.
+A study continued by name (``advisor run --study NAME``) is shared by every run that continued
+it, so it goes only with the last of them. The local knowledge base keeps what the run
+measured: those rows are evidence the recommender learns from, not the run's files.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import optuna
+
+from advisor.core import RUN_NOT_FOUND
+from advisor.errors import NotFoundError
+from advisor.settings import get_settings
+from learners.tuning import default_storage_url
+
+
+@dataclass(frozen=True)
+class DeletedRun:
+    """What :func:`delete_run` removed: the run's folder, its size, and its study if it went."""
+
+    run_id: str
+    folder: Path
+    bytes: int
+    study: str | None
+
+
+def run_folder(run: str | Path) -> Path:
+    """The folder of a saved run under ``$ADVISOR_HOME/runs``, by id or by that folder's path.
+
+    Only folders directly under the runs folder that hold a ``run.json`` are runs: a path
+    elsewhere (or an id like ``../kb``) is not found, so nothing outside the runs is removed.
+
+    Raises:
+        NotFoundError: ``run.not_found``.
+    """
+    runs = (get_settings().home / "runs").resolve()
+    given = Path(run)
+    folder = (given if given.is_dir() else runs / str(run)).resolve()
+    if folder.parent != runs or not (folder / "run.json").is_file():
+        raise NotFoundError(
+            f"No saved run {str(run)!r} under {runs} (`advisor runs list` lists them).",
+            code=RUN_NOT_FOUND,
+        )
+    return folder
+
+
+def _study_name(folder: Path) -> str | None:
+    try:
+        name = json.loads((folder / "run.json").read_text()).get("study_name")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return name if isinstance(name, str) else None
+
+
+def folder_bytes(folder: Path) -> int:
+    """The size of the files under ``folder``."""
+    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
+
+
+def delete_run(run: str | Path) -> DeletedRun:
+    """Delete a saved run's folder, and its study from the default storage if no other run uses it.
+
+    Raises:
+        NotFoundError: ``run.not_found``, when ``run`` is not a saved run (nothing is removed).
+    """
+    folder = run_folder(run)
+    study = _study_name(folder)
+    others = {_study_name(path) for path in folder.parent.iterdir() if path != folder}
+    size = folder_bytes(folder)
+    shutil.rmtree(folder)
+    deleted = None
+    if study is not None and study not in others:
+        try:
+            optuna.delete_study(study_name=study, storage=default_storage_url())
+            deleted = study
+        except KeyError:  # kept in memory, or removed already
+            pass
+    return DeletedRun(run_id=folder.name, folder=folder, bytes=size, study=deleted)
