@@ -301,11 +301,13 @@ class AdvisorClient:
         source: str = "glyphs",
         seed: int = 0,
         metric: str = "accuracy",
+        learning_curve: bool = False,
     ) -> RunOut:
         """Start a tuned run (queued; see :meth:`wait`).
 
         ``metric`` is what tuning maximises: ``accuracy``, or ``balanced_accuracy`` (the mean
-        of the classes' recalls) for imbalanced classes.
+        of the classes' recalls) for imbalanced classes. ``learning_curve`` also measures what
+        twice the examples per class would add (the result's ``learning_curve``).
         """
         body = {
             "dataset_id": dataset_id,
@@ -316,6 +318,7 @@ class AdvisorClient:
             "source": source,
             "seed": seed,
             "metric": metric,
+            "learning_curve": learning_curve,
         }
         return RunOut.model_validate(self._request("POST", "/v1/runs", json_body=body).json())
 

@@ -45,10 +45,17 @@ from advisor.errors import AdvisorError, InvalidInputError, NotFoundError, defin
 from advisor.importance import column_groups, permutation_importance
 from advisor.kb.runner import FEATURE_PREFIX
 from advisor.kb.store import SHIPPED, read_kb
+from advisor.learning_curve import run_learning_curve
 from advisor.prediction import Classified, classify, unknown_labels
 from advisor.recommender import Recommender
 from advisor.recommender.model import LOCAL_KIND
-from advisor.schemas import Calibration, ClassRecall, ColumnImportance, Recommendation
+from advisor.schemas import (
+    Calibration,
+    ClassRecall,
+    ColumnImportance,
+    LearningCurve,
+    Recommendation,
+)
 from advisor.scores import calibration, held_out_recalls, score_interval
 from advisor.settings import get_settings
 from advisor.sources import get_source
@@ -120,6 +127,9 @@ class RunResult:
         warnings: what scoring noticed (test labels the model was never trained on).
         data: the training data's summary (kind, size, classes; the file it was read from).
         samples: a PNG of a few training images of each class (``None`` for tables).
+        learning_curve: with ``learning_curve=True``, the chosen configuration's score on the
+            study's folds with a share of the training data, and what twice the data would
+            add (:mod:`advisor.learning_curve`).
     """
 
     family: str
@@ -145,6 +155,7 @@ class RunResult:
     importance: list[ColumnImportance] = field(default_factory=list)
     cv_recalls: list[ClassRecall] = field(default_factory=list)
     calibration: Calibration | None = None
+    learning_curve: LearningCurve | None = None
 
     def classify(self, source: Any, *, label: str | int | None = None) -> Classified:
         """Classify the rows (or images) of a file, folder or bytes with the fitted model.
@@ -171,6 +182,9 @@ class RunResult:
             "importance": [item.model_dump() for item in self.importance],
             "cv_recalls": [item.model_dump() for item in self.cv_recalls],
             "calibration": None if self.calibration is None else self.calibration.model_dump(),
+            "learning_curve": None
+            if self.learning_curve is None
+            else self.learning_curve.model_dump(),
             "trials": len(self.study.trials),
             "study_name": self.study.study_name,
             "seconds": self.seconds,
@@ -306,6 +320,7 @@ class Advisor:
         data_info: DatasetInfo | None = None,
         categorical: Any = None,
         metric: Metric = "accuracy",
+        learning_curve: bool = False,
     ) -> RunResult:
         """Run the recommended (or the given) family with Optuna on ``(X, y)``.
 
@@ -332,7 +347,10 @@ class Advisor:
         :meth:`recommend`, so that a run recommends what ``recommend`` does. ``metric`` is
         what the study maximises and the run's scores measure: ``accuracy``, or
         ``balanced_accuracy`` for imbalanced classes (see :func:`learners.tuning.fold_score`);
-        the recommendation itself predicts accuracy on class-balanced tasks.
+        the recommendation itself predicts accuracy on class-balanced tasks. With
+        ``learning_curve``, the chosen configuration is also cross-validated on shares of the
+        training data, to say what twice the examples would add
+        (:mod:`advisor.learning_curve`; about four trials' worth of fits more).
         """
         start = time.perf_counter()
         if categorical is None and encoder is not None:
@@ -362,6 +380,7 @@ class Advisor:
             seconds_so_far=time.perf_counter() - start,
             encoder=encoder,
             data_info=data_info,
+            learning_curve=learning_curve,
         )
 
     # The three steps of :meth:`run`, public so that a service can spread the middle one (the
@@ -441,6 +460,7 @@ class Advisor:
         seconds_so_far: float = 0.0,
         encoder: TabularEncoder | None = None,
         data_info: DatasetInfo | None = None,
+        learning_curve: bool = False,
     ) -> RunResult:
         """Step 3: refit the study's best learner on all of ``(X, y)``, score it, save it.
 
@@ -459,6 +479,11 @@ class Advisor:
             encoder.save(model_path)
         scored = self._test(model, X_test, y_test, result.metric)
         importance = self._importance(model, X_test, y_test, encoder, result.metric)
+        curve = (
+            run_learning_curve(result, source, X, y, seed=self.random_state)
+            if learning_curve
+            else None
+        )
         runner_up = None
         if check_runner_up and plan.recommendation is not None:
             runner_up = self._check_runner_up(X, y, plan.recommendation, result)
@@ -472,6 +497,7 @@ class Advisor:
             calibration=scored.calibration,
             importance=importance,
             cv_recalls=held_out_recalls(result.answers, y),
+            learning_curve=curve,
             model=model,
             study=result.study,
             recommendation=plan.recommendation,
@@ -766,6 +792,7 @@ def load_run(run: str | Path) -> RunResult:
         importance=[ColumnImportance.model_validate(i) for i in summary.get("importance", [])],
         cv_recalls=[ClassRecall.model_validate(i) for i in summary.get("cv_recalls", [])],
         calibration=_calibration(summary.get("calibration")),
+        learning_curve=_learning_curve(summary.get("learning_curve")),
         model=model,
         study=study,
         recommendation=recommendation,
@@ -781,6 +808,11 @@ def load_run(run: str | Path) -> RunResult:
         samples=folder / SAMPLES_FILE if (folder / SAMPLES_FILE).is_file() else None,
         metric=summary.get("metric", "accuracy"),  # runs saved before metrics: accuracy
     )
+
+
+def _learning_curve(saved: Any) -> LearningCurve | None:
+    """A saved learning curve, or ``None`` (not asked for, or a run saved before it was)."""
+    return None if saved is None else LearningCurve.model_validate(saved)
 
 
 def _calibration(saved: Any) -> Calibration | None:

@@ -211,3 +211,31 @@ class Calibration(BaseModel):
 
     ece: float = Field(description="Expected calibration error: Σ_b (n_b/N) |acc_b − conf_b|.")
     bins: list[CalibrationBin]
+
+
+class CurvePoint(BaseModel):
+    """The cross-validated score of the chosen configuration trained on a share of the data."""
+
+    share: float = Field(description="The share of each fold's training examples kept.")
+    per_class: float = Field(description="The mean training examples per class it then had.")
+    score: float = Field(description="The mean score over the validation folds.")
+    folds: list[float] = Field(description="Each fold's score.")
+
+
+class LearningCurve(BaseModel):
+    """How the score grew with the training data, and what twice the data would add.
+
+    See :mod:`advisor.learning_curve`: ``error(n) = b · n^(−c)`` fitted to the curve's points.
+    """
+
+    metric: str
+    points: list[CurvePoint]
+    per_class: float = Field(description="Examples per class in all of the training data.")
+    exponent: float | None = Field(
+        None, description="The fitted power law's ``c`` (None where no law could be fitted)."
+    )
+    gain: float | None = Field(
+        None,
+        description="The score twice the examples per class would add, by the fitted law.",
+    )
+    note: str = Field("", description="Why there is no gain, where there is none.")

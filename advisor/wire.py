@@ -23,6 +23,7 @@ from advisor.schemas import (
     ColumnImportance,
     Comparison,
     Family,
+    LearningCurve,
     Recommendation,
 )
 
@@ -160,6 +161,11 @@ class RunCreate(BaseModel):
         description="What tuning maximises and the scores measure: accuracy, or "
         "balanced_accuracy (the mean of the classes' recalls) for imbalanced classes.",
     )
+    learning_curve: bool = Field(
+        False,
+        description="Also measure the chosen configuration on shares of the training data and "
+        "say what twice the examples per class would add (about four trials' worth of fits).",
+    )
 
 
 class RunProgress(BaseModel):
@@ -208,6 +214,11 @@ class RunResultOut(BaseModel):
         description="The test score's central 95 % interval: Wilson's for accuracy, the "
         "posterior's for balanced accuracy.",
     )
+    learning_curve: LearningCurve | None = Field(
+        None,
+        description="With learning_curve: the cross-validated score at shares of the training "
+        "data, the fitted power law's exponent, and the gain twice the data would bring.",
+    )
     labels: list[str] = Field(default_factory=list, description="The model's classes.")
     seconds: float
     recommendation: Recommendation | None = None
@@ -235,6 +246,7 @@ class RunOut(BaseModel):
     n_trials: int | None
     timeout: float | None
     metric: RunMetric = "accuracy"
+    learning_curve: bool = Field(False, description="Whether the run measures its learning curve.")
     created: datetime.datetime
     started: datetime.datetime | None = None
     finished: datetime.datetime | None = None

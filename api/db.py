@@ -142,6 +142,7 @@ class RunRecord(Base):
     timeout: Mapped[float | None] = mapped_column(default=None)
     seed: Mapped[int] = mapped_column(Integer, default=0)
     metric: Mapped[str] = mapped_column(String(32), default="accuracy")
+    learning_curve: Mapped[bool] = mapped_column(Boolean, default=False)
     state: Mapped[str] = mapped_column(String(16), default="queued", index=True)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     parts: Mapped[int] = mapped_column(Integer, default=1)

@@ -281,6 +281,7 @@ def _tuned_run(services: Services, run: RunRecord, part: int) -> RunResultOut | 
         seconds_so_far=seconds_since(run.started),
         encoder=train.encoder,
         data_info=train.info,
+        learning_curve=run.learning_curve,
     )
     folder = outcome.model_path
     services.store.put_folder(run_key(run.tenant_id, run.id, "model"), Path(folder))
@@ -304,6 +305,7 @@ def _tuned_run(services: Services, run: RunRecord, part: int) -> RunResultOut | 
         importance=outcome.importance,
         cv_recalls=outcome.cv_recalls,
         calibration=outcome.calibration,
+        learning_curve=outcome.learning_curve,
         labels=outcome.labels,
         seconds=outcome.seconds,
         recommendation=outcome.recommendation,

@@ -76,6 +76,7 @@ def interval_text(interval: tuple[float, float] | None) -> str:
 
 def describe_run(result: RunResult) -> str:
     """What a run measured, a line each (``advisor run``'s end, ``advisor runs show``)."""
+    from advisor.learning_curve import more_data_phrase  # noqa: PLC0415 - imports torch
     from advisor.reports.run_sections import regret_check_line  # noqa: PLC0415 - matplotlib
 
     lines = [score_lines(result.metric, result.cv_score, result.test_score, result.test_interval)]
@@ -89,6 +90,8 @@ def describe_run(result: RunResult) -> str:
         )
     if any(item.drop > 0 for item in result.importance):
         lines.append(f"Relies on    {relied_on(result.importance)}")
+    if result.learning_curve is not None:
+        lines.append(f"More data    {more_data_phrase(result.learning_curve)}")
     if result.model.class_prior == "equal":
         lines.append(
             "Priors       equal: the model's probabilities are re-weighted to equal classes"
@@ -271,6 +274,13 @@ def recommend(
     help="Also tune the runner-up family briefly and report the difference.",
 )
 @click.option(
+    "--learning-curve",
+    is_flag=True,
+    help="Also measure the chosen configuration on a quarter, half and three quarters of the "
+    "data, and say what twice the examples per class would add (about four trials' worth of "
+    "fits more).",
+)
+@click.option(
     "--study",
     help="The Optuna study's name. A run cut short (closed terminal, kill, crash) left its "
     "trials under the name it printed: give it to continue them (they count toward --trials).",
@@ -288,6 +298,7 @@ def run(
     metric: str | None,
     test_path: Path | None,
     check_runner_up: bool,
+    learning_curve: bool,
     study: str | None,
     report_path: Path | None,
     as_json: bool,
@@ -335,6 +346,7 @@ def run(
             encoder=dataset.encoder,
             data_info=dataset.info,
             metric=cast("Metric", metric),
+            learning_curve=learning_curve,
         )
     if report_path is not None:
         adv.report(result, report_path, format=report_format(report_path))

@@ -13,6 +13,7 @@ import numpy as np
 import optuna
 from matplotlib.figure import Figure
 
+from advisor.reports.curve_section import learning_curve_section
 from advisor.reports.parameter_importance import (
     TOP_TRIALS,
     ParameterImportances,
@@ -78,6 +79,8 @@ def run_sections(run: RunResult) -> list[Section]:
         sections.append(_calibration_section(run.calibration, run.model.class_prior))
     if run.importance:
         sections.append(_importance_section(run.importance, measure))
+    if run.learning_curve is not None:
+        sections.append(learning_curve_section(run.learning_curve))
     return sections
 
 

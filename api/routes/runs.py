@@ -109,6 +109,7 @@ def as_out(run: RunRecord) -> RunOut:
         n_trials=run.n_trials,
         timeout=run.timeout,
         metric=cast("RunMetric", run.metric),
+        learning_curve=run.learning_curve,
         created=run.created,
         started=run.started,
         finished=run.finished,
@@ -192,6 +193,7 @@ def start_run(body: RunCreate) -> Response:
             timeout=body.timeout,
             seed=body.seed,
             metric=body.metric,
+            learning_curve=body.learning_curve,
             progress={"trials_total": body.n_trials},
             parts=min(shared.settings.run_parallelism, body.n_trials or 10**6),
         )

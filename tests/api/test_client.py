@@ -70,11 +70,13 @@ def test_end_to_end_through_flask(
     client.delete_dataset(narrower.id)
     assert client.meta_features(data.id).values["nr_class"] == 3
     assert [s.name for s in client.sources()] == ["glyphs"]
-    started = client.run(data.id, family="scratch", n_trials=2)
+    started = client.run(data.id, family="scratch", n_trials=2, learning_curve=True)
     run = client.wait(started.id, poll=0, timeout=30, progress=False)
     assert run.state == "succeeded" and client.runs().items[0].id == run.id
     result = client.result(run.id)
     assert result.family == "scratch" and result.cv_score > 0.8
+    assert run.learning_curve and result.learning_curve is not None
+    assert result.learning_curve.points[-1].score == pytest.approx(result.cv_score)
     html = client.report(run.id, tmp_path / "report.html")
     assert (tmp_path / "report.html").read_bytes() == html and b"<html" in html.lower()
     assert json.loads(client.report(run.id, format="json"))
@@ -89,6 +91,8 @@ def test_end_to_end_through_flask(
     by_bytes = client.predict_file(run.id, labeled, name="rows.csv", label="species")
     assert by_bytes.labels == predicted.labels
     assert client.cancel(run.id).state == "succeeded"  # final runs stay as they are
+    client.delete_run(run.id)
+    assert client.runs().total == 0
     client.delete_dataset(data.id)
     assert client.datasets().total == 0
 

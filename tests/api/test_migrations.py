@@ -44,23 +44,37 @@ def test_the_migrated_schema_is_the_models(tmp_path: Path) -> None:
     assert "metric" in {column["name"] for column in inspect(engine).get_columns("runs")}
 
 
-def test_runs_from_before_metrics_maximised_accuracy(tmp_path: Path) -> None:
+def _database_at(tmp_path: Path, revision: str, **run: str) -> tuple[str, Any]:
+    """A database migrated to ``revision`` holding one succeeded run (``run``: more columns)."""
     url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
-    command.upgrade(_config(url), "0002")
+    command.upgrade(_config(url), revision)
     engine = create_engine(url)
+    columns = {"id": "'r'", "tenant_id": "'t'", "dataset_id": "'d'", "source": "'glyphs'"}
+    columns |= {"seed": "0", "state": "'succeeded'", "cancel_requested": "0"}
+    columns |= {"progress": "'{}'", "created": "'2026-11-01'"} | run
     with engine.begin() as connection:
         connection.execute(
             text("INSERT INTO tenants (id, name, created) VALUES ('t', 't', '2026-11-01')")
         )
         connection.execute(
-            text(
-                "INSERT INTO runs (id, tenant_id, dataset_id, source, seed, state, "
-                "cancel_requested, progress, created) VALUES ('r', 't', 'd', 'glyphs', 0, "
-                "'succeeded', 0, '{}', '2026-11-01')"
-            )
+            text(f"INSERT INTO runs ({', '.join(columns)}) VALUES ({', '.join(columns.values())})")
         )
+    return url, engine
+
+
+def test_runs_from_before_metrics_maximised_accuracy(tmp_path: Path) -> None:
+    url, engine = _database_at(tmp_path, "0002")
     migrate(url)
     with engine.connect() as connection:
         assert connection.execute(text("SELECT metric FROM runs")).scalar_one() == "accuracy"
     command.downgrade(_config(url), "0002")  # and back
     assert "metric" not in {column["name"] for column in inspect(engine).get_columns("runs")}
+
+
+def test_runs_from_before_learning_curves_measured_none(tmp_path: Path) -> None:
+    url, engine = _database_at(tmp_path, "0003", metric="'accuracy'")
+    migrate(url)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT learning_curve FROM runs")).scalar_one() == 0
+    command.downgrade(_config(url), "0003")  # and back
+    assert "learning_curve" not in {c["name"] for c in inspect(engine).get_columns("runs")}

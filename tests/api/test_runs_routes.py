@@ -496,3 +496,18 @@ def test_another_tenants_run_is_not_deleted(
 ) -> None:
     expect_problem(shared_other.delete(f"/v1/runs/{run_id}"), 404, "run.unknown")
     assert shared_client.get(f"/v1/runs/{run_id}").json["state"] == "succeeded"
+
+
+def test_a_run_asked_for_its_learning_curve_returns_it(
+    client: FlaskClient, iris_id: str, start_run: Send
+) -> None:
+    run = start_run(client, iris_id, learning_curve=True).json
+    assert run["state"] == "succeeded" and run["learning_curve"] is True
+    curve = run["result"]["learning_curve"]
+    assert [p["share"] for p in curve["points"]] == [0.25, 0.5, 0.75, 1.0]
+    assert curve["per_class"] == 50 and curve["metric"] == "accuracy"
+    assert curve["gain"] is not None or curve["note"]
+    report = client.get(f"/v1/runs/{run['id']}/report?format=md").get_data(as_text=True)
+    assert "## Would more data help?" in report
+    plain = start_run(client, iris_id).json
+    assert plain["learning_curve"] is False and plain["result"]["learning_curve"] is None
