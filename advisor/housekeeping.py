@@ -35,15 +35,16 @@ class DeletedRun:
 def run_folder(run: str | Path) -> Path:
     """The folder of a saved run under ``$ADVISOR_HOME/runs``, by id or by that folder's path.
 
-    Only folders directly under the runs folder that hold a ``run.json`` are runs: a path
-    elsewhere (or an id like ``../kb``) is not found, so nothing outside the runs is removed.
+    An id is looked up first, then a path. Only folders directly under the runs folder that
+    hold a ``run.json`` are runs: a path elsewhere (or an id like ``../kb``) is not found, so
+    nothing outside the runs is removed.
 
     Raises:
         NotFoundError: ``run.not_found``.
     """
     runs = (get_settings().home / "runs").resolve()
-    given = Path(run)
-    folder = (given if given.is_dir() else runs / str(run)).resolve()
+    by_id = (runs / str(run)).resolve()
+    folder = by_id if (by_id / "run.json").is_file() else Path(run).resolve()
     if folder.parent != runs or not (folder / "run.json").is_file():
         raise NotFoundError(
             f"No saved run {str(run)!r} under {runs} (`advisor runs list` lists them).",

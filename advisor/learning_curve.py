@@ -183,7 +183,7 @@ def more_data_phrase(curve: LearningCurve) -> str:
     """What twice the data would add, with its range and the points it rests on."""
     measured = f"cross-validated {measured_phrase(curve)}"
     if curve.gain is None or curve.note:
-        return f"{curve.note} ({measured})"
+        return f"{curve.note.rstrip('.')}: {measured}"
     now = curve.per_class
     return (
         f"twice the examples per class ({now:.3g} → {2 * now:.3g}) would add about "

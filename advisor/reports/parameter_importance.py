@@ -87,7 +87,7 @@ def parameter_importances(study: optuna.Study) -> ParameterImportances:
         return ParameterImportances(trials=n, top=top, reason=_tie_reason(values))
     evaluator = PedAnovaImportanceEvaluator(target_quantile=share)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # experimental in older Optuna; the reason is kept
+        warnings.simplefilter("ignore")  # a variant tried once warns: its parameters count 0
         divergences = evaluator.evaluate(study)
     total = sum(divergences.values())
     if not total > 0:

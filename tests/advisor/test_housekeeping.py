@@ -67,6 +67,15 @@ def test_only_saved_runs_are_found(own_home: Path, name: str) -> None:
     assert caught.value.code == "run.not_found"
 
 
+def test_an_id_is_found_even_where_the_working_folder_holds_one_of_its_name(
+    own_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = saved_run(own_home, "aaa111", "run-a")
+    (tmp_path / "aaa111").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert run_folder("aaa111") == folder.resolve()
+
+
 def test_a_folder_outside_the_runs_is_not_deleted(own_home: Path, tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
