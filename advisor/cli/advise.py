@@ -127,7 +127,8 @@ def describe_recommendation(rec: Recommendation) -> str:
             f"{100 * rec.p_best.get(f, 0):.0f} %" if rec.can_run(f) else "cannot run",
         )
         for f, p in sorted(
-            rec.predicted.items(), key=lambda kv: (not rec.can_run(kv[0]), -kv[1].accuracy)
+            rec.predicted.items(),
+            key=lambda kv: (not rec.can_run(kv[0]), kv[0] != rec.family, -kv[1].accuracy),
         )
     ]
     lines.append(table(("family", "variant", "predicted", "80 % interval", "P(best)"), rows))

@@ -107,6 +107,27 @@ def test_families_that_cannot_run_are_marked_in_the_terminal_and_listed_last() -
     assert "cannot run" not in describe_recommendation(recommendation())
 
 
+def test_the_recommended_family_heads_the_terminal_table_as_in_the_report() -> None:
+    """Chosen on its lead, it can be predicted a hair below another family: it comes first."""
+    from advisor.cli.advise import describe_recommendation
+
+    rec = recommendation().model_copy(
+        update={
+            "family": "transfer",
+            "variant": "finetune",
+            "predicted": {
+                "meta": Prediction(accuracy=0.996, low=0.9, high=1.0, variant="maml"),
+                "transfer": Prediction(accuracy=0.993, low=0.9, high=1.0, variant="finetune"),
+                "scratch": Prediction(accuracy=0.95, low=0.8, high=1.0, variant="cnn"),
+            },
+            "p_best": {"meta": 0.4, "transfer": 0.38, "scratch": 0.22},
+        }
+    )
+    rows = [(line.split() or [""])[0] for line in describe_recommendation(rec).splitlines()]
+    header = rows.index("family")
+    assert rows[header + 2 : header + 5] == ["transfer", "meta", "scratch"]
+
+
 def test_families_that_cannot_run_are_marked_in_the_report(tmp_path: Path) -> None:
     from advisor.reports.content import _prediction_section
 
