@@ -514,9 +514,15 @@ class Recommender:
             )
         shots = _get(values, "shots_min")
         if not math.isnan(shots) and shots <= 2:
+            validation = (
+                "tuning can only validate on augmented copies of the examples"
+                if shots < 2
+                else "tuning validates on 2 folds, each holding one of them out, so its scores "
+                "are noisy"
+            )
             risks.append(
                 f"Only {int(shots)} example(s) in the smallest class: fine-tuning a whole network "
-                "on so few overfits easily, and tuning can only validate on augmented copies."
+                f"on so few overfits easily, and {validation}."
             )
         imbalance = _get(values, "imbalance_ratio")
         if not math.isnan(imbalance) and imbalance >= IMBALANCED:

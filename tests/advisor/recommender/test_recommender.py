@@ -107,7 +107,11 @@ def test_explanation_names_drivers_neighbours_and_risks(recommender) -> None:
     assert all(d.name != "noise" for d in rec.explanation.drivers[:1])
     neighbours = rec.explanation.neighbours
     assert len(neighbours) == 5 and neighbours[0].distance <= neighbours[-1].distance
-    assert any("smallest class" in risk for risk in rec.explanation.risks)  # 1-shot risk
+    one_shot = next(r for r in rec.explanation.risks if "smallest class" in r)
+    assert "can only validate on augmented copies" in one_shot
+    two = recommender.recommend(values(2, 0.5), source="toy").explanation.risks
+    two_shots = next(r for r in two if "smallest class" in r)  # real held-out examples
+    assert "2 folds, each holding one of them out" in two_shots and "augmented" not in two_shots
     far = recommender.recommend(values(20, 1.95), source="toy")
     assert any("Negative transfer" in risk for risk in far.explanation.risks)
 
