@@ -279,7 +279,7 @@ def recommend(
     is_flag=True,
     help="Also measure the chosen configuration on a quarter, half and three quarters of the "
     "data, and say what twice the examples per class would add (about four trials' worth of "
-    "fits more).",
+    "fits more, after the study: not within --timeout).",
 )
 @click.option(
     "--study",
