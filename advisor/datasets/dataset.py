@@ -501,7 +501,7 @@ def _validate_labels(y: Any, *, n_rows: int, limits: DataLimits, check: bool) ->
         return labels
     classes, counts = np.unique(labels, return_counts=True)
     if (classes.shape[0] > limits.max_classes or np.any(counts < 2)) and looks_like_a_quantity(
-        classes, n_rows
+        classes, counts, n_rows
     ):
         raise DatasetError(
             f"The labels hold {classes.shape[0]} different numbers in {n_rows} rows (from "
@@ -546,16 +546,19 @@ QUANTITY_VALUES = 20
 """The fewest distinct numbers a label column must hold to be read as a quantity."""
 
 
-def looks_like_a_quantity(classes: np.ndarray, n_rows: int) -> bool:
-    """Whether sorted distinct labels look like a measured quantity rather than class codes.
+def looks_like_a_quantity(classes: np.ndarray, counts: np.ndarray, n_rows: int) -> bool:
+    """Whether sorted distinct labels (and their counts) look like a quantity, not class codes.
 
     True for numbers (not booleans) with at least :data:`QUANTITY_VALUES` distinct values that
-    either hold fractions or number at least a fifth of the rows: class codes are few whole
-    numbers (digits 0–9), a quantity (a price, a disease score) takes a new value every few
-    rows. Only asked where the labels already fail as classes (a class with one example, or
-    past the limit on classes), to say why.
+    hold fractions or number at least a fifth of the rows, a quarter or more of them occurring
+    once: class codes are whole numbers that repeat (digits 0–9; twenty codes with one rare),
+    a quantity (a price, a disease score) takes a new value every few rows. Only asked where
+    the labels already fail as classes (a class with one example, or past the limit on
+    classes), to say why.
     """
     if classes.dtype.kind not in "iuf" or classes.shape[0] < QUANTITY_VALUES:
+        return False
+    if np.count_nonzero(counts < 2) * 4 < classes.shape[0]:
         return False
     fractional = classes.dtype.kind == "f" and bool(np.any(classes != np.round(classes)))
     return fractional or classes.shape[0] * 5 >= n_rows

@@ -125,6 +125,8 @@ def test_a_quantity_as_labels_is_named_for_what_it_is(y: np.ndarray) -> None:
         (np.r_[np.arange(10).repeat(3), 9.5], "dataset.class_too_small"),  # 11 distinct only
         (np.arange(60.0) % 19, None),  # 19 classes, each three times or more
         (np.r_[np.arange(20).repeat(6), [99]], "dataset.class_too_small"),  # 21 in 121 rows
+        (np.r_[np.arange(19).repeat(5), [99] * 4, [7.5]], "dataset.class_too_small"),  # 1 rare
+        (np.r_[np.arange(19).repeat(5), np.arange(100, 108) + 0.5], "dataset.numeric_label"),
     ],
 )
 def test_class_codes_are_not_taken_for_a_quantity(y: np.ndarray, code: str | None) -> None:
