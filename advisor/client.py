@@ -302,12 +302,14 @@ class AdvisorClient:
         seed: int = 0,
         metric: str = "accuracy",
         learning_curve: bool = False,
+        recalibrate: bool = False,
     ) -> RunOut:
         """Start a tuned run (queued; see :meth:`wait`).
 
         ``metric`` is what tuning maximises: ``accuracy``, or ``balanced_accuracy`` (the mean
         of the classes' recalls) for imbalanced classes. ``learning_curve`` also measures what
-        twice the examples per class would add (the result's ``learning_curve``).
+        twice the examples per class would add (the result's ``learning_curve``);
+        ``recalibrate`` temperature-scales the model's probabilities (``recalibration``).
         """
         body = {
             "dataset_id": dataset_id,
@@ -319,6 +321,7 @@ class AdvisorClient:
             "seed": seed,
             "metric": metric,
             "learning_curve": learning_curve,
+            "recalibrate": recalibrate,
         }
         return RunOut.model_validate(self._request("POST", "/v1/runs", json_body=body).json())
 

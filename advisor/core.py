@@ -47,6 +47,7 @@ from advisor.kb.runner import FEATURE_PREFIX
 from advisor.kb.store import SHIPPED, read_kb
 from advisor.learning_curve import run_learning_curve
 from advisor.prediction import Classified, classify, unknown_labels
+from advisor.recalibration import recalibrate_run
 from advisor.recommender import Recommender
 from advisor.recommender.model import LOCAL_KIND
 from advisor.schemas import (
@@ -54,6 +55,7 @@ from advisor.schemas import (
     ClassRecall,
     ColumnImportance,
     LearningCurve,
+    Recalibration,
     Recommendation,
 )
 from advisor.scores import calibration, held_out_recalls, score_interval
@@ -130,6 +132,9 @@ class RunResult:
         learning_curve: with ``learning_curve=True``, the chosen configuration's score on the
             study's folds with a share of the training data, and what twice the data would
             add (:mod:`advisor.learning_curve`).
+        recalibration: with ``recalibrate=True``, the temperature the model's probabilities
+            were scaled by, fitted on the study's out-of-fold predictions
+            (:mod:`advisor.recalibration`).
     """
 
     family: str
@@ -156,6 +161,7 @@ class RunResult:
     cv_recalls: list[ClassRecall] = field(default_factory=list)
     calibration: Calibration | None = None
     learning_curve: LearningCurve | None = None
+    recalibration: Recalibration | None = None
 
     def classify(self, source: Any, *, label: str | int | None = None) -> Classified:
         """Classify the rows (or images) of a file, folder or bytes with the fitted model.
@@ -185,6 +191,9 @@ class RunResult:
             "learning_curve": None
             if self.learning_curve is None
             else self.learning_curve.model_dump(),
+            "recalibration": None
+            if self.recalibration is None
+            else self.recalibration.model_dump(),
             "trials": len(self.study.trials),
             "study_name": self.study.study_name,
             "seconds": self.seconds,
@@ -321,6 +330,7 @@ class Advisor:
         categorical: Any = None,
         metric: Metric = "accuracy",
         learning_curve: bool = False,
+        recalibrate: bool = False,
     ) -> RunResult:
         """Run the recommended (or the given) family with Optuna on ``(X, y)``.
 
@@ -350,7 +360,10 @@ class Advisor:
         the recommendation itself predicts accuracy on class-balanced tasks. With
         ``learning_curve``, the chosen configuration is also cross-validated on shares of the
         training data, to say what twice the examples would add
-        (:mod:`advisor.learning_curve`; about four trials' worth of fits more).
+        (:mod:`advisor.learning_curve`; about four trials' worth of fits more). With
+        ``recalibrate``, the model's probabilities are temperature-scaled by a ``T`` fitted on
+        the chosen configuration's out-of-fold predictions (:mod:`advisor.recalibration`; one
+        trial's worth of fits more); its answers do not change.
         """
         start = time.perf_counter()
         if categorical is None and encoder is not None:
@@ -381,6 +394,7 @@ class Advisor:
             encoder=encoder,
             data_info=data_info,
             learning_curve=learning_curve,
+            recalibrate=recalibrate,
         )
 
     # The three steps of :meth:`run`, public so that a service can spread the middle one (the
@@ -461,6 +475,7 @@ class Advisor:
         encoder: TabularEncoder | None = None,
         data_info: DatasetInfo | None = None,
         learning_curve: bool = False,
+        recalibrate: bool = False,
     ) -> RunResult:
         """Step 3: refit the study's best learner on all of ``(X, y)``, score it, save it.
 
@@ -472,6 +487,11 @@ class Advisor:
         start = time.perf_counter()
         source = None if plan.family == "scratch" else self.source
         model = result.make(source).set_params(random_state=self.random_state).fit(X, y)
+        tempered = (
+            recalibrate_run(result, source, X, y, seed=self.random_state) if recalibrate else None
+        )
+        if tempered is not None:
+            model.temperature = tempered.temperature
         run_id = run_id or uuid.uuid4().hex[:12]
         folder = get_settings().home / "runs" / run_id
         model_path = model.save(folder / "model")
@@ -498,6 +518,7 @@ class Advisor:
             importance=importance,
             cv_recalls=held_out_recalls(result.answers, y),
             learning_curve=curve,
+            recalibration=tempered,
             model=model,
             study=result.study,
             recommendation=plan.recommendation,
@@ -793,6 +814,9 @@ def load_run(run: str | Path) -> RunResult:
         cv_recalls=[ClassRecall.model_validate(i) for i in summary.get("cv_recalls", [])],
         calibration=_calibration(summary.get("calibration")),
         learning_curve=_learning_curve(summary.get("learning_curve")),
+        recalibration=None
+        if summary.get("recalibration") is None
+        else Recalibration.model_validate(summary["recalibration"]),
         model=model,
         study=study,
         recommendation=recommendation,

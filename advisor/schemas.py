@@ -239,3 +239,16 @@ class LearningCurve(BaseModel):
         description="The score twice the examples per class would add, by the fitted law.",
     )
     note: str = Field("", description="Why there is no gain, where there is none.")
+
+
+class Recalibration(BaseModel):
+    """A run's temperature scaling, fitted on the study's out-of-fold predictions.
+
+    See :mod:`advisor.recalibration`.
+    """
+
+    temperature: float = Field(1.0, description="T: probabilities become p^(1/T), renormalised.")
+    rows: int = Field(description="The held-out predictions it was fitted on.")
+    nll_before: float = Field(description="Their mean negative log-likelihood as fitted.")
+    nll_after: float = Field(description="The same, tempered.")
+    note: str = Field("", description="Why no temperature was fitted, where none was.")

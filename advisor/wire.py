@@ -24,6 +24,7 @@ from advisor.schemas import (
     Comparison,
     Family,
     LearningCurve,
+    Recalibration,
     Recommendation,
 )
 
@@ -166,6 +167,11 @@ class RunCreate(BaseModel):
         description="Also measure the chosen configuration on shares of the training data and "
         "say what twice the examples per class would add (about four trials' worth of fits).",
     )
+    recalibrate: bool = Field(
+        False,
+        description="Temperature-scale the model's probabilities by a T fitted on the chosen "
+        "configuration's cross-validated predictions (the answers do not change).",
+    )
 
 
 class RunProgress(BaseModel):
@@ -219,6 +225,11 @@ class RunResultOut(BaseModel):
         description="With learning_curve: the cross-validated score at shares of the training "
         "data, the fitted power law's exponent, and the gain twice the data would bring.",
     )
+    recalibration: Recalibration | None = Field(
+        None,
+        description="With recalibrate: the temperature the probabilities were scaled by (1 "
+        "where none was kept, with the reason), and the held-out log-loss before and after.",
+    )
     labels: list[str] = Field(default_factory=list, description="The model's classes.")
     seconds: float
     recommendation: Recommendation | None = None
@@ -247,6 +258,7 @@ class RunOut(BaseModel):
     timeout: float | None
     metric: RunMetric = "accuracy"
     learning_curve: bool = Field(False, description="Whether the run measures its learning curve.")
+    recalibrate: bool = Field(False, description="Whether the run recalibrates its probabilities.")
     created: datetime.datetime
     started: datetime.datetime | None = None
     finished: datetime.datetime | None = None

@@ -143,6 +143,7 @@ class RunRecord(Base):
     seed: Mapped[int] = mapped_column(Integer, default=0)
     metric: Mapped[str] = mapped_column(String(32), default="accuracy")
     learning_curve: Mapped[bool] = mapped_column(Boolean, default=False)
+    recalibrate: Mapped[bool] = mapped_column(Boolean, default=False)
     state: Mapped[str] = mapped_column(String(16), default="queued", index=True)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     parts: Mapped[int] = mapped_column(Integer, default=1)

@@ -282,6 +282,7 @@ def _tuned_run(services: Services, run: RunRecord, part: int) -> RunResultOut | 
         encoder=train.encoder,
         data_info=train.info,
         learning_curve=run.learning_curve,
+        recalibrate=run.recalibrate,
     )
     folder = outcome.model_path
     services.store.put_folder(run_key(run.tenant_id, run.id, "model"), Path(folder))
@@ -306,6 +307,7 @@ def _tuned_run(services: Services, run: RunRecord, part: int) -> RunResultOut | 
         cv_recalls=outcome.cv_recalls,
         calibration=outcome.calibration,
         learning_curve=outcome.learning_curve,
+        recalibration=outcome.recalibration,
         labels=outcome.labels,
         seconds=outcome.seconds,
         recommendation=outcome.recommendation,

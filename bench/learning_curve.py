@@ -32,7 +32,7 @@ from sklearn.datasets import load_breast_cancer, load_digits, load_wine
 from advisor.learning_curve import learning_curve
 from learners import Learner, learner_class
 from learners.tensors import InputSpec
-from learners.tuning import validation_splits
+from learners.tuning import Split, validation_splits
 
 Loader = Callable[[], tuple[np.ndarray, np.ndarray]]
 
@@ -95,19 +95,29 @@ def _draw(
     for chosen in (train, extra, test):
         rows, codes = np.array(chosen).T
         parts += [X[rows].astype(np.float32 if X.ndim > 2 else np.float64), codes]
-    return tuple(parts)  # type: ignore[return-value]
+    X_train, y_train, X_extra, y_extra, X_test, y_test = parts
+    return X_train, y_train, X_extra, y_extra, X_test, y_test
 
 
-def _measure(job: tuple[str, str, str, int, int]) -> dict[str, Any]:
+def prepared(
+    job: tuple[str, str, str, int, int],
+) -> tuple[Callable[[], Learner], tuple[np.ndarray, ...], list[Split]]:
+    """A case's learner maker, its draw (training, extra and test rows) and the study's folds."""
     table, family, variant, per_class, seed = job
     source = None if family == "scratch" else _source()
 
     def make() -> Learner:
         return learner_class(family, variant)(source=source, random_state=seed)
 
-    X, y, X_extra, y_extra, X_test, y_test = _draw(table, per_class, seed)
-    spec = source.spec if source is not None else InputSpec.from_data(X)
-    splits = validation_splits(X, y, spec, seed=seed)
+    drawn = _draw(table, per_class, seed)
+    spec = source.spec if source is not None else InputSpec.from_data(drawn[0])
+    return make, drawn, validation_splits(drawn[0], drawn[1], spec, seed=seed)
+
+
+def _measure(job: tuple[str, str, str, int, int]) -> dict[str, Any]:
+    table, family, variant, per_class, seed = job
+    make, drawn, splits = prepared(job)
+    X, y, X_extra, y_extra, X_test, y_test = drawn
     curve = learning_curve(make, X, y, splits, seed=seed)
     now = float(np.mean(make().fit(X, y).predict(X_test) == y_test))
     both = make().fit(np.concatenate([X, X_extra]), np.concatenate([y, y_extra]))

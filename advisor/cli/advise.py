@@ -77,6 +77,7 @@ def interval_text(interval: tuple[float, float] | None) -> str:
 def describe_run(result: RunResult) -> str:
     """What a run measured, a line each (``advisor run``'s end, ``advisor runs show``)."""
     from advisor.learning_curve import more_data_phrase  # noqa: PLC0415 - imports torch
+    from advisor.recalibration import recalibration_phrase  # noqa: PLC0415
     from advisor.reports.run_sections import regret_check_line  # noqa: PLC0415 - matplotlib
 
     lines = [score_lines(result.metric, result.cv_score, result.test_score, result.test_interval)]
@@ -92,6 +93,8 @@ def describe_run(result: RunResult) -> str:
         lines.append(f"Relies on    {relied_on(result.importance)}")
     if result.learning_curve is not None:
         lines.append(f"More data    {more_data_phrase(result.learning_curve)}")
+    if result.recalibration is not None:
+        lines.append(f"Recalibrated {recalibration_phrase(result.recalibration)}")
     if result.model.class_prior == "equal":
         lines.append(
             "Priors       equal: the model's probabilities are re-weighted to equal classes"
@@ -282,6 +285,13 @@ def recommend(
     "fits more, after the study: not within --timeout).",
 )
 @click.option(
+    "--recalibrate",
+    is_flag=True,
+    help="Temperature-scale the model's probabilities by a T fitted on the chosen "
+    "configuration's cross-validated predictions (one trial's worth of fits more; the answers "
+    "do not change).",
+)
+@click.option(
     "--study",
     help="The Optuna study's name. A run cut short (closed terminal, kill, crash) left its "
     "trials under the name it printed: give it to continue them (they count toward --trials).",
@@ -300,6 +310,7 @@ def run(
     test_path: Path | None,
     check_runner_up: bool,
     learning_curve: bool,
+    recalibrate: bool,
     study: str | None,
     report_path: Path | None,
     as_json: bool,
@@ -348,6 +359,7 @@ def run(
             data_info=dataset.info,
             metric=cast("Metric", metric),
             learning_curve=learning_curve,
+            recalibrate=recalibrate,
         )
     if report_path is not None:
         adv.report(result, report_path, format=report_format(report_path))

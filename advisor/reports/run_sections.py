@@ -13,6 +13,7 @@ import numpy as np
 import optuna
 from matplotlib.figure import Figure
 
+from advisor.recalibration import recalibration_phrase
 from advisor.reports.curve_section import learning_curve_section
 from advisor.reports.parameter_importance import (
     TOP_TRIALS,
@@ -66,6 +67,11 @@ def run_sections(run: RunResult) -> list[Section]:
         ],
         [(["parameter", "value"], [[k, number(v)] for k, v in _parameters(run).items()])],
     )
+    if run.recalibration is not None:
+        summary.paragraphs.append(
+            "Probabilities recalibrated by temperature scaling (Guo et al. 2017): "
+            f"{recalibration_phrase(run.recalibration)}."
+        )
     summary.paragraphs += [f"Warning: {warning}" for warning in run.warnings]
     if run.runner_up:
         summary.paragraphs.append(regret_check_line(run.runner_up))

@@ -110,6 +110,7 @@ def as_out(run: RunRecord) -> RunOut:
         timeout=run.timeout,
         metric=cast("RunMetric", run.metric),
         learning_curve=run.learning_curve,
+        recalibrate=run.recalibrate,
         created=run.created,
         started=run.started,
         finished=run.finished,
@@ -194,6 +195,7 @@ def start_run(body: RunCreate) -> Response:
             seed=body.seed,
             metric=body.metric,
             learning_curve=body.learning_curve,
+            recalibrate=body.recalibrate,
             progress={"trials_total": body.n_trials},
             parts=min(shared.settings.run_parallelism, body.n_trials or 10**6),
         )

@@ -17,6 +17,11 @@ saved with the model) re-weights its probabilities to equal priors,
 :func:`equal_prior_probabilities` — the Bayes decision for balanced accuracy when the
 probabilities are calibrated. A learner whose scores hold no prior (``learns_priors`` false:
 nearest prototypes) needs no correction, and the tuner does not default to it there.
+
+**Temperature.** ``temperature = T`` (saved with the model; 1 leaves the probabilities as
+they are) tempers them, :func:`tempered_probabilities` — temperature scaling (Guo et al., "On
+Calibration of Modern Neural Networks", ICML 2017), which changes how sure the learner says
+it is, never which class it answers.
 """
 
 from __future__ import annotations
@@ -72,6 +77,19 @@ def equal_prior_probabilities(probabilities: np.ndarray, prior: np.ndarray) -> n
     )
 
 
+def tempered_probabilities(probabilities: np.ndarray, temperature: float) -> np.ndarray:
+    """``p'(c | x) = p(c | x)^(1/T) / Σ_k p(k | x)^(1/T)``: a softmax of ``log p / T``.
+
+    ``T > 1`` flattens over-confident probabilities, ``T < 1`` sharpens under-confident ones,
+    and the order of the classes, so the answer, never changes (Guo et al., ICML 2017).
+    """
+    p = np.asarray(probabilities, dtype=np.float64)
+    logits = np.log(np.maximum(p, np.finfo(np.float64).tiny)) / temperature
+    logits -= logits.max(axis=1, keepdims=True)
+    weights = np.exp(logits)
+    return np.asarray(weights / weights.sum(axis=1, keepdims=True))
+
+
 class Learner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     """Base class of the learner families (see the module docstring)."""
 
@@ -82,6 +100,8 @@ class Learner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     """Whether the learner's probabilities carry the training classes' frequencies."""
     class_prior: ClassPrior = "training"
     """``training`` (as fitted) or ``equal``: see the module docstring; saved with the model."""
+    temperature: float = 1.0
+    """Temperature scaling of the probabilities (see the module docstring); saved with them."""
     source: Source | None
     random_state: int
 
@@ -127,8 +147,15 @@ class Learner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             )
         with torch.inference_mode():
             probabilities = np.asarray(self._predict_proba(np.asarray(X)), dtype=np.float64)
+        if not (np.isfinite(self.temperature) and self.temperature > 0):
+            raise ConfigurationError(
+                f"temperature is {self.temperature!r}; it must be a positive number.",
+                code=BAD_PARAMETER,
+            )
         if self.class_prior == "equal":
-            return equal_prior_probabilities(probabilities, self.class_frequencies_)
+            probabilities = equal_prior_probabilities(probabilities, self.class_frequencies_)
+        if self.temperature != 1.0:
+            probabilities = tempered_probabilities(probabilities, self.temperature)
         return probabilities
 
     def predict(self, X: Any) -> np.ndarray:
@@ -206,6 +233,7 @@ class Learner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             "variant": self.variant,
             "params": self.hyper_parameters(),
             "class_prior": self.class_prior,
+            "temperature": self.temperature,
             "spec": self.spec_.to_json(),
             "source": None if self.source is None else self.source.name,
             "sha256": {
@@ -245,6 +273,7 @@ class Learner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         count = len(learner.classes_)  # models saved before priors were kept: equal frequencies
         learner.class_frequencies_ = arrays.pop("class_frequencies", np.full(count, 1.0 / count))
         learner.class_prior = document.get("class_prior", "training")
+        learner.temperature = float(document.get("temperature", 1.0))  # older models: 1
         learner.spec_ = InputSpec.from_json(document["spec"])
         with seeded(learner.random_state):
             learner._restore(safetensors.torch.load(files["model.safetensors"]), arrays)

@@ -78,3 +78,12 @@ def test_runs_from_before_learning_curves_measured_none(tmp_path: Path) -> None:
         assert connection.execute(text("SELECT learning_curve FROM runs")).scalar_one() == 0
     command.downgrade(_config(url), "0003")  # and back
     assert "learning_curve" not in {c["name"] for c in inspect(engine).get_columns("runs")}
+
+
+def test_runs_from_before_recalibration_kept_their_probabilities(tmp_path: Path) -> None:
+    url, engine = _database_at(tmp_path, "0004", metric="'accuracy'", learning_curve="0")
+    migrate(url)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT recalibrate FROM runs")).scalar_one() == 0
+    command.downgrade(_config(url), "0004")  # and back
+    assert "recalibrate" not in {c["name"] for c in inspect(engine).get_columns("runs")}

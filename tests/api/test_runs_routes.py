@@ -511,3 +511,15 @@ def test_a_run_asked_for_its_learning_curve_returns_it(
     assert "## Would more data help?" in report
     plain = start_run(client, iris_id).json
     assert plain["learning_curve"] is False and plain["result"]["learning_curve"] is None
+
+
+def test_a_run_asked_to_recalibrate_keeps_its_temperature(
+    client: FlaskClient, iris_id: str, start_run: Send
+) -> None:
+    run = start_run(client, iris_id, recalibrate=True).json
+    assert run["state"] == "succeeded" and run["recalibrate"] is True
+    found = run["result"]["recalibration"]
+    assert found["rows"] == 150 and found["temperature"] > 0
+    assert (found["temperature"] == 1.0) == bool(found["note"])
+    plain = start_run(client, iris_id).json
+    assert plain["recalibrate"] is False and plain["result"]["recalibration"] is None
