@@ -119,7 +119,7 @@ def recalibrate_run(
 def recalibration_phrase(found: Recalibration) -> str:
     """What the temperature did, in a phrase: ``"temperature 1.8: log-loss 0.31 → 0.24 …"``."""
     if found.note:
-        return f"no: {found.note}"
+        return f"probabilities kept as fitted — {found.note}"
     return (
         f"temperature {found.temperature:.2f}: log-loss {found.nll_before:.3f} → "
         f"{found.nll_after:.3f} on {found.rows} cross-validated predictions (above 1 the "

@@ -69,7 +69,7 @@ def run_sections(run: RunResult) -> list[Section]:
     )
     if run.recalibration is not None:
         summary.paragraphs.append(
-            "Probabilities recalibrated by temperature scaling (Guo et al. 2017): "
+            "Recalibration by temperature scaling (Guo et al. 2017): "
             f"{recalibration_phrase(run.recalibration)}."
         )
     summary.paragraphs += [f"Warning: {warning}" for warning in run.warnings]

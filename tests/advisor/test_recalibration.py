@@ -19,7 +19,11 @@ from advisor.recalibration import (
     negative_log_likelihood,
     out_of_fold_probabilities,
     recalibration,
+    recalibration_phrase,
 )
+from advisor.reports.parts import Report
+from advisor.reports.render import to_markdown
+from advisor.reports.run_sections import run_sections
 from learners import Learner, learner_class
 from learners.families.base import tempered_probabilities
 from learners.tensors import InputSpec
@@ -121,3 +125,13 @@ def test_a_run_recalibrates_on_request_and_says_so(own_home: Path, tmp_path: Pat
     assert run.model.temperature == run.recalibration.temperature
     assert run.recalibration.nll_after < run.recalibration.nll_before
     assert Advisor().run(X, y, family="scratch", n_trials=1).model.temperature == 1.0
+    text = to_markdown(Report("r", run_sections(run), {}), tmp_path)
+    assert "Recalibration by temperature scaling (Guo et al. 2017): temperature " in text
+    assert f"{run.recalibration.temperature:.2f}: log-loss" in text
+
+
+def test_the_phrase_says_what_was_kept() -> None:
+    kept = recalibration(*overconfident(200, 2.0))
+    assert recalibration_phrase(kept).startswith(f"temperature {kept.temperature:.2f}: log-loss")
+    refused = recalibration(*overconfident(10, 2.0))
+    assert recalibration_phrase(refused).startswith("probabilities kept as fitted — 10 held-out")
