@@ -37,14 +37,13 @@ import numpy as np
 
 from advisor.schemas import CurvePoint, LearningCurve
 from learners import Learner, Source
-from learners.tensors import InputSpec
 from learners.tuning import (
     Metric,
     Split,
     TuningResult,
     fold_score,
     metric_label,
-    validation_splits,
+    study_splits,
 )
 
 SHARES = (0.25, 0.5, 0.75, 1.0)
@@ -156,13 +155,10 @@ def run_learning_curve(
 ) -> LearningCurve:
     """The learning curve of a study's chosen configuration, on the folds the study used.
 
-    The folds are :func:`learners.tuning.validation_splits` with the study's seed, so the
+    The folds are :func:`learners.tuning.study_splits` with the study's seed, so the
     curve's last point retraces the chosen trial's cross-validation.
     """
-    inputs = np.asarray(X)
-    codes = np.unique(np.asarray(y), return_inverse=True)[1].reshape(-1).astype(np.int64)
-    spec = source.spec if source is not None else InputSpec.from_data(inputs)
-    splits = validation_splits(inputs, codes, spec, seed=seed)
+    inputs, codes, splits = study_splits(X, y, source, seed=seed)
     return learning_curve(
         lambda: result.make(source).set_params(random_state=seed),
         inputs,

@@ -35,8 +35,7 @@ from scipy.optimize import minimize_scalar
 from advisor.schemas import Recalibration
 from learners import Learner, Source
 from learners.families.base import tempered_probabilities
-from learners.tensors import InputSpec
-from learners.tuning import Split, TuningResult, validation_splits
+from learners.tuning import Split, TuningResult, study_splits
 
 FEWEST_ROWS = 30
 """Held-out predictions needed to fit a temperature."""
@@ -106,10 +105,7 @@ def recalibrate_run(
     result: TuningResult, source: Source | None, X: Any, y: Any, *, seed: int = 0
 ) -> Recalibration:
     """The temperature of a study's chosen configuration, from its folds' predictions."""
-    inputs = np.asarray(X)
-    codes = np.unique(np.asarray(y), return_inverse=True)[1].reshape(-1).astype(np.int64)
-    spec = source.spec if source is not None else InputSpec.from_data(inputs)
-    splits = validation_splits(inputs, codes, spec, seed=seed)
+    inputs, codes, splits = study_splits(X, y, source, seed=seed)
     probabilities, truth = out_of_fold_probabilities(
         lambda: result.make(source).set_params(random_state=seed), inputs, codes, splits
     )

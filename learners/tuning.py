@@ -222,6 +222,20 @@ def validation_splits(
     ]
 
 
+def study_splits(
+    X: Any, y: Any, source: Source | None, *, folds: int = 5, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, list[Split]]:
+    """The inputs, label codes ``0..K-1`` and folds a study of ``(X, y)`` validates on.
+
+    What :func:`tune` builds, for work that retraces its folds (a learning curve, a
+    recalibration) with the same seed.
+    """
+    inputs = np.asarray(X)
+    codes = np.unique(np.asarray(y), return_inverse=True)[1].reshape(-1).astype(np.int64)
+    spec = source.spec if source is not None else InputSpec.from_data(inputs)
+    return inputs, codes, validation_splits(inputs, codes, spec, folds=folds, seed=seed)
+
+
 def _augmented_copy(X: np.ndarray, spec: InputSpec, seed: int) -> np.ndarray:
     rng = generator(seed)
     if spec.modality == "image":
