@@ -195,7 +195,7 @@ class FamilyChoice:
             X = every[columns[chosen]].to_numpy(np.float64)
             references = _references(learner_accuracy, families)
             fitted = stored_or_fitted(
-                f"leads-{_fitted_fingerprint(name, learner_accuracy)}-{fit_tag(seed)}.npz",
+                f"leads-{_fitted_fingerprint(name, learner_accuracy)}-{fit_tag(seed)}",
                 None,
                 lambda: _fit_choice(
                     X,

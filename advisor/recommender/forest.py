@@ -10,6 +10,15 @@ there), which predicts exactly what scikit-learn predicts. :func:`save_ensembles
 ``allow_pickle=False``: a damaged or foreign file is refused and the caller fits again.
 :func:`stored_or_fitted` is what the recommender calls: the stored ensembles if a file of that
 name holds them, else a fit, kept for the next process.
+
+**Shipped and cached files.** A fit cached under ``ADVISOR_HOME`` is named with scikit-learn's
+version (``forest-<data>-<settings>-sklearn<version>.npz``): another release may grow other
+trees, so a process on it fits again rather than read trees it would not have grown. The fit
+shipped beside the built-in knowledge base (``forest-<data>-<settings>.npz``, written by
+:mod:`advisor.recommender.shipped`) is read whatever the installed release: its trees are plain
+arrays that :class:`~learners.trees.TreeEnsemble` predicts without scikit-learn, so every
+installation recommends from the same trees, and none spends the first recommendation's tens of
+seconds fitting them.
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+import sklearn
 from sklearn.ensemble import HistGradientBoostingRegressor
 
 from learners.trees import NODE_DTYPES, TreeEnsemble
@@ -93,6 +103,16 @@ KEEP = 4
 every regret check leaves one file per state behind."""
 
 
+def shipped_file(name: str) -> str:
+    """The file of fit ``name`` shipped beside a knowledge base: ``<name>.npz``."""
+    return f"{name}.npz"
+
+
+def cached_file(name: str) -> str:
+    """The file of fit ``name`` in a cache: ``<name>-sklearn<version>.npz``."""
+    return f"{name}-sklearn{sklearn.__version__}.npz"
+
+
 def stored_or_fitted(
     name: str,
     expected: list[str] | None,
@@ -101,25 +121,28 @@ def stored_or_fitted(
     cache: Path | None,
     shipped: Path | None = None,
 ) -> dict[str, Regressor]:
-    """The ensembles of file ``name`` in ``shipped`` or ``cache``, else ``fit()``'s, kept there.
+    """The ensembles of fit ``name`` shipped or cached, else ``fit()``'s, kept in ``cache``.
 
-    ``name`` must identify everything the fit depends on (data, settings, library version);
-    a stored file that does not hold exactly the ``expected`` names (if given) is ignored. A
-    cache that cannot be written (read-only, full) only costs the next process the same fit.
-    Older files of the same kind (``name``'s prefix before its first ``-``) beyond the newest
-    :data:`KEEP` are removed.
+    ``name`` (``<kind>-…``, no suffix) must identify everything the fit depends on but the
+    library's release (data, settings); the files are :func:`shipped_file` in ``shipped`` and
+    :func:`cached_file` in ``cache`` (module docstring). A stored file that does not hold
+    exactly the ``expected`` names (if given) is ignored. A cache that cannot be written
+    (read-only, full) only costs the next process the same fit. Older files of the same kind
+    beyond the newest :data:`KEEP` are removed.
     """
-    for folder in (shipped, cache):
-        if folder is None:
-            continue
-        stored = load_ensembles(folder / name)
+    for path in (
+        None if shipped is None else shipped / shipped_file(name),
+        None if cache is None else cache / cached_file(name),
+    ):
+        stored = None if path is None else load_ensembles(path)
         if stored is not None and (expected is None or sorted(stored) == sorted(expected)):
             return dict(stored)
     fitted = fit()
     if cache is not None:
         try:
             save_ensembles(
-                cache / name, {k: TreeEnsemble.from_regressor(r) for k, r in fitted.items()}
+                cache / cached_file(name),
+                {k: TreeEnsemble.from_regressor(r) for k, r in fitted.items()},
             )
             _prune(cache, name.split("-", 1)[0])
         except OSError:

@@ -31,7 +31,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import sklearn
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.model_selection import GroupKFold
 from threadpoolctl import threadpool_limits
@@ -152,11 +151,18 @@ def _fingerprint(tasks: pd.DataFrame, accuracy: pd.DataFrame, folds: int, seed: 
     return digest.hexdigest()[:20]
 
 
+ROUNDS = 300
+"""Boosting rounds (trees) of every regressor the recommender fits."""
+
+LEARNING_RATE = 0.05
+"""The shrinkage of each tree: ``ROUNDS × LEARNING_RATE`` is about how far the fit can go."""
+
+
 def boosted_regressor(seed: int) -> HistGradientBoostingRegressor:
     """The gradient-boosted regressor both the meta-model and the family choice fit."""
     return HistGradientBoostingRegressor(
-        max_iter=300,
-        learning_rate=0.05,
+        max_iter=ROUNDS,
+        learning_rate=LEARNING_RATE,
         max_leaf_nodes=15,
         min_samples_leaf=10,
         l2_regularization=1.0,
@@ -165,13 +171,14 @@ def boosted_regressor(seed: int) -> HistGradientBoostingRegressor:
 
 
 def fit_tag(seed: int) -> str:
-    """What a fit depends on beyond the data: the regressor's settings, scikit-learn's version.
+    """What a fit depends on beyond the data: a hash of the regressor's settings.
 
-    Part of the names of cached fitted trees, so that a changed setting or another release
-    fits again instead of reading trees it would not have grown.
+    Part of the names of fitted trees, so that a changed setting fits again instead of reading
+    trees it would not have grown (a cached file's name adds scikit-learn's release:
+    :func:`~advisor.recommender.forest.cached_file`).
     """
     settings = json.dumps(boosted_regressor(seed).get_params(), sort_keys=True, default=str)
-    return f"{sklearn.__version__}-{hashlib.sha256(settings.encode()).hexdigest()[:8]}"
+    return hashlib.sha256(settings.encode()).hexdigest()[:8]
 
 
 @dataclass(eq=False)
@@ -228,7 +235,7 @@ class MetaModel:
         keys: list[Key] = [(str(column[0]), str(column[1])) for column in accuracy.columns]
         fingerprint = _fingerprint(tasks, accuracy, folds, seed)
         fitted = stored_or_fitted(
-            f"forest-{fingerprint}-{fit_tag(seed)}.npz",
+            f"forest-{fingerprint}-{fit_tag(seed)}",
             [_name(key) for key in keys],
             lambda: {
                 _name(key): boosted_regressor(seed).fit(

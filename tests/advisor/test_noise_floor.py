@@ -20,6 +20,8 @@ from advisor.kb.noise import (
     shot_band,
 )
 
+pytestmark = pytest.mark.usefixtures("quick_boosting")  # tests/conftest.py says why
+
 
 def test_learners_far_apart_cost_nothing() -> None:
     expected = np.array([[0.9, 0.1], [0.2, 0.8]])

@@ -12,6 +12,8 @@ from advisor.recommender import choice as choice_module
 from advisor.recommender.choice import FamilyChoice, _one_standard_error, choice_inputs
 from advisor.recommender.model import task_table
 
+pytestmark = pytest.mark.usefixtures("quick_boosting")  # tests/conftest.py says why
+
 FAMILIES = ["transfer", "meta", "scratch"]
 
 

@@ -22,6 +22,8 @@ from advisor.recommender.model import boosted_regressor, fit_tag
 
 from .test_recommender import synthetic_kb, values
 
+pytestmark = pytest.mark.usefixtures("quick_boosting")  # tests/conftest.py says why
+
 
 def data(rows: int, seed: int, undefined: float = 0.15) -> tuple[np.ndarray, np.ndarray]:
     """Inputs with undefined entries (some columns never defined in training), a target."""
@@ -88,15 +90,39 @@ def test_stored_or_fitted_fits_once_and_prunes_old_files(tmp_path: Path) -> None
         calls.append(1)
         return {"only": boosted_regressor(0).fit(X, y)}
 
-    first = stored_or_fitted("forest-1.npz", ["only"], fit, cache=tmp_path)
-    again = stored_or_fitted("forest-1.npz", ["only"], fit, cache=tmp_path)
+    first = stored_or_fitted("forest-1", ["only"], fit, cache=tmp_path)
+    again = stored_or_fitted("forest-1", ["only"], fit, cache=tmp_path)
     assert len(calls) == 1 and isinstance(again["only"], TreeEnsemble)
     np.testing.assert_array_equal(again["only"].predict(X), first["only"].predict(X))
-    stored_or_fitted("forest-1.npz", ["only", "another"], fit, cache=tmp_path)
+    stored_or_fitted("forest-1", ["only", "another"], fit, cache=tmp_path)
     assert len(calls) == 2  # a file without the names asked for is not trusted
     for n in range(2, 2 + forest_module.KEEP + 2):
-        stored_or_fitted(f"forest-{n}.npz", None, fit, cache=tmp_path)
+        stored_or_fitted(f"forest-{n}", None, fit, cache=tmp_path)
     assert len(list(tmp_path.glob("forest-*.npz"))) == forest_module.KEEP
+
+
+def test_a_cached_fit_is_the_releases_a_shipped_one_any_releases(
+    tmp_path: Path, monkeypatch
+) -> None:
+    X, y = data(200, 3)
+    calls = []
+
+    def fit() -> dict[str, HistGradientBoostingRegressor]:
+        calls.append(1)
+        return {"only": boosted_regressor(0).fit(X, y)}
+
+    cache, shipped = tmp_path / "cache", tmp_path / "shipped"
+    stored_or_fitted("forest-1", ["only"], fit, cache=cache)
+    [cached] = cache.glob("forest-*.npz")
+    assert cached.name == f"forest-1-sklearn{sklearn.__version__}.npz"
+    shipped.mkdir()
+    cached.rename(shipped / "forest-1.npz")  # as python -m advisor.recommender.shipped names it
+    monkeypatch.setattr(forest_module.sklearn, "__version__", "9.9.9")
+    stored_or_fitted("forest-1", ["only"], fit, cache=cache, shipped=shipped)
+    assert len(calls) == 1  # the shipped trees, whatever the release
+    stored_or_fitted("forest-1", ["only"], fit, cache=cache)
+    assert len(calls) == 2  # another release's process does not read the cache's old trees
+    assert (cache / "forest-1-sklearn9.9.9.npz").is_file()
 
 
 def test_a_recommender_read_from_the_cache_recommends_the_same(tmp_path: Path, monkeypatch) -> None:
@@ -118,7 +144,6 @@ def test_a_recommender_read_from_the_cache_recommends_the_same(tmp_path: Path, m
 
 def test_the_cache_name_follows_the_regressor_settings(monkeypatch) -> None:
     before = fit_tag(0)
-    assert before.startswith(sklearn.__version__ + "-")
     original = model_module.boosted_regressor
     monkeypatch.setattr(
         model_module, "boosted_regressor", lambda seed: original(seed).set_params(max_iter=10)

@@ -9,6 +9,8 @@ import pytest
 from advisor.recommender import MetaModel, Recommender, task_table
 from advisor.schemas import Recommendation
 
+pytestmark = pytest.mark.usefixtures("quick_boosting")  # tests/conftest.py says why
+
 VARIANTS = [
     ("transfer", "finetune"),
     ("transfer", "linear_probe"),
