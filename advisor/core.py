@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -491,51 +492,57 @@ class Advisor:
             recalibrate_run(result, source, X, y, seed=self.random_state) if recalibrate else None
         )
         if tempered is not None:
-            model.temperature = tempered.temperature
+            model.calibration_temperature = tempered.temperature
         run_id = run_id or uuid.uuid4().hex[:12]
         folder = get_settings().home / "runs" / run_id
-        model_path = model.save(folder / "model")
-        if encoder is not None:
-            encoder.save(model_path)
-        scored = self._test(model, X_test, y_test, result.metric)
-        importance = self._importance(model, X_test, y_test, encoder, result.metric)
-        curve = (
-            run_learning_curve(result, source, X, y, seed=self.random_state)
-            if learning_curve
-            else None
-        )
-        runner_up = None
-        if check_runner_up and plan.recommendation is not None:
-            runner_up = self._check_runner_up(X, y, plan.recommendation, result)
-        run = RunResult(
-            family=plan.family,
-            variant=result.variant,
-            best_params=result.params,
-            cv_score=result.cv_score,
-            test_score=scored.score,
-            test_interval=scored.interval,
-            calibration=scored.calibration,
-            importance=importance,
-            cv_recalls=held_out_recalls(result.answers, y),
-            learning_curve=curve,
-            recalibration=tempered,
-            model=model,
-            study=result.study,
-            recommendation=plan.recommendation,
-            model_path=model_path,
-            seconds=seconds_so_far + time.perf_counter() - start,
-            run_id=run_id,
-            runner_up=runner_up,
-            confusion=scored.confusion,
-            labels=[str(c) for c in model.classes_],
-            encoder=encoder,
-            warnings=scored.warnings,
-            data=summarize(X, y, data_info),
-            samples=save_samples(X, y, folder),
-            metric=result.metric,
-        )
-        (folder / "run.json").write_text(json.dumps(run.summary(), indent=2, default=str))
-        return run
+        made_here = not folder.exists()
+        try:  # a run is saved whole or not at all (an error, Ctrl-C): its study keeps the trials
+            model_path = model.save(folder / "model")
+            if encoder is not None:
+                encoder.save(model_path)
+            scored = self._test(model, X_test, y_test, result.metric)
+            importance = self._importance(model, X_test, y_test, encoder, result.metric)
+            curve = (
+                run_learning_curve(result, source, X, y, seed=self.random_state)
+                if learning_curve
+                else None
+            )
+            runner_up = None
+            if check_runner_up and plan.recommendation is not None:
+                runner_up = self._check_runner_up(X, y, plan.recommendation, result)
+            run = RunResult(
+                family=plan.family,
+                variant=result.variant,
+                best_params=result.params,
+                cv_score=result.cv_score,
+                test_score=scored.score,
+                test_interval=scored.interval,
+                calibration=scored.calibration,
+                importance=importance,
+                cv_recalls=held_out_recalls(result.answers, y),
+                learning_curve=curve,
+                recalibration=tempered,
+                model=model,
+                study=result.study,
+                recommendation=plan.recommendation,
+                model_path=model_path,
+                seconds=seconds_so_far + time.perf_counter() - start,
+                run_id=run_id,
+                runner_up=runner_up,
+                confusion=scored.confusion,
+                labels=[str(c) for c in model.classes_],
+                encoder=encoder,
+                warnings=scored.warnings,
+                data=summarize(X, y, data_info),
+                samples=save_samples(X, y, folder),
+                metric=result.metric,
+            )
+            (folder / "run.json").write_text(json.dumps(run.summary(), indent=2, default=str))
+            return run
+        except BaseException:
+            if made_here:
+                shutil.rmtree(folder, ignore_errors=True)
+            raise
 
     def _warm_start(
         self, family: str, recommendation: Recommendation | None

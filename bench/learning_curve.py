@@ -9,7 +9,8 @@ the learner's learning curve is measured and extrapolated as ``advisor run --lea
 does (:mod:`advisor.learning_curve`: the study's folds, a quarter to all of each fold's
 training examples, a power law of the error). Then the learner is fitted on the ``N`` and on
 the ``2N`` per class, and both are scored on the test set: the realised gain. Over
-``--draws`` draws (each a new draw of rows, and for the glyphs of 5 of Greek's 34 classes):
+``--draws`` draws (each a new draw of rows, and for the glyphs of as many of Greek's 34
+classes as the case names; glyphs stay uint8 pixels, as a user's images reach the learners):
 the mean predicted and realised gains in accuracy points, the mean absolute error of the
 prediction, and the errors of two naive predictions, all over the draws that gave a gain:
 "the next doubling gains what the last did" (the curve's score at all of each fold's data
@@ -49,6 +50,7 @@ TABLES: dict[str, Loader] = {
     "wine": lambda: load_wine(return_X_y=True),
     "digits": lambda: load_digits(return_X_y=True),
     "greek glyphs, 5 ways": _glyphs,
+    "greek glyphs, 20 ways": _glyphs,
 }
 CASES: list[tuple[str, str, str, tuple[int, ...]]] = [
     # table, family, variant, examples per class N
@@ -59,9 +61,14 @@ CASES: list[tuple[str, str, str, tuple[int, ...]]] = [
     ("digits", "scratch", "logreg", (5, 10, 20)),
     ("greek glyphs, 5 ways", "transfer", "linear_probe", (3, 5)),
     ("greek glyphs, 5 ways", "meta", "protonet", (3, 5)),
+    ("greek glyphs, 20 ways", "transfer", "linear_probe", (3, 5)),
+    ("greek glyphs, 20 ways", "meta", "protonet", (3, 5)),
 ]
-WAYS = 5
-"""Classes drawn from the glyphs for each draw (the tables keep all of theirs)."""
+
+
+def glyph_ways(table: str) -> int:
+    """Classes drawn from the glyphs for each draw, from the name (tables keep all of theirs)."""
+    return int(table.split(", ")[1].split(maxsplit=1)[0])
 
 
 @cache
@@ -84,7 +91,7 @@ def _draw(
     rng = np.random.default_rng(seed)
     classes = np.unique(y)
     if table.startswith("greek"):
-        classes = rng.choice(classes, WAYS, replace=False)
+        classes = rng.choice(classes, glyph_ways(table), replace=False)
     train, extra, test = [], [], []
     for code, label in enumerate(classes):
         rows = rng.permutation(np.flatnonzero(y == label))
@@ -94,7 +101,7 @@ def _draw(
     parts = []
     for chosen in (train, extra, test):
         rows, codes = np.array(chosen).T
-        parts += [X[rows].astype(np.float32 if X.ndim > 2 else np.float64), codes]
+        parts += [X[rows] if X.ndim > 2 else X[rows].astype(np.float64), codes]  # uint8 pixels
     X_train, y_train, X_extra, y_extra, X_test, y_test = parts
     return X_train, y_train, X_extra, y_extra, X_test, y_test
 

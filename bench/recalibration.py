@@ -7,7 +7,7 @@ parameters — ``N`` examples of each class are drawn as the training set and th
 classes is the test set. The temperature is fitted as ``advisor run --recalibrate`` fits it
 (:mod:`advisor.recalibration`: the study's folds, the chosen configuration's out-of-fold
 probabilities, ``T`` minimising their log-loss); the learner is fitted on the training set and
-its test probabilities are scored as fitted and tempered: the expected calibration error
+its test log-probabilities are scored as fitted and tempered: the expected calibration error
 (:func:`advisor.scores.calibration`, 10 bins) and the log-loss. Means over ``--draws`` draws;
 "better" counts the draws whose tempered test log-loss is lower (a draw where no temperature
 was kept is neither). Accuracy does not move.
@@ -21,10 +21,13 @@ from typing import Any
 
 import numpy as np
 
-from advisor.recalibration import negative_log_likelihood, out_of_fold_probabilities, recalibration
+from advisor.recalibration import (
+    negative_log_likelihood,
+    out_of_fold_log_probabilities,
+    recalibration,
+)
 from advisor.scores import calibration
 from bench.learning_curve import prepared
-from learners.families.base import tempered_probabilities
 
 CASES: list[tuple[str, str, str, int]] = [
     # table, family, variant, examples per class N
@@ -40,22 +43,26 @@ CASES: list[tuple[str, str, str, int]] = [
     ("digits", "scratch", "gbm", 80),
     ("greek glyphs, 5 ways", "transfer", "linear_probe", 8),
     ("greek glyphs, 5 ways", "meta", "protonet", 8),
+    ("greek glyphs, 20 ways", "transfer", "linear_probe", 3),
+    ("greek glyphs, 20 ways", "meta", "protonet", 3),
 ]
 
 
 def _measure(job: tuple[str, str, str, int, int]) -> dict[str, Any]:
     table, family, variant, per_class, _ = job
     make, (X, y, _, _, X_test, y_test), splits = prepared(job)
-    found = recalibration(*out_of_fold_probabilities(make, X, y, splits))
-    fitted = make().fit(X, y).predict_proba(X_test)
-    tempered = tempered_probabilities(fitted, found.temperature)
+    found = recalibration(*out_of_fold_log_probabilities(make, X, y, splits))
+    model = make().fit(X, y)
+    fitted = model.predict_log_proba(X_test)
+    model.calibration_temperature = found.temperature  # as the run saves it
+    tempered = model.predict_log_proba(X_test)
     scores = {}
-    for name, p in (("fitted", fitted), ("tempered", tempered)):
-        right = np.argmax(p, axis=1) == y_test
-        found_calibration = calibration(p.max(axis=1), right)
+    for name, logs in (("fitted", fitted), ("tempered", tempered)):
+        right = np.argmax(logs, axis=1) == y_test
+        found_calibration = calibration(np.exp(logs.max(axis=1)), right)
         scores[name] = {
             "ece": np.nan if found_calibration is None else found_calibration.ece,
-            "nll": negative_log_likelihood(p, y_test),
+            "nll": negative_log_likelihood(logs, y_test),
         }
     return {
         "case": (table, f"{family} ({variant})", per_class),

@@ -23,7 +23,8 @@ NEEDS_SOURCE = define_code(
 )
 INPUT_MISMATCH = define_code(
     "learners.input_mismatch",
-    "The data does not fit the source's input spec (modality, shape or features).",
+    "The data does not fit the source's input spec (modality, shape or features), or images "
+    "that are not uint8 hold values outside [0, 1].",
 )
 NOT_FITTED = define_code("learners.not_fitted", "The learner must be fitted before predicting.")
 BAD_TRAINING_DATA = define_code(

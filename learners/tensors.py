@@ -79,8 +79,10 @@ def to_tensor(X: Any, spec: InputSpec) -> torch.Tensor:
     """``X`` as a float32 tensor for a network built on ``spec`` (module docstring).
 
     Raises:
-        InvalidInputError: ``learners.input_mismatch`` for vectors of another width, or
-            images given to a vector network and the other way round.
+        InvalidInputError: ``learners.input_mismatch`` for vectors of another width, images
+            given to a vector network and the other way round, or images other than uint8
+            whose values leave [0, 1] (0–255 pixels as floats would reach the network 255
+            times too bright, and it would answer without a word).
     """
     array = np.asarray(X)
     if spec.modality == "vector":
@@ -99,6 +101,8 @@ def to_tensor(X: Any, spec: InputSpec) -> torch.Tensor:
     pixels = (
         np.array(array, copy=True) if not array.flags.writeable else np.ascontiguousarray(array)
     )
+    if array.dtype != np.uint8 and array.size:
+        _check_unit_range(array)
     images = torch.from_numpy(pixels)
     images = images.float() / 255.0 if array.dtype == np.uint8 else images.float()
     images = images.unsqueeze(1) if images.ndim == 3 else images.permute(0, 3, 1, 2)
@@ -112,3 +116,19 @@ def to_tensor(X: Any, spec: InputSpec) -> torch.Tensor:
     if images.shape[2:] != (height, width):
         images = F.interpolate(images, size=(height, width), mode="bilinear", align_corners=False)
     return images.contiguous()
+
+
+ROUNDING = 1e-3
+"""How far outside [0, 1] a float pixel may lie (resampling rounds: 1.0000001 is a white pixel)."""
+
+
+def _check_unit_range(images: np.ndarray) -> None:
+    """Refuse non-uint8 images with values outside [0, 1] (or not finite)."""
+    low, high = float(np.min(images)), float(np.max(images))
+    finite = np.isfinite(low) and np.isfinite(high)
+    if not finite or low < -ROUNDING or high > 1.0 + ROUNDING:
+        raise InvalidInputError(
+            f"Images of dtype {images.dtype} must hold values in [0, 1], got [{low:g}, {high:g}]; "
+            "divide 0-255 pixels by 255, or pass them as uint8.",
+            code=INPUT_MISMATCH,
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
@@ -342,25 +343,44 @@ def run(
             else f"Study        {name} (if the run is cut off, --study {name} continues it)",
             err=True,
         )
+    started = time.perf_counter()
+    categorical = dataset.encoder.categorical_mask_ if dataset.encoder is not None else None
+    plan = adv.plan_run(dataset.X, dataset.y, family, categorical=categorical)
     with StopOnInterrupt() as stop:  # Ctrl-C: finish with the trials so far
-        result = adv.run(
+        tuned = adv.tune_run(
+            plan,
             dataset.X,
             dataset.y,
-            family=family,
             n_trials=to_run,
             study_name=name,
             timeout=timeout,
+            progress=progress_stream(not as_json) is not None,  # a bar where one watches
+            callbacks=[stop],
+            metric=cast("Metric", metric),
+        )
+    try:  # the study is over: Ctrl-C now aborts, and the study keeps the trials
+        result = adv.finish_run(
+            plan,
+            tuned,
+            dataset.X,
+            dataset.y,
             X_test=None if test is None else test.X,
             y_test=None if test is None else test.y,
             check_runner_up=check_runner_up,
-            progress=progress_stream(not as_json) is not None,  # a bar where one watches
-            callbacks=[stop],
+            seconds_so_far=time.perf_counter() - started,
             encoder=dataset.encoder,
             data_info=dataset.info,
-            metric=cast("Metric", metric),
             learning_curve=learning_curve,
             recalibrate=recalibrate,
         )
+    except KeyboardInterrupt:
+        click.echo(
+            f"\nInterrupted after the study, before the run was saved. Its trials are kept: "
+            f"the same command with --study {name} finishes it (the trials done count toward "
+            "--trials).",
+            err=True,
+        )
+        raise SystemExit(130) from None
     if report_path is not None:
         adv.report(result, report_path, format=report_format(report_path))
     if as_json:

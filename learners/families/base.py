@@ -18,10 +18,15 @@ saved with the model) re-weights its probabilities to equal priors,
 probabilities are calibrated. A learner whose scores hold no prior (``learns_priors`` false:
 nearest prototypes) needs no correction, and the tuner does not default to it there.
 
-**Temperature.** ``temperature = T`` (saved with the model; 1 leaves the probabilities as
-they are) tempers them, :func:`tempered_probabilities` — temperature scaling (Guo et al., "On
-Calibration of Modern Neural Networks", ICML 2017), which changes how sure the learner says
-it is, never which class it answers.
+**Calibration temperature.** ``calibration_temperature = T`` (set after fitting, saved with
+the model; 1 leaves the probabilities as they are) tempers them — temperature scaling (Guo et
+al., "On Calibration of Modern Neural Networks", ICML 2017), which changes how sure the
+learner says it is, never which class it answers: ``log p'(c | x) = log p(c | x) / T``,
+renormalised (:func:`tempered_log_probabilities`). It is applied to the learner's
+log-probabilities (:meth:`Learner.predict_log_proba`), which a learner whose probabilities
+underflow to 0 and 1 computes exactly from its scores (ProtoNet's ``−d(f(x), c_k)``), so a
+temperature can soften even those. It is not a hyper-parameter: the search never sets it (a
+ProtoNet's own ``temperature`` divides its distances, and is one).
 """
 
 from __future__ import annotations
@@ -77,17 +82,33 @@ def equal_prior_probabilities(probabilities: np.ndarray, prior: np.ndarray) -> n
     )
 
 
-def tempered_probabilities(probabilities: np.ndarray, temperature: float) -> np.ndarray:
-    """``p'(c | x) = p(c | x)^(1/T) / Σ_k p(k | x)^(1/T)``: a softmax of ``log p / T``.
+def log_probabilities(probabilities: np.ndarray) -> np.ndarray:
+    """``log p``, with probabilities of 0 read as the smallest positive float (log ≈ −708)."""
+    p = np.asarray(probabilities, dtype=np.float64)
+    return np.asarray(np.log(np.maximum(p, np.finfo(np.float64).tiny)))
+
+
+def log_softmax(scores: np.ndarray) -> np.ndarray:
+    """Row-wise ``z_c − log Σ_k exp z_k``, computed without overflow or underflow."""
+    z = np.asarray(scores, dtype=np.float64)
+    top = z.max(axis=1, keepdims=True)
+    return np.asarray(z - top - np.log(np.exp(z - top).sum(axis=1, keepdims=True)))
+
+
+def tempered_log_probabilities(log_probabilities: np.ndarray, temperature: float) -> np.ndarray:
+    """``log p'(c | x) = log p(c | x) / T − log Σ_k p(k | x)^(1/T)``: log-softmax of ``log p / T``.
 
     ``T > 1`` flattens over-confident probabilities, ``T < 1`` sharpens under-confident ones,
     and the order of the classes, so the answer, never changes (Guo et al., ICML 2017).
     """
-    p = np.asarray(probabilities, dtype=np.float64)
-    logits = np.log(np.maximum(p, np.finfo(np.float64).tiny)) / temperature
-    logits -= logits.max(axis=1, keepdims=True)
-    weights = np.exp(logits)
-    return np.asarray(weights / weights.sum(axis=1, keepdims=True))
+    return log_softmax(np.asarray(log_probabilities, dtype=np.float64) / temperature)
+
+
+def tempered_probabilities(probabilities: np.ndarray, temperature: float) -> np.ndarray:
+    """``p'(c | x) = p(c | x)^(1/T) / Σ_k p(k | x)^(1/T)`` (:func:`tempered_log_probabilities`)."""
+    return np.asarray(
+        np.exp(tempered_log_probabilities(log_probabilities(probabilities), temperature))
+    )
 
 
 class Learner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
@@ -100,7 +121,7 @@ class Learner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     """Whether the learner's probabilities carry the training classes' frequencies."""
     class_prior: ClassPrior = "training"
     """``training`` (as fitted) or ``equal``: see the module docstring; saved with the model."""
-    temperature: float = 1.0
+    calibration_temperature: float = 1.0
     """Temperature scaling of the probabilities (see the module docstring); saved with them."""
     source: Source | None
     random_state: int
@@ -137,26 +158,43 @@ class Learner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         """Class probabilities ``(N, K)``, columns in the order of ``classes_``.
 
         With ``class_prior == "equal"``, re-weighted to equal class priors
-        (:func:`equal_prior_probabilities`).
+        (:func:`equal_prior_probabilities`); with a ``calibration_temperature`` other than 1,
+        tempered by it (:meth:`predict_log_proba`).
         """
+        self._check_adjustments()
+        if self.class_prior == "training" and self.calibration_temperature == 1.0:
+            with torch.inference_mode():
+                return np.asarray(self._predict_proba(np.asarray(X)), dtype=np.float64)
+        return np.asarray(np.exp(self.predict_log_proba(X)))
+
+    def predict_log_proba(self, X: Any) -> np.ndarray:
+        """``log`` of :meth:`predict_proba`, computed in log space from the learner's scores.
+
+        ``log p'(c | x) = (log p(c | x) − [log π_c]) / T``, renormalised: ``− log π_c`` only
+        with ``class_prior == "equal"`` (:func:`equal_prior_probabilities`), ``T`` the
+        ``calibration_temperature``. A learner whose probabilities underflow (ProtoNet) gives
+        its exact log-probabilities here, never ``log 0``.
+        """
+        self._check_adjustments()
+        with torch.inference_mode():
+            scores = np.asarray(self._predict_log_proba(np.asarray(X)), dtype=np.float64)
+        if self.class_prior == "equal":
+            scores = scores - log_probabilities(self.class_frequencies_)[None, :]
+        return tempered_log_probabilities(scores, self.calibration_temperature)
+
+    def _check_adjustments(self) -> None:
         self._check_fitted()
         if self.class_prior not in CLASS_PRIORS:
             raise ConfigurationError(
                 f"class_prior is {self.class_prior!r}; choose one of {', '.join(CLASS_PRIORS)}.",
                 code=BAD_PARAMETER,
             )
-        with torch.inference_mode():
-            probabilities = np.asarray(self._predict_proba(np.asarray(X)), dtype=np.float64)
-        if not (np.isfinite(self.temperature) and self.temperature > 0):
+        temperature = self.calibration_temperature
+        if not (np.isfinite(temperature) and temperature > 0):
             raise ConfigurationError(
-                f"temperature is {self.temperature!r}; it must be a positive number.",
+                f"calibration_temperature is {temperature!r}; it must be a positive number.",
                 code=BAD_PARAMETER,
             )
-        if self.class_prior == "equal":
-            probabilities = equal_prior_probabilities(probabilities, self.class_frequencies_)
-        if self.temperature != 1.0:
-            probabilities = tempered_probabilities(probabilities, self.temperature)
-        return probabilities
 
     def predict(self, X: Any) -> np.ndarray:
         """The most probable class of each input (original labels)."""
@@ -170,6 +208,10 @@ class Learner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
     def _predict_proba(self, X: np.ndarray) -> np.ndarray:
         raise NotImplementedError
+
+    def _predict_log_proba(self, X: np.ndarray) -> np.ndarray:
+        """The log of :meth:`_predict_proba`; override where the scores give it exactly."""
+        return log_probabilities(self._predict_proba(X))
 
     def _state(self) -> State:
         raise NotImplementedError
@@ -233,7 +275,7 @@ class Learner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             "variant": self.variant,
             "params": self.hyper_parameters(),
             "class_prior": self.class_prior,
-            "temperature": self.temperature,
+            "calibration_temperature": self.calibration_temperature,
             "spec": self.spec_.to_json(),
             "source": None if self.source is None else self.source.name,
             "sha256": {
@@ -273,11 +315,24 @@ class Learner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         count = len(learner.classes_)  # models saved before priors were kept: equal frequencies
         learner.class_frequencies_ = arrays.pop("class_frequencies", np.full(count, 1.0 / count))
         learner.class_prior = document.get("class_prior", "training")
-        learner.temperature = float(document.get("temperature", 1.0))  # older models: 1
+        learner.calibration_temperature = _saved_temperature(document)
         learner.spec_ = InputSpec.from_json(document["spec"])
         with seeded(learner.random_state):
             learner._restore(safetensors.torch.load(files["model.safetensors"]), arrays)
         return learner
+
+
+def _saved_temperature(document: dict[str, Any]) -> float:
+    """The calibration temperature of a ``model.json``; 1 for models saved before there was one.
+
+    Models of 2026-11-28 kept it as ``temperature``, the name ProtoNet's own hyper-parameter has
+    (and then shared): read as such only from a learner without that hyper-parameter.
+    """
+    if "calibration_temperature" in document:
+        return float(document["calibration_temperature"])
+    if "temperature" in document.get("params", {}):
+        return 1.0
+    return float(document.get("temperature", 1.0))
 
 
 def saved_source_name(path: str | Path) -> str | None:

@@ -67,14 +67,22 @@ class ProtoNet(Learner):
             )
         self.prototypes_ = prototypes(self._embed(X), torch.from_numpy(codes), len(self.classes_))
 
-    def _predict_proba(self, X: np.ndarray) -> np.ndarray:
+    def _logits(self, X: np.ndarray) -> torch.Tensor:
         queries = self._embed(X)
         centres = self.prototypes_
         if self.distance == "cosine":
             centres = F.normalize(centres, dim=1)
             # ‖a − b‖² = 2 − 2 cos for unit vectors: the same ranking as 1 − cos, scaled by 2.
-            return softmax(prototype_logits(queries, centres, 2 * self.temperature))
-        return softmax(prototype_logits(queries, centres, self.temperature))
+            return prototype_logits(queries, centres, 2 * self.temperature)
+        return prototype_logits(queries, centres, self.temperature)
+
+    def _predict_proba(self, X: np.ndarray) -> np.ndarray:
+        return softmax(self._logits(X))
+
+    def _predict_log_proba(self, X: np.ndarray) -> np.ndarray:
+        # Squared distances in the embedding differ by hundreds: the probabilities underflow to
+        # exactly 0 and 1, their logarithms do not.
+        return torch.log_softmax(self._logits(X).double(), dim=1).numpy()
 
     def _state(self) -> State:
         return {"prototypes": self.prototypes_}, {}

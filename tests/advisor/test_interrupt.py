@@ -96,3 +96,40 @@ def test_a_run_cut_off_is_continued_by_its_study_name(
     )
     assert other.exit_code == 1 and "error [learners.study_mismatch]" in other.stderr
     assert "was tuning on other data than this" in other.stderr
+
+
+def test_ctrl_c_after_the_study_aborts_saves_nothing_and_the_study_finishes_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The study is over, so there is no trial to stop after: Ctrl-C during the learning curve
+    aborts at once (the run used to say "Stopping after the running trial", carry on, and
+    then claim it was stopped by Ctrl-C). No half-saved run is left; the trials are."""
+    import advisor.core as core
+    from learners.tuning import default_storage_url
+
+    monkeypatch.setenv("ADVISOR_HOME", str(tmp_path / "home"))
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame({"x": rng.normal(size=12), "label": ["a", "b"] * 6})
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    measured = core.run_learning_curve
+
+    def pressed(*args, **kwargs):
+        signal.raise_signal(signal.SIGINT)  # Ctrl-C while the curve's models fit
+        return measured(*args, **kwargs)
+
+    monkeypatch.setattr(core, "run_learning_curve", pressed)
+    args = ["run", str(tmp_path / "t.csv"), "--family", "scratch", "--trials", "3"]
+    cut = CliRunner().invoke(cli, [*args, "--learning-curve"])
+    assert cut.exit_code == 130, cut.output
+    name = cut.stderr.split()[1]
+    assert "Stopping after the running trial" not in cut.stderr
+    assert f"the same command with --study {name} finishes it" in cut.stderr
+    assert not any((tmp_path / "home" / "runs").glob("*"))  # nothing half-saved
+    study = optuna.load_study(study_name=name, storage=default_storage_url())
+    assert len(study.trials) == 3
+    monkeypatch.setattr(core, "run_learning_curve", measured)
+    finished = CliRunner().invoke(cli, [*args, "--learning-curve", "--study", name, "--json"])
+    assert finished.exit_code == 0, finished.output
+    summary = json.loads(finished.output)
+    assert summary["trials"] == 3 and not summary["interrupted"]  # no new trial
+    assert load_run(summary["run_id"]).learning_curve is not None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bench.learning_curve import TABLES, WAYS, _draw, _errors
+from bench.learning_curve import TABLES, _draw, _errors
 
 
 @pytest.mark.parametrize("table", ["wine", "digits"])
@@ -22,10 +22,13 @@ def test_the_extra_data_doubles_each_class_and_the_test_set_is_the_rest(table: s
     assert np.array_equal(again[0], X) and np.array_equal(again[5], y_test)
 
 
-def test_the_glyph_draw_keeps_five_classes() -> None:
-    _, y, _, y_extra, _, y_test = _draw("greek glyphs, 5 ways", per_class=3, seed=0)
-    assert np.bincount(y).tolist() == [3] * WAYS and np.bincount(y_extra).tolist() == [3] * WAYS
-    assert set(np.unique(y_test)) == set(range(WAYS))
+@pytest.mark.parametrize("ways", [5, 20])
+def test_the_glyph_draw_keeps_its_classes_as_uint8_pixels(ways: int) -> None:
+    X, y, _, y_extra, X_test, y_test = _draw(f"greek glyphs, {ways} ways", per_class=3, seed=0)
+    assert np.bincount(y).tolist() == [3] * ways and np.bincount(y_extra).tolist() == [3] * ways
+    assert set(np.unique(y_test)) == set(range(ways))
+    # As a user's images reach the learners: floats would have to be in [0, 1].
+    assert X.dtype == np.uint8 and X_test.dtype == np.uint8
 
 
 def test_every_error_is_over_the_draws_that_gave_a_gain() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -181,3 +182,86 @@ def test_errors_have_codes(call, code: str, vector_source) -> None:
 def test_unknown_names_are_not_found_errors() -> None:
     with pytest.raises(NotFoundError):
         make_learner("nope")
+
+
+@pytest.mark.parametrize(("family", "variant"), ALL)
+def test_a_calibration_temperature_tempers_every_variant_and_is_saved(
+    family, variant, vector_source, tmp_path: Path
+) -> None:
+    X, y = blob_classes(3, 8, 10, seed=3)
+    Xs, ys, Xq, _ = _split(X, y, shots=4)
+    model = _learner(family, variant, vector_source).fit(Xs, ys)
+    plain = model.predict_log_proba(Xq)
+    np.testing.assert_allclose(np.exp(plain), model.predict_proba(Xq), atol=1e-9)
+    model.calibration_temperature = 3.0
+    tempered = model.predict_log_proba(Xq)
+    expected = plain / 3.0 - np.log(np.exp(plain / 3.0).sum(axis=1, keepdims=True))
+    np.testing.assert_allclose(tempered, expected, atol=1e-9)
+    np.testing.assert_allclose(np.exp(tempered), model.predict_proba(Xq), atol=1e-12)
+    np.testing.assert_array_equal(model.predict(Xq), np.asarray(model.classes_)[plain.argmax(1)])
+    again = Learner.load(model.save(tmp_path / "m"), source=vector_source)
+    assert again.calibration_temperature == 3.0
+    np.testing.assert_allclose(again.predict_proba(Xq), model.predict_proba(Xq), atol=1e-6)
+
+
+def test_protonet_keeps_its_own_temperature_apart_from_the_calibration(vector_source) -> None:
+    """Its ``temperature`` divides the distances once; the calibration's is another setting (it
+    was once the same attribute, and a ProtoNet of temperature 5 was tempered twice)."""
+    X, y = blob_classes(3, 8, 10, seed=3)
+    Xs, ys, Xq, _ = _split(X, y, shots=4)
+    plain = make_learner("meta", source=vector_source).fit(Xs, ys)
+    warm = make_learner("meta", source=vector_source, temperature=5.0).fit(Xs, ys)
+    assert warm.calibration_temperature == 1.0
+    np.testing.assert_allclose(
+        warm.predict_log_proba(Xq),
+        plain.predict_log_proba(Xq) / 5.0
+        - np.log(np.exp(plain.predict_log_proba(Xq) / 5.0).sum(axis=1, keepdims=True)),
+        atol=1e-9,
+    )
+
+
+def test_protonet_log_probabilities_are_exact_where_its_probabilities_underflow(
+    vector_source,
+) -> None:
+    X, y = blob_classes(3, 8, 10, seed=3)
+    Xs, ys, Xq, _ = _split(X, y, shots=4)
+    model = make_learner("meta", source=vector_source, temperature=1e-3).fit(Xs, ys)
+    probabilities = model.predict_proba(Xq)
+    logs = model.predict_log_proba(Xq)
+    assert (probabilities == 0.0).any()  # distances / 0.001: exp underflows
+    assert np.isfinite(logs).all() and (logs < -800).any()
+    model.calibration_temperature = 1000.0  # tempering the exact logs softens them
+    softened = model.predict_proba(Xq)
+    assert (softened > 0).all() and (softened.argmax(1) == probabilities.argmax(1)).all()
+
+
+def test_a_model_saved_when_the_calibration_shared_protonets_name_loads_right(
+    vector_source, tmp_path: Path
+) -> None:
+    """Models saved on 2026-11-28 wrote the calibration temperature as ``temperature``."""
+    X, y = blob_classes(3, 8, 10, seed=3)
+    cases = [("meta", "protonet", 4.0, 1.0), ("scratch", "logreg", 2.0, 2.0)]
+    for family, variant, saved, loaded_as in cases:
+        params = {"temperature": saved} if variant == "protonet" else {}
+        model = _learner(family, variant, vector_source, **params).fit(X, y)
+        folder = model.save(tmp_path / variant)
+        document = json.loads((folder / "model.json").read_text())
+        del document["calibration_temperature"]
+        document["temperature"] = saved  # ProtoNet's was its hyper-parameter's, the same value
+        (folder / "model.json").write_text(json.dumps(document))
+        again = Learner.load(folder, source=vector_source)
+        assert again.calibration_temperature == loaded_as
+        assert getattr(again, "temperature", saved) == saved  # ProtoNet's own is its own
+
+
+@pytest.mark.parametrize("pixels", [np.full((2, 12, 12), 255.0), np.full((2, 12, 12), -0.5)])
+def test_float_images_outside_zero_to_one_are_refused(pixels: np.ndarray, image_source) -> None:
+    """0–255 pixels given as floats would reach the network 255 times too bright."""
+    X, y = pattern_images(2, 4, seed=2)
+    model = make_learner("meta", source=image_source).fit(X, y)
+    with pytest.raises(InvalidInputError) as caught:
+        model.predict(pixels.astype(np.float32))
+    assert caught.value.code == "learners.input_mismatch"
+    assert "divide 0-255 pixels by 255" in str(caught.value)
+    as_bytes = (X * 255).round().astype(np.uint8)  # the same pixels as uint8 are fine
+    np.testing.assert_array_equal(model.predict(as_bytes), model.predict(X))
