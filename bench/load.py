@@ -14,7 +14,7 @@ of the environment pass through (``ADVISOR_DATABASE_URL`` to measure PostgreSQL)
 part of what is measured) and, as the first process on that home, creates the database schema,
 so that gunicorn's workers, started together, find it made. The benchmark uploads one dataset
 (a 5-way 5-shot glyphs/greek task as NPZ), then warms every worker up — the first
-recommendation in a process loads and fits the recommender, seconds — with rounds of W
+recommendation in a process loads the recommender, seconds — with rounds of W
 concurrent requests until the slowest answer of a round stays within 1.5x of the previous
 round's; those requests are left out of the figures (a warm-up with a 5xx stops the benchmark).
 Then C client threads, one ``requests.Session`` each, cycle through ``POST /v1/recommendations``
@@ -300,7 +300,7 @@ def warm_up(server: Server, dataset_id: str, workers: int) -> tuple[int, float, 
     """Rounds of ``workers`` concurrent cycles until the slowest answer settles.
 
     Gunicorn's sync workers accept a connection only when idle, so W concurrent requests
-    reach W different workers while the first ones are busy fitting the recommender.
+    reach W different workers while the first ones are busy loading the recommender.
     """
     start, previous, rounds, everything = time.perf_counter(), None, 0, []
     for rounds in range(1, 21):
