@@ -21,6 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from advisor.errors import AdvisorError
 from advisor.kb.store import SHIPPED, read_kb
 from advisor.recommender.forest import shipped_file
 from advisor.recommender.recommend import Recommender
@@ -71,7 +72,12 @@ def main(argv: list[str] | None = None) -> int:
         "for the shipped knowledge base)…",
         file=sys.stderr,
     )
-    for path in remake(arguments.kb):
+    try:
+        written = remake(arguments.kb)
+    except AdvisorError as error:  # no knowledge base there, or a damaged one
+        print(f"error [{error.code}]: {error}", file=sys.stderr)
+        return 1
+    for path in written:
         print(f"{path}  {path.stat().st_size / 1e6:.2f} MB")
     return 0
 

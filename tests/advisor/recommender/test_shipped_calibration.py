@@ -79,3 +79,10 @@ def test_remade_files_give_the_same_recommendations_without_fitting(
         b = read.recommend(values(shots, distance), source="toy")
         assert a.model_dump(exclude={"seconds"}) == b.model_dump(exclude={"seconds"})
     np.testing.assert_array_equal(fresh.model.residuals, read.model.residuals)
+
+
+def test_remaking_from_no_knowledge_base_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([str(tmp_path / "absent.parquet")]) == 1
+    assert "error [kb.not_found]" in capsys.readouterr().err
