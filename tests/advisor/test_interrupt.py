@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -98,8 +99,19 @@ def test_a_run_cut_off_is_continued_by_its_study_name(
     assert "was tuning on other data than this" in other.stderr
 
 
+@pytest.fixture
+def terminal_sigint() -> Iterator[None]:
+    """SIGINT handled as Python handles it in a terminal (KeyboardInterrupt). A suite started
+    in the background (``make test &``, some CI runners) inherits SIGINT ignored, and Python
+    then leaves it ignored: Ctrl-C could not reach the command there."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.usefixtures("terminal_sigint")
 def test_ctrl_c_after_the_study_aborts_saves_nothing_and_the_study_finishes_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    own_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The study is over, so there is no trial to stop after: Ctrl-C during the learning curve
     aborts at once (the run used to say "Stopping after the running trial", carry on, and
@@ -107,7 +119,6 @@ def test_ctrl_c_after_the_study_aborts_saves_nothing_and_the_study_finishes_it(
     import advisor.core as core
     from learners.tuning import default_storage_url
 
-    monkeypatch.setenv("ADVISOR_HOME", str(tmp_path / "home"))
     rng = np.random.default_rng(2)
     frame = pd.DataFrame({"x": rng.normal(size=12), "label": ["a", "b"] * 6})
     frame.to_csv(tmp_path / "t.csv", index=False)
@@ -124,7 +135,7 @@ def test_ctrl_c_after_the_study_aborts_saves_nothing_and_the_study_finishes_it(
     name = cut.stderr.split()[1]
     assert "Stopping after the running trial" not in cut.stderr
     assert f"the same command with --study {name} finishes it" in cut.stderr
-    assert not any((tmp_path / "home" / "runs").glob("*"))  # nothing half-saved
+    assert not any((own_home / "runs").glob("*"))  # nothing half-saved
     study = optuna.load_study(study_name=name, storage=default_storage_url())
     assert len(study.trials) == 3
     monkeypatch.setattr(core, "run_learning_curve", measured)
