@@ -167,7 +167,8 @@ class Recommender:
         low, high = (bound[0] for bound in self.model.intervals(predicted[None, :]))
         per_family = self._per_family(predicted, low, high)
         distances = self._distances(x, modality)  # to every KB task of its kind
-        in_range, distance = self._in_range(distances, values)
+        outside = self._out_of_range(distances, values)
+        in_range = not outside
         row = self._row(values, modality)
         leads = self.choice.leads(row).iloc[0]
         p_best = self.choice.p_best(row, seed=self.seed)
@@ -222,8 +223,7 @@ class Recommender:
             + self._risks(
                 values,
                 per_family,
-                in_range,
-                distance,
+                outside,
                 modality=modality,
                 prior_chose=None if fallback is None else "variant" if mismatch else "family",
             )
@@ -327,17 +327,28 @@ class Recommender:
                 distances = np.where(same, distances, np.inf)
         return np.asarray(distances, dtype=np.float64)
 
-    def _in_range(self, distances: np.ndarray, values: dict[str, float]) -> tuple[bool, float]:
-        """Whether the task lies in the KB's range, and its distance to the nearest task."""
+    def _out_of_range(self, distances: np.ndarray, values: dict[str, float]) -> list[str]:
+        """Why the task lies outside the KB's range, a phrase each (``[]``: inside it).
+
+        Too far from every KB task, or more classes or examples per class than the KB measured
+        (module docstring, "Out of range").
+        """
+        reasons = []
         distance = float(distances.min())
-        ways = _get(values, "nr_class")
-        shots = _get(values, "shots_median")
-        inside = (
-            distance <= self.range_limit
-            and (math.isnan(ways) or self.ways_range[0] <= ways <= self.ways_range[1])
-            and (math.isnan(shots) or self.shots_range[0] <= shots <= self.shots_range[1])
-        )
-        return inside, distance
+        if distance > self.range_limit:
+            reasons.append(
+                f"its nearest measured task lies at distance {distance:.1f}, beyond "
+                f"{self.range_limit:.1f} ({RANGE_FACTOR:g} × the {self.edge:.1f} within which "
+                "99 % of the knowledge base's own tasks have a neighbour)"
+            )
+        for name, what, (low, high) in (
+            ("nr_class", "classes", self.ways_range),
+            ("shots_median", "examples per class (median)", self.shots_range),
+        ):
+            value = _get(values, name)
+            if not math.isnan(value) and not low <= value <= high:
+                reasons.append(f"{value:g} {what}, where it measured {low} to {high}")
+        return reasons
 
     def _source_distances(self, modality: str | None) -> tuple[np.ndarray, str]:
         """The KB tasks' proxy A-distances to their source, and which tasks they are.
@@ -483,8 +494,7 @@ class Recommender:
         self,
         values: dict[str, float],
         per_family: dict[str, Prediction],
-        in_range: bool,
-        distance: float,
+        outside: list[str],
         *,
         modality: str | None,
         prior_chose: str | None,
@@ -533,11 +543,9 @@ class Recommender:
                 "tune for balanced accuracy, the mean of the classes' recalls "
                 "(`advisor run --metric balanced_accuracy`; the service's `metric`)."
             )
-        if not in_range:
+        if outside:
             risks.append(
-                "Your data lies outside the range of the knowledge base (nearest measured task "
-                f"at distance {distance:.1f}, beyond {self.range_limit:.1f}: {RANGE_FACTOR:g} × "
-                f"the {self.edge:.1f} within which 99 % of its own tasks have a neighbour): "
+                f"Your data lies outside the range of the knowledge base ({'; '.join(outside)}): "
                 "the predictions are extrapolations"
                 + (f" and a documented prior chose the {prior_chose}." if prior_chose else ".")
             )

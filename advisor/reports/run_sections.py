@@ -69,7 +69,9 @@ def run_sections(run: RunResult) -> list[Section]:
     )
     if run.recalibration is not None:
         summary.paragraphs.append(
-            "Recalibration by temperature scaling (Guo et al. 2017): "
+            "Recalibration by temperature scaling (Guo et al. 2017), applied to the fitted "
+            "model's probabilities on top of the parameters below (a ProtoNet's own "
+            "`temperature` among them is another one, which scales its distances): "
             f"{recalibration_phrase(run.recalibration)}."
         )
     summary.paragraphs += [f"Warning: {warning}" for warning in run.warnings]

@@ -140,7 +140,7 @@ def test_a_run_recalibrates_on_request_and_says_so(own_home: Path, tmp_path: Pat
     assert run.recalibration.nll_after < run.recalibration.nll_before
     assert Advisor().run(X, y, family="scratch", n_trials=1).model.calibration_temperature == 1.0
     text = to_markdown(Report("r", run_sections(run), {}), tmp_path)
-    assert "Recalibration by temperature scaling (Guo et al. 2017): temperature " in text
+    assert "Recalibration by temperature scaling (Guo et al. 2017), applied to the fitted" in text
     assert f"{run.recalibration.temperature:.2f}: log-loss" in text
 
 

@@ -127,6 +127,21 @@ def test_out_of_range_falls_back_to_the_documented_prior(recommender) -> None:
     assert few.family == "meta" and not few.explanation.in_range
 
 
+def test_the_out_of_range_risk_names_what_is_out_of_range(recommender) -> None:
+    """Twelve classes, where the KB measured 2 to 10, close to its tasks otherwise: the risk
+    says so, and does not blame a distance within the limit (it once always did)."""
+    rec = recommender.recommend(values(5, 0.5, ways=12), source="toy")
+    assert not rec.explanation.in_range
+    [outside] = [r for r in rec.explanation.risks if "outside the range" in r]
+    assert "(12 classes, where it measured 2 to 10)" in outside
+    assert "distance" not in outside
+    far = recommender.recommend(values(500, 9.0, ways=100), source="toy")
+    [both] = [r for r in far.explanation.risks if "outside the range" in r]
+    assert "its nearest measured task lies at distance" in both
+    assert "100 classes, where it measured 2 to 10" in both
+    assert "500 examples per class (median), where it measured 1 to 50" in both
+
+
 @pytest.mark.parametrize(
     ("shots", "distance"), [(3, 0.2), (500, 0.2), (500, 9.0)], ids=["few", "near", "far"]
 )
