@@ -23,8 +23,9 @@ model surer than any evidence allows); or when the best ``T`` removes less than
 
 ``python -m bench.recalibration`` measures what it does on held-out rows: with 80–100
 examples per class it lowered the test log-loss in most draws and the expected calibration
-error clearly; with 20–30 it was closer to a coin flip (docs/BENCHMARKS.md,
-"Recalibrating probabilities").
+error clearly, and on 20-way glyph tasks with 3 examples per class in every draw (ProtoNet's
+log-loss 1.54 → 0.23); on small tables, 20–30 examples per class, it was closer to a coin flip
+(docs/BENCHMARKS.md, "Recalibrating probabilities").
 """
 
 from __future__ import annotations
