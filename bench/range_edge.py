@@ -41,7 +41,7 @@ def _fold(held: str) -> list[dict[str, Any]]:
         }
         x = recommender.model.features(values)
         modality = str(task["modality"])
-        _, distance = recommender._in_range(recommender._distances(x, modality), values)
+        distance = float(recommender._distances(x, modality).min())  # to its nearest KB task
         if distance <= recommender.edge:
             continue
         family = accuracy.iloc[position].groupby(level=0).max()

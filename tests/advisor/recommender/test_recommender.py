@@ -416,10 +416,14 @@ def test_neighbours_are_tasks_of_the_same_kind_of_data(recommender, monkeypatch)
     assert distances == sorted(distances)
     # the range is judged among tables too: the nearest table, not the nearest task
     x = recommender.model.features(values(5, 1.0))
-    nearest_table = recommender._in_range(recommender._distances(x, "vector"), values(5, 1.0))[1]
-    assert nearest_table == pytest.approx(distances[0])
-    nearest_task = recommender._in_range(recommender._distances(x, None), values(5, 1.0))[1]
-    assert nearest_table > nearest_task  # an image task is nearer
+    among_tables, among_all = recommender._distances(x, "vector"), recommender._distances(x, None)
+    assert among_tables.min() == pytest.approx(distances[0])
+    assert among_tables.min() > among_all.min()  # an image task is nearer
+    between = (among_tables.min() + among_all.min()) / 2
+    monkeypatch.setattr(recommender, "range_limit", between)  # in range of images, not tables
+    assert recommender._out_of_range(among_all, values(5, 1.0)) == []
+    [too_far] = recommender._out_of_range(among_tables, values(5, 1.0))
+    assert too_far.startswith(f"its nearest measured task lies at distance {distances[0]:.1f}")
 
 
 def test_the_advisor_tells_the_choice_the_kind_of_the_data_not_of_the_source(monkeypatch) -> None:
