@@ -121,6 +121,24 @@ def prepared(
     return make, drawn, validation_splits(drawn[0], drawn[1], spec, seed=seed)
 
 
+def measured_draws(
+    measure: Callable[[tuple[str, str, str, int, int]], dict[str, Any]],
+    cases: list[tuple[str, str, str, int]],
+    doc: str | None,
+) -> list[dict[str, Any]]:
+    """``measure`` of every case (table, family, variant, N) and draw, over worker processes.
+
+    The command line's ``--draws`` (6) and ``--workers`` (2); ``doc``'s first line describes it.
+    """
+    parser = argparse.ArgumentParser(description=(doc or "").split("\n", 1)[0])
+    parser.add_argument("--draws", type=int, default=6)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    jobs = [(*case, seed) for case in cases for seed in range(args.draws)]
+    with ProcessPoolExecutor(args.workers) as pool:
+        return list(pool.map(measure, jobs, chunksize=4))
+
+
 def _measure(job: tuple[str, str, str, int, int]) -> dict[str, Any]:
     table, family, variant, per_class, seed = job
     make, drawn, splits = prepared(job)
@@ -167,18 +185,8 @@ def _summary(rows: list[dict[str, Any]]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--draws", type=int, default=6)
-    parser.add_argument("--workers", type=int, default=2)
-    args = parser.parse_args()
-    jobs = [
-        (table, family, variant, per_class, seed)
-        for table, family, variant, sizes in CASES
-        for per_class in sizes
-        for seed in range(args.draws)
-    ]
-    with ProcessPoolExecutor(args.workers) as pool:
-        rows = list(pool.map(_measure, jobs, chunksize=4))
+    cases = [(t, f, v, n) for t, f, v, sizes in CASES for n in sizes]
+    rows = measured_draws(_measure, cases, __doc__)
     print(
         "| data | learner | N per class | predicted gain | realised gain | error of the "
         "prediction | error of 'as the last doubling' | error of 'no gain' | a gain given |"

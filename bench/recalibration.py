@@ -15,8 +15,6 @@ was kept is neither). Accuracy does not move.
 
 from __future__ import annotations
 
-import argparse
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -27,7 +25,7 @@ from advisor.recalibration import (
     recalibration,
 )
 from advisor.scores import calibration
-from bench.learning_curve import prepared
+from bench.learning_curve import measured_draws, prepared
 
 CASES: list[tuple[str, str, str, int]] = [
     # table, family, variant, examples per class N
@@ -74,13 +72,7 @@ def _measure(job: tuple[str, str, str, int, int]) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--draws", type=int, default=6)
-    parser.add_argument("--workers", type=int, default=2)
-    args = parser.parse_args()
-    jobs = [(*case, seed) for case in CASES for seed in range(args.draws)]
-    with ProcessPoolExecutor(args.workers) as pool:
-        rows = list(pool.map(_measure, jobs, chunksize=4))
+    rows = measured_draws(_measure, CASES, __doc__)
     print(
         "| data | learner | N per class | T (median) | fitted | test ECE as fitted | tempered "
         "| test log-loss as fitted | tempered | better |"

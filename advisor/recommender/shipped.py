@@ -2,11 +2,12 @@
 
 A :class:`~advisor.recommender.Recommender` on a knowledge base computes four things before
 its first recommendation: the meta-model's grouped calibration residuals, the family choice's
-cross-validation, and two sets of boosted regressors (the meta-model's and the choice's) — some
-forty seconds on 2 cores for the shipped knowledge base. Each is kept in ``ADVISOR_HOME``'s
-cache after the first process, and the package ships all four beside ``kb.parquet``
-(``residuals-*.npz``, ``choice-*.json``, ``forest-*.npz``, ``leads-*.npz``), so that no fresh
-installation, service worker or home spends them.
+cross-validation, and two sets of boosted regressors (the meta-model's and the choice's) — all
+four from nothing took 2 min 40 s on 2 cores for the shipped knowledge base (``time python -m
+advisor.recommender.shipped``, docs/BENCHMARKS.md, "Recommendation latency"). Each is kept in
+``ADVISOR_HOME``'s cache after the first process, and the package ships all four beside
+``kb.parquet`` (``residuals-*.npz``, ``choice-*.json``, ``forest-*.npz``, ``leads-*.npz``), so
+that no fresh installation, service worker or home spends them.
 
 After the knowledge base changes (``advisor kb build`` into ``advisor/data/kb/``), a maintainer
 remakes them with ``python -m advisor.recommender.shipped``; a test fails while they are stale
