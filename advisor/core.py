@@ -44,7 +44,7 @@ from advisor.datasets.summary import (
 )
 from advisor.errors import AdvisorError, InvalidInputError, NotFoundError, define_code
 from advisor.importance import column_groups, permutation_importance
-from advisor.kb.runner import FEATURE_PREFIX
+from advisor.kb.runner import EXTRACT_CONFIG, FEATURE_PREFIX, measure
 from advisor.kb.store import SHIPPED, read_kb
 from advisor.learning_curve import run_learning_curve
 from advisor.prediction import Classified, classify, unknown_labels
@@ -215,9 +215,32 @@ def _recommender(kb_key: str, kb_path: str | None, local_path: str | None) -> Re
     del kb_key  # part of the cache key: the files' checksums
     frames = [read_kb(kb_path)]
     if local_path is not None and Path(local_path).is_file():
-        frames.append(pd.read_parquet(local_path))
+        frames.append(read_local_kb(Path(local_path)))
     cache = get_settings().cache_dir / "recommender"
     return Recommender(pd.concat(frames, ignore_index=True), cache=cache, shipped=SHIPPED.parent)
+
+
+def read_local_kb(path: Path) -> pd.DataFrame:
+    """This installation's own runs, as the recommender can compare them with the KB's tasks.
+
+    Rows appended before the advisor standardised tables' columns for their meta-features
+    (they lack the ``rescale`` column) describe a table in its own units: their statistical,
+    info-theory and landmarking features are dropped (NaN), and their descriptors, similarity
+    to the source and outcomes kept.
+    """
+    rows = pd.read_parquet(path)
+    if "modality" not in rows.columns:
+        return rows
+    stale = rows["modality"].eq("vector")
+    if "rescale" in rows.columns:
+        stale = stale & rows["rescale"].isna()
+    unit_bound = [
+        FEATURE_PREFIX + name
+        for name in mf.names(groups=["statistical", "info-theory", "landmarking"])
+        if FEATURE_PREFIX + name in rows.columns
+    ]
+    rows.loc[stale, unit_bound] = np.nan
+    return rows
 
 
 def data_modality(X: Any) -> str | None:
@@ -287,13 +310,7 @@ class Advisor:
 
     def meta_features(self, X: Any, y: Any, categorical: Any = None) -> mf.MetaFeatures:
         """Every meta-feature of ``(X, y)`` against the source."""
-        return mf.extract(
-            X,
-            y,
-            source=self.source.profile(),
-            random_state=self.random_state,
-            categorical=categorical,
-        )
+        return measure(X, y, source=self.source, seed=self.random_state, categorical=categorical)
 
     def recommend(self, X: Any, y: Any, *, categorical: Any = None) -> Recommendation:
         """The recommended family and variant for training data ``(X, y)``, explained."""
@@ -695,6 +712,7 @@ class Advisor:
             "shots": int(values.get("shots_min") or 0),
             "queries": 0,
             "seed": self.random_state,
+            "rescale": EXTRACT_CONFIG.rescale,
             **{FEATURE_PREFIX + k: (np.nan if v is None else v) for k, v in values.items()},
         }
         rows = [

@@ -1,4 +1,4 @@
-"""The advisor on real tables, which all lie outside its knowledge base (whose are synthetic).
+"""The advisor on real tables, which its knowledge base (whose tables are synthetic) does not cover.
 
     .venv/bin/python -m bench.advisor real            # both parts, about 8 min on 2 cores
 
@@ -10,12 +10,15 @@ target tasks of 2 and 5 classes with 1, 2, 5, 10 and 20 shots per class (three s
 drawn from the target classes, every other row of those classes is the query set. On each task
 the advisor recommends, and every learner runs with its defaults. Beside the advisor: each
 family always, and the *rule of thumb* of the usual guidance (at most 5 shots → meta, more →
-transfer).
+transfer). *Distance alone* is what the advice would be were a table's range judged by its
+distance to the KB's tables alone, as before the source rule (``Recommender._unmeasured_source``):
+the family choice within the limit, the prior beyond it.
 
 **Without a source.** iris, wine, breast cancer and digits (scikit-learn's bundled copies):
 ``shots`` rows per class as training data, the rest as test data; the advisor is asked with
 the built-in image source, which cannot take a table, so only scratch can run and the advisor
-picks its variant. Each scratch variant is measured beside it.
+picks its variant. Each scratch variant is measured beside it, and *distance alone* is again
+the advice without the source rule: the variant choice within the distance limit.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from advisor.datasets.dataset import make_dataset
 from advisor.datasets.tasks import sample_task
 from advisor.kb.evaluate import markdown
 from advisor.kb.runner import ALL_VARIANTS, run_learner
+from advisor.recommender.recommend import RANGE_FACTOR
 from advisor.schemas import Recommendation
 from learners import build_source
 
@@ -103,11 +107,20 @@ def _edges_away(advisor: Advisor, advice: Recommendation) -> float:
     return advice.explanation.neighbours[0].distance / advisor.recommender.edge
 
 
+def _choice_row(advisor: Advisor, advice: Recommendation) -> pd.DataFrame:
+    values = {k: math.nan if v is None else v for k, v in advice.meta_features.items()}
+    return advisor.recommender._row(values, "vector")  # what the prior overrode
+
+
 def _family_choice(advisor: Advisor, advice: Recommendation) -> str:
     """The family the family choice would pick, were the task inside the range."""
-    values = {k: math.nan if v is None else v for k, v in advice.meta_features.items()}
-    row = advisor.recommender._row(values, "vector")  # what the prior overrode
-    return str(advisor.recommender.choice.leads(row).iloc[0].idxmax())
+    return str(advisor.recommender.choice.leads(_choice_row(advisor, advice)).iloc[0].idxmax())
+
+
+def _variant_choice(advisor: Advisor, advice: Recommendation) -> str:
+    """The scratch variant the variant choice would pick, were the task inside the range."""
+    row = _choice_row(advisor, advice)
+    return str(advisor.recommender.choice.choose_variant(row, "scratch")[0])
 
 
 def _family_regrets(runs: pd.DataFrame) -> pd.DataFrame:
@@ -120,11 +133,13 @@ def _family_regrets(runs: pd.DataFrame) -> pd.DataFrame:
     chosen = [family.at[i, advice.split("/")[0]] for i, advice in runs["advice"].items()]
     choice = [family.at[i, pick] for i, pick in runs["choice"].items()]
     rule = np.where(runs["shots"] <= 5, family["meta"], family["transfer"])
+    near = (runs["edges away"] <= RANGE_FACTOR).to_numpy()
     return pd.DataFrame(
         {
             "shots": runs["shots"],
             "advisor": best - np.asarray(chosen),
             "family choice": best - np.asarray(choice),
+            "distance alone": best - np.where(near, np.asarray(choice), family["scratch"]),
             **{f"always {f}": best - family[f] for f in FAMILIES},
             "rule of thumb": best - rule,
         }
@@ -141,9 +156,10 @@ def with_own_source(seeds: int = 3, workers: int = 2) -> None:
     by_shots.loc["all"] = regrets.drop(columns="shots").mean()
     away = runs["edges away"]
     print(
-        f"{len(runs)} tasks, {int(runs['in range'].sum())} inside the knowledge base's range; "
-        f"nearest KB task {away.min():.1f}–{away.max():.1f} (median {away.median():.1f}) times "
-        "the KB's 99th-percentile neighbour distance away\n"
+        f"{len(runs)} tasks, {int(runs['in range'].sum())} inside the knowledge base's range, "
+        f"{int((away <= RANGE_FACTOR).sum())} within its distance limit; nearest KB task "
+        f"{away.min():.1f}–{away.max():.1f} (median {away.median():.1f}) times the KB's "
+        "99th-percentile neighbour distance away\n"
     )
     print("Family regret (points lost against the best family of each task), by shots:\n")
     print(markdown(by_shots.round(2).reset_index()))
@@ -185,13 +201,16 @@ def without_source(seeds: int = 5) -> None:
                     )
                     measured[variant] = 100 * outcome["accuracy"]
                 best = max(measured.values())
+                edges = _edges_away(advisor, advice)
+                alone = _variant_choice(advisor, advice) if edges <= RANGE_FACTOR else "logreg"
                 rows.append(
                     {
                         "table": name,
                         "advisor": best - measured[advice.variant],
+                        "distance alone": best - measured[alone],
                         **{f"always {v}": best - measured[v] for v in SCRATCH},
                         "advice": advice.variant,
-                        "edges away": _edges_away(advisor, advice),
+                        "edges away": edges,
                     }
                 )
     table = pd.DataFrame(rows)
@@ -200,7 +219,8 @@ def without_source(seeds: int = 5) -> None:
     regret.loc["all"] = table.drop(columns=["table", "advice"]).mean()
     print(
         "Regret against the best scratch variant (points), shots 2, 5, 10, 20 pooled; nearest KB "
-        f"task {away.min():.1f}–{away.max():.1f} times the 99th-percentile distance away:\n"
+        f"task {away.min():.1f}–{away.max():.1f} times the 99th-percentile distance away, "
+        f"{int((away <= RANGE_FACTOR).sum())} of {len(away)} tasks within the limit:\n"
     )
     print(markdown(regret.round(2).reset_index()))
     counts = {str(k): int(v) for k, v in table["advice"].value_counts().items()}

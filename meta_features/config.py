@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import Literal
 
 from meta_features.errors import BAD_OPTION, InvalidInputError
 
@@ -32,6 +33,13 @@ class ExtractConfig:
         outlier_whisker: ``nr_outliers`` uses Tukey's fences at this many IQRs.
         mmd_max_samples, pad_max_samples, sinkhorn_max_samples: per-side subsample caps of the
             quadratic similarity measures.
+        rescale: rescale the numeric columns of *vector* data before the classic groups see
+            them, as PyMFE's ``fit(rescale=...)`` does: ``"standard"`` (z-scores),
+            ``"min-max"`` (to [0, 1]) or ``"robust"`` (median and interquartile range);
+            ``None`` (PyMFE's default) describes the values as given. With a rescale the
+            statistical, info-theory and landmarking features no longer depend on the
+            columns' units; the general group and the source groups are unchanged. Images are
+            never rescaled: pixels in [0, 1] and a source's embedding share one scale already.
     """
 
     cv_folds: int = 10
@@ -47,6 +55,7 @@ class ExtractConfig:
     mmd_max_samples: int = 1000
     pad_max_samples: int = 2000
     sinkhorn_max_samples: int = 500
+    rescale: Literal["standard", "min-max", "robust"] | None = None
 
     def __post_init__(self) -> None:
         for item in fields(self):
@@ -62,6 +71,11 @@ class ExtractConfig:
         if self.knn_algorithm not in ("auto", "brute", "kd_tree", "ball_tree"):
             raise InvalidInputError(
                 f"Unknown knn_algorithm {self.knn_algorithm!r}.", code=BAD_OPTION
+            )
+        if self.rescale not in (None, "standard", "min-max", "robust"):
+            raise InvalidInputError(
+                f"Unknown rescale {self.rescale!r}: use 'standard', 'min-max', 'robust' or None.",
+                code=BAD_OPTION,
             )
         if self.cv_folds < 2:
             raise InvalidInputError("ExtractConfig.cv_folds must be at least 2.", code=BAD_OPTION)

@@ -3,7 +3,9 @@
 Classic meta-features are defined on attributes; a 28×28 image has 784 "attributes" that are
 pixels, and a 784×784 correlation matrix per request would cost far more than it tells. So:
 
-* **vector data** with at most ``max_attributes`` columns is described as it is;
+* **vector data** with at most ``max_attributes`` columns is described as it is, or with its
+  numeric columns rescaled when :attr:`ExtractConfig.rescale` asks (categorical columns keep
+  their 0/1 codes);
 * **images** are described through the source backbone's embedding when a source is given
   (what the transfer and meta learners will see), otherwise through their pixels scaled to
   [0, 1] and flattened;
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.decomposition import PCA
+from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
 
 from meta_features.config import ExtractConfig
 
@@ -41,6 +44,25 @@ def flatten_inputs(raw: np.ndarray) -> np.ndarray:
     if raw.dtype == np.uint8:
         return flat.astype(np.float64) / 255.0
     return flat.astype(np.float64)
+
+
+def rescaled(matrix: np.ndarray, numeric: np.ndarray, how: str) -> np.ndarray:
+    """``matrix`` with its ``numeric`` columns rescaled, as PyMFE's ``rescale`` option does.
+
+    * ``"standard"``: ``(x − mean) / sd`` (population sd; scikit-learn's ``StandardScaler``);
+    * ``"min-max"``: ``(x − min) / (max − min)`` (``MinMaxScaler``);
+    * ``"robust"``: ``(x − median) / IQR`` (``RobustScaler``).
+
+    A constant column becomes 0 (scikit-learn's convention for a zero scale) — never NaN.
+    """
+    scaler = {"standard": StandardScaler, "min-max": MinMaxScaler, "robust": RobustScaler}[how]()
+    result = matrix.copy()
+    if numeric.any():
+        columns = result[:, numeric]
+        result[:, numeric] = scaler.fit_transform(columns)
+        constant = np.ptp(columns, axis=0) == 0
+        result[:, np.flatnonzero(numeric)[constant]] = 0.0
+    return result
 
 
 def make_view(
@@ -66,6 +88,9 @@ def make_view(
         base = flatten_inputs(raw)
         description = f"raw attributes ({base.shape[1]})"
         mask = categorical
+        if config.rescale is not None:
+            base = rescaled(base, ~mask, config.rescale)
+            description = f"attributes ({base.shape[1]}), numeric ones rescaled ({config.rescale})"
     too_wide = base.shape[1] > config.max_attributes
     if (too_wide or is_image) and base.shape[0] >= 2:
         components = min(config.view_components, base.shape[0] - 1, base.shape[1])

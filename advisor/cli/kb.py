@@ -153,3 +153,36 @@ def evaluate(
     click.echo(markdown(overall))
     if per_domain:
         click.echo("\n" + markdown(by_domain))
+
+
+@kb.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path), required=False)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The KB file to write (may be PATH itself: it is replaced once all is measured).",
+)
+@click.option(
+    "--modality",
+    "modalities",
+    type=click.Choice(["image", "vector"]),
+    multiple=True,
+    help="Only tasks of this kind of data (repeatable; all by default).",
+)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1), help="Processes.")
+@reports_errors
+def remeasure(*, path: Path | None, out: Path, modalities: tuple[str, ...], workers: int) -> None:
+    """Measure the meta-features of a KB's tasks again, keeping every learner's outcome.
+
+    After a change to the meta-feature extractor: each task's support set is drawn again from
+    its descriptor and measured as the advisor now measures data. PATH defaults to the
+    shipped knowledge base.
+    """
+    from advisor.kb.remeasure import remeasure as run_remeasure  # noqa: PLC0415
+    from advisor.kb.store import SHIPPED  # noqa: PLC0415
+
+    table = run_remeasure(
+        path or SHIPPED, out, modalities=modalities or None, workers=workers, note=click.echo
+    )
+    click.echo(f"Wrote {out}: {table['task_id'].nunique()} tasks, {len(table)} rows")

@@ -27,6 +27,9 @@ KB_NOT_FOUND = define_code("kb.not_found", "There is no knowledge-base file at t
 KB_CORRUPT = define_code(
     "kb.corrupt", "A knowledge-base file fails its checksum or is not a version this code reads."
 )
+KB_BUSY = define_code(
+    "kb.busy", "A knowledge-base build of that path is under way: its partial results are there."
+)
 SHIPPED = Path(__file__).resolve().parent.parent / "data" / "kb" / "kb.parquet"
 
 

@@ -30,18 +30,20 @@ The explanation holds:
 
 **Out of range.** A task is outside the KB's range when its distance to its nearest KB task is
 more than ``RANGE_FACTOR`` = 2 times the 99th percentile of the KB tasks' own nearest-neighbour
-distances, or its number of classes or shots per class lies outside those the KB measured. One
-KB task in a hundred lies beyond that percentile by definition, so a task just past it is no
-more isolated than the KB's own edge tasks. In the leave-one-domain-out evaluation, held-out
-synthetic tables lay up to 1.7 times the percentile away, and there the family choice did
-better than either prior. Real tables with a source of their own lay 2.6 to 4.6 times away, and
-there the choice, which has seen synthetic tables only, did worse than the prior
-(docs/BENCHMARKS.md, "The advice on real tables"). Out of range the meta-model would be
-extrapolating, so a documented prior decides instead, by kind of data:
+distances, or its number of classes or shots per class lies outside those the KB measured, or
+it is a table from a source the KB never measured tables with. One KB task in a hundred lies
+beyond that percentile by definition, so a task just past it is no more isolated than the KB's
+own edge tasks. In the leave-one-domain-out evaluation, held-out synthetic tables lay up to 1.7
+times the percentile away, and there the family choice did better than either prior. The
+source rule is there because the KB's tables are synthetic, each measured with its own world's
+source: a user's table, from any other source, is a real one. Measured as the advisor measures
+tables (columns standardised, :data:`advisor.kb.runner.EXTRACT_CONFIG`), real tables lie among
+the synthetic ones, many within the distance limit, and there the family choice did worse than
+the prior (docs/BENCHMARKS.md, "The advice on real tables"). Out of range the meta-model would
+be extrapolating, so a documented prior decides instead, by kind of data:
 
-* **tables** → **scratch** (logistic regression). A table outside the range is, in practice, a
-  real one (the KB's tables are synthetic), and on small real tables a regularised linear model
-  is the strong default: on scikit-learn's handwritten digits as a 64-column table, with a
+* **tables** → **scratch** (logistic regression). On small real tables a regularised linear
+  model is the strong default: on scikit-learn's handwritten digits as a 64-column table, with a
   source built from the other classes, it was the best single learner at every number of shots
   from 2 to 20, and meta learning — the usual guidance's choice for few shots — the worst family
   (``python -m bench.advisor real``, docs/BENCHMARKS.md);
@@ -72,7 +74,7 @@ import pandas as pd
 
 from advisor.kb.runner import FEATURE_PREFIX
 from advisor.recommender.choice import FamilyChoice, occluded
-from advisor.recommender.model import MetaModel, task_table
+from advisor.recommender.model import LOCAL_KIND, MetaModel, task_table
 from advisor.schemas import (
     Driver,
     Explanation,
@@ -167,7 +169,7 @@ class Recommender:
         low, high = (bound[0] for bound in self.model.intervals(predicted[None, :]))
         per_family = self._per_family(predicted, low, high)
         distances = self._distances(x, modality)  # to every KB task of its kind
-        outside = self._out_of_range(distances, values)
+        outside = self._out_of_range(distances, values) + self._unmeasured_source(source, modality)
         in_range = not outside
         row = self._row(values, modality)
         leads = self.choice.leads(row).iloc[0]
@@ -349,6 +351,27 @@ class Recommender:
             if not math.isnan(value) and not low <= value <= high:
                 reasons.append(f"{value:g} {what}, where it measured {low} to {high}")
         return reasons
+
+    def _unmeasured_source(self, source: str, modality: str | None) -> list[str]:
+        """Why a table from ``source`` lies outside the KB's range (``[]``: it does not).
+
+        The knowledge base's tables are synthetic, each measured with its own world's source
+        (module docstring, "Out of range"): a table from any other source is a real one, which
+        its evidence does not cover. Tasks of this installation's own runs do not count, and a
+        KB that holds no task known to be a table leaves the question to the distance.
+        """
+        if modality != "vector":
+            return []
+        tables = self.tasks[
+            (self.tasks["modality"] == "vector") & (self.tasks["kind"] != LOCAL_KIND)
+        ]
+        measured = sorted(set(tables["source"].astype(str)))
+        if not measured or source in measured:
+            return []
+        return [
+            f"it is a table from the source {source!r}, and the knowledge base's tables are "
+            f"synthetic ones measured with their own sources ({', '.join(measured)})"
+        ]
 
     def _source_distances(self, modality: str | None) -> tuple[np.ndarray, str]:
         """The KB tasks' proxy A-distances to their source, and which tasks they are.

@@ -446,3 +446,61 @@ def test_a_runner_up_that_cannot_be_tuned_leaves_the_run_whole(
     )
     assert load_run(result.run_id).cv_score == result.cv_score  # the run was saved whole
     assert not adv.local_kb_path().exists()  # no half outcome remembered
+
+
+def _kb_copy(tiny_kb: Path, path: Path, table: pd.DataFrame) -> Path:
+    """``table`` written as a knowledge base at ``path``, with ``tiny_kb``'s provenance."""
+    record = json.loads(tiny_kb.with_suffix(".json").read_text())
+    keep = {k: v for k, v in record.items() if k not in ("sha256", "tasks", "rows", "tuned_tasks")}
+    store.write_part(path, table, 0)
+    store.finish(path, keep)
+    return path
+
+
+def test_remeasuring_keeps_every_outcome_and_measures_the_tasks_again(
+    tiny_kb: Path, tmp_path: Path
+) -> None:
+    from advisor.kb.remeasure import remeasure
+
+    table = read_kb(tiny_kb)
+    features = [c for c in table.columns if c.startswith("mf.")]
+    stale = table.copy()
+    measured = ~stale["tuned"]  # a study's rows carry no meta-features
+    stale.loc[measured, "mf.one_nn.mean"] = -1.0  # as an older extractor might have left them
+    stale["mf.retired_feature"] = np.where(measured, 0.5, np.nan)
+    old = _kb_copy(tiny_kb, tmp_path / "old.parquet", stale)
+
+    untouched = remeasure(
+        old, tmp_path / "images-kept.parquet", modalities=["vector"], progress=False
+    )
+    assert (untouched.loc[measured, "mf.one_nn.mean"] == -1.0).all()  # no tables in the KB
+
+    again = remeasure(old, tmp_path / "again.parquet", progress=False)
+    assert set(again["task_id"]) == set(table["task_id"]) and len(again) == len(table)
+    pd.testing.assert_frame_equal(again[features], table[features])  # measured again, exactly
+    assert again["mf.retired_feature"].isna().all()
+    outcomes = ["task_id", "family", "variant", "tuned", "accuracy", "fit_seconds", "params"]
+    pd.testing.assert_frame_equal(again[outcomes], table[outcomes])
+    record = json.loads((tmp_path / "again.json").read_text())
+    assert record["meta_features"]["config"]["rescale"] == "standard"
+    assert record["meta_features"]["remeasured"] == "all"
+    assert record["sources"] == json.loads(tiny_kb.with_suffix(".json").read_text())["sources"]
+    assert read_kb(tmp_path / "again.parquet")["task_id"].nunique() == len(SPECS)  # checksum
+
+    store.write_part(tmp_path / "busy.parquet", table.head(1), 0)  # a build under way
+    with pytest.raises(AdvisorError) as caught:
+        remeasure(old, tmp_path / "busy.parquet", progress=False)
+    assert caught.value.code == "kb.busy"
+
+
+def test_cli_remeasure_replaces_a_kb_in_place(tiny_kb: Path, tmp_path: Path) -> None:
+    path = _kb_copy(tiny_kb, tmp_path / "kb.parquet", read_kb(tiny_kb))
+    result = CliRunner().invoke(cli, ["kb", "remeasure", str(path), "--out", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "4 tasks, 4 to measure again" in result.output
+    assert f"Wrote {path}: 4 tasks" in result.output
+    assert "meta_features" in json.loads(path.with_suffix(".json").read_text())
+    missing = CliRunner().invoke(
+        cli, ["kb", "remeasure", str(tmp_path / "no.parquet"), "--out", str(path)]
+    )
+    assert missing.exit_code == 1 and "kb.not_found" in missing.output

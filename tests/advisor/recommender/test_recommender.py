@@ -142,6 +142,33 @@ def test_the_out_of_range_risk_names_what_is_out_of_range(recommender) -> None:
     assert "500 examples per class (median), where it measured 1 to 50" in both
 
 
+def test_a_table_from_a_source_the_kb_never_measured_tables_with_is_out_of_range(
+    recommender, monkeypatch
+) -> None:
+    """The KB's tables are synthetic, each from its own source: a table from another source is
+    a real one, however near its meta-features, and the prior decides."""
+    tasks = recommender.tasks.copy()
+    tasks["modality"] = "vector"
+    monkeypatch.setattr(recommender, "tasks", tasks)
+    near = values(5, 0.5)
+    measured = recommender.recommend(near, source="toy", modality="vector")
+    assert measured.explanation.in_range
+    real = recommender.recommend(near, source="my-table-source", modality="vector")
+    assert not real.explanation.in_range
+    assert (real.family, real.variant) == ("scratch", "logreg")
+    [outside] = [r for r in real.explanation.risks if "outside the range" in r]
+    assert "a table from the source 'my-table-source'" in outside
+    assert "synthetic ones measured with their own sources (toy)" in outside
+    assert "distance" not in outside  # it lies among the KB's tasks: the source is the reason
+    images = recommender.recommend(near, source="my-image-source", modality="image")
+    assert not any("table from the source" in r for r in images.explanation.risks)
+    tasks["kind"] = "local"  # this installation's own runs are not the KB's measurements
+    assert recommender._unmeasured_source("toy", "vector") == []  # no KB table: distance decides
+    tasks.loc[tasks.index[:5], "kind"] = "cross"
+    assert recommender._unmeasured_source("toy", "vector") == []
+    assert recommender._unmeasured_source("other", "vector") != []
+
+
 @pytest.mark.parametrize(
     ("shots", "distance"), [(3, 0.2), (500, 0.2), (500, 9.0)], ids=["few", "near", "far"]
 )
