@@ -78,14 +78,15 @@ CLASSIC_GROUPS = ("general", "statistical", "info-theory", "landmarking")
 
 def classic_meta_features(dataset: Dataset) -> mf.MetaFeatures:
     """The source-free meta-features of a dataset, measured as the advisor measures data."""
-    from advisor.kb.runner import EXTRACT_CONFIG  # noqa: PLC0415
+    from advisor.kb.runner import measure  # noqa: PLC0415
 
-    return mf.extract(
+    return measure(
         dataset.X,
         dataset.y,
-        groups=CLASSIC_GROUPS,
+        source=None,
+        seed=0,
         categorical=dataset.categorical_mask,
-        config=EXTRACT_CONFIG,
+        groups=CLASSIC_GROUPS,
     )
 
 

@@ -25,7 +25,7 @@ from advisor.kb.runner import ALL_VARIANTS, run_task, run_tuned
 TUNED_MAX_SUPPORT = 50
 
 
-def _one_thread() -> None:
+def one_thread() -> None:
     """Worker set-up: one torch thread (see docs/LEARNERS.md), Optuna's per-trial logs off."""
     torch.set_num_threads(1)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -97,7 +97,7 @@ def build_kb(
     tuned_ids = _tuned_ids(specs, tuned)
     batches = [(chunk, tuned_ids, tuned_trials) for chunk in _batches(todo, batch)]
     if workers > 1:
-        with ProcessPoolExecutor(max_workers=workers, initializer=_one_thread) as pool:
+        with ProcessPoolExecutor(max_workers=workers, initializer=one_thread) as pool:
             for index, rows in enumerate(pool.map(_measure, batches)):
                 store.write_part(path, rows, offset + index)
                 bar.update(len(batches[index][0]))

@@ -26,7 +26,7 @@ from tqdm import tqdm
 
 from advisor.errors import InvalidInputError
 from advisor.kb import store
-from advisor.kb.build import _one_thread
+from advisor.kb.build import one_thread
 from advisor.kb.domains import domain_modality, draw_task, kb_source
 from advisor.kb.grid import TaskSpec
 from advisor.kb.runner import EXTRACT_CONFIG, FEATURE_PREFIX, measure
@@ -100,7 +100,7 @@ def remeasure(
     measured: list[dict[str, Any]] = []
     bar = tqdm(total=len(specs), disable=not progress, unit="task")
     if workers > 1:
-        with ProcessPoolExecutor(max_workers=workers, initializer=_one_thread) as pool:
+        with ProcessPoolExecutor(max_workers=workers, initializer=one_thread) as pool:
             for rows in pool.map(_measure_all, chunks):
                 measured += rows
                 bar.update(len(rows))

@@ -35,9 +35,15 @@ ZERO = 1e-12
 
 
 def measure(
-    X: Any, y: Any, *, source: Source, seed: int, categorical: Any = None
+    X: Any,
+    y: Any,
+    *,
+    source: Source | None,
+    seed: int,
+    categorical: Any = None,
+    groups: Sequence[str] | None = None,
 ) -> mf.MetaFeatures:
-    """Every meta-feature of ``(X, y)`` against ``source``, as the advisor measures data.
+    """The meta-features of ``(X, y)`` (against ``source``, if any), as the advisor measures data.
 
     Values within ``ZERO`` of 0 are set to 0: the standardised columns' means are 0 up to float
     rounding, and rounding noise must not look like a signal to the recommender's trees.
@@ -45,7 +51,8 @@ def measure(
     features = mf.extract(
         X,
         y,
-        source=source.profile(),
+        groups=groups,
+        source=None if source is None else source.profile(),
         random_state=seed,
         categorical=categorical,
         config=EXTRACT_CONFIG,

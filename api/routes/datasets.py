@@ -220,7 +220,9 @@ def meta_features(path: DatasetPath, query: SourceQuery) -> Response:
     source = shared.source(owner, query.source)
     start = time.perf_counter()
     dataset = shared.load(record)
-    values = Advisor(source=source).meta_features(dataset.X, dataset.y)
+    values = Advisor(source=source).meta_features(
+        dataset.X, dataset.y, categorical=dataset.categorical_mask
+    )
     clean = {k: (None if not math.isfinite(float(v)) else float(v)) for k, v in values.items()}
     out = MetaFeaturesOut(
         dataset_id=record.id,

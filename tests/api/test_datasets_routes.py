@@ -284,6 +284,27 @@ def test_meta_features(client: FlaskClient, iris_id: str, expect_problem: Proble
     expect_problem(client.get("/v1/datasets/0000/meta-features"), 404, "dataset.unknown")
 
 
+def test_meta_features_of_a_table_are_those_its_recommendation_uses(
+    client: FlaskClient, upload: Send, iris_frame: pd.DataFrame
+) -> None:
+    """Categorical columns count as such, and the values are the recommendation's (once the
+    route forgot the table's categorical columns and answered for all-numeric data)."""
+    frame = iris_frame.copy()
+    frame["soil"] = np.resize(["clay", "sand", "loam"], len(frame))
+    frame[frame.columns[0]] *= 10  # millimetres: the units change nothing
+    answer = upload(frame.to_csv(index=False).encode(), "soil.csv", label="species")
+    assert answer.status_code == 201, answer.json
+    dataset = answer.json["id"]
+    values = client.get(f"/v1/datasets/{dataset}/meta-features").json["values"]
+    assert values["nr_cat"] == 3 and values["nr_num"] == 4  # three one-hot columns
+    advice = client.post("/v1/recommendations", json={"dataset_id": dataset})
+    assert advice.status_code == 201, advice.json
+    used = advice.json["recommendation"]["meta_features"]
+    assert values.keys() == used.keys()
+    for name, value in values.items():
+        assert value == pytest.approx(used[name], nan_ok=True), name
+
+
 def test_unknown_route_and_method_are_problems(
     client: FlaskClient, expect_problem: Problem
 ) -> None:
