@@ -1,6 +1,6 @@
 """The knowledge base's edge: held-out tasks past the 99th-percentile neighbour distance.
 
-    .venv/bin/python -m bench.advisor edge       # about 7 minutes on 2 cores
+    .venv/bin/python -m bench.advisor edge       # about 50 minutes in one process (--workers 2)
 
 For every domain of the shipped knowledge base, a recommender is fitted on the other domains
 (as in the leave-one-domain-out evaluation) and each held-out task's distance to its nearest
