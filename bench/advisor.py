@@ -304,6 +304,35 @@ def run_kb(against: Path | None) -> None:
     )
     print(f"\nAccuracy now minus in {against} (points), rows of the same task and learner:\n")
     print(markdown(change.astype({"rows": str, "tuned": str})))
+    print(f"\nMeta-features now against {against}, default rows of the same task and learner:\n")
+    print(markdown(_feature_moves(kb, pd.read_parquet(against))))
+
+
+def _feature_moves(kb: pd.DataFrame, then: pd.DataFrame) -> pd.DataFrame:
+    """Per kind of data, each meta-feature that moved: the share of rows, the largest move."""
+    keys = ["task_id", "family", "variant"]
+    columns = [c for c in kb.columns if c.startswith("mf.") and c in then.columns]
+    now = kb[~kb["tuned"].astype(bool)].set_index(keys)
+    old = then[~then["tuned"].astype(bool)].set_index(keys).reindex(now.index)
+    rows = []
+    for modality, part in now.groupby(now["domain"].map(domain_modality)):
+        a = part[columns].to_numpy(dtype=np.float64)
+        b = old.loc[part.index, columns].to_numpy(dtype=np.float64)
+        same = np.isclose(a, b, rtol=1e-9, atol=1e-12, equal_nan=True)
+        with np.errstate(invalid="ignore", divide="ignore"):  # |a − b| / max(|a|, |b|) ≤ 2
+            relative = np.abs(a - b) / np.maximum(np.abs(a), np.abs(b))
+        for j in np.flatnonzero(~same.all(axis=0)):
+            moved = ~same[:, j]
+            rows.append(
+                {
+                    "modality": modality,
+                    "meta-feature": columns[j].removeprefix("mf."),
+                    "rows moved": f"{100 * moved.mean():.1f} %",
+                    "largest move": f"{np.nanmax(np.abs(a - b)[moved, j]):.3g}",
+                    "largest relative move": f"{np.nanmax(relative[moved, j]):.3g}",
+                }
+            )
+    return pd.DataFrame(rows)
 
 
 def run_choice() -> None:
