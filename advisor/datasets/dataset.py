@@ -236,7 +236,7 @@ def make_dataset(
     classes, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
     codes = inverse.astype(np.int64).reshape(-1)
     group_ids = (
-        None if groups is None else _per_row_ids(groups, n_rows=features.shape[0], what="group id")
+        None if groups is None else per_row_ids(groups, n_rows=features.shape[0], what="group id")
     )
     names = _validate_feature_names(feature_names, features, modality)
     info = DatasetInfo(
@@ -409,10 +409,10 @@ def _require_finite(values: np.ndarray) -> None:
     finite = np.isfinite(values)
     if finite.all():
         return
-    bad_rows = np.flatnonzero(~finite.reshape(finite.shape[0], -1).all(axis=1))
+    bad_rows = row_numbers(np.flatnonzero(~finite.reshape(finite.shape[0], -1).all(axis=1)))
     raise DatasetError(
         f"{int((~finite).sum())} feature values are NaN or infinite (rows "
-        f"{_preview(bad_rows)}); they cannot be used or imputed here.",
+        f"{_preview(bad_rows)}, numbered from 1); they cannot be used or imputed here.",
         code=errors.NON_FINITE,
         count=int((~finite).sum()),
         rows=bad_rows[:_MAX_LISTED].tolist(),
@@ -472,22 +472,37 @@ def missing_labels(labels: np.ndarray) -> np.ndarray:
     return np.array([], dtype=np.int64)
 
 
-def _per_row_ids(values: Any, *, n_rows: int, what: str) -> np.ndarray:
-    """Labels or group ids: one per row, none missing (rows are never dropped silently)."""
+def row_numbers(indices: np.ndarray) -> np.ndarray:
+    """Row positions (from 0) as the numbers errors show (from 1: the first data row is 1).
+
+    A table's first data row, the one under its header, is row 1, as ``advisor predict``
+    numbers its answers; so is an array's row 0.
+    """
+    return np.asarray(indices, dtype=np.int64) + 1
+
+
+def per_row_ids(values: Any, *, n_rows: int, what: str, where: str = "") -> np.ndarray:
+    """Labels or group ids: one per row, none missing (rows are never dropped silently).
+
+    ``where`` names the array in messages (`` in y_test``).
+
+    Raises:
+        DatasetError: ``dataset.shape_mismatch``, ``dataset.missing_labels``.
+    """
     ids = normalize_labels(values)
     if ids.shape[0] != n_rows:
         raise DatasetError(
-            f"There are {n_rows} feature rows but {ids.shape[0]} {what}s.",
+            f"There are {n_rows} feature rows but {ids.shape[0]} {what}s{where}.",
             code=errors.SHAPE_MISMATCH,
             rows=n_rows,
             values=int(ids.shape[0]),
         )
-    missing = missing_labels(ids)
+    missing = row_numbers(missing_labels(ids))
     if missing.size:
         raise DatasetError(
-            f"{_count(missing.size, 'row has', 'rows have')} no {what} (rows "
-            f"{_preview(missing)}); fill them in or remove those rows yourself — rows are "
-            "never dropped silently.",
+            f"{_count(missing.size, 'row has', 'rows have')} no {what}{where} (rows "
+            f"{_preview(missing)}, numbered from 1); fill them in or remove those rows "
+            "yourself — rows are never dropped silently.",
             code=errors.MISSING_LABELS,
             count=int(missing.size),
             rows=missing[:_MAX_LISTED].tolist(),
@@ -496,7 +511,7 @@ def _per_row_ids(values: Any, *, n_rows: int, what: str) -> np.ndarray:
 
 
 def _validate_labels(y: Any, *, n_rows: int, limits: DataLimits, check: bool) -> np.ndarray:
-    labels = _per_row_ids(y, n_rows=n_rows, what="label")
+    labels = per_row_ids(y, n_rows=n_rows, what="label")
     if not check:
         return labels
     classes, counts = np.unique(labels, return_counts=True)

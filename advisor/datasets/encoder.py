@@ -34,7 +34,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from advisor import errors
-from advisor.datasets.dataset import ColumnKind
+from advisor.datasets.dataset import ColumnKind, row_numbers
 from advisor.datasets.options import CategoricalEncoding, NumericImpute
 from advisor.errors import DatasetError
 
@@ -62,6 +62,30 @@ def column_kind(column: pd.Series) -> ColumnKind:
     if pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column):
         return "numeric"
     return "categorical"
+
+
+def check_finite(features: pd.DataFrame) -> None:
+    """Refuse a table whose numeric columns hold an infinite value (gaps are imputed; ±inf not).
+
+    Raises:
+        DatasetError: ``dataset.non_finite``, naming the columns and the first rows.
+    """
+    numeric = features.select_dtypes(include="number")
+    if numeric.empty:
+        return
+    infinite = np.isinf(numeric.to_numpy(dtype=np.float64, na_value=0.0))
+    if not infinite.any():
+        return
+    rows = row_numbers(np.flatnonzero(infinite.any(axis=1)))
+    columns = [str(c) for c, bad in zip(numeric.columns, infinite.any(axis=0), strict=True) if bad]
+    raise DatasetError(
+        f"{int(infinite.sum())} feature values are infinite (columns {columns}, first rows "
+        f"{rows[:10].tolist()}, numbered from 1); infinite values cannot be imputed.",
+        code=errors.NON_FINITE,
+        count=int(infinite.sum()),
+        columns=columns,
+        rows=rows[:10].tolist(),
+    )
 
 
 def is_numeric_column(column: pd.Series) -> bool:
@@ -278,18 +302,21 @@ class TabularEncoder:
         integers) is matched to the training categories by its digits.
 
         Raises:
-            DatasetError: ``dataset.no_features`` when ``frame`` lacks columns seen in fit;
-                ``dataset.encoding_mismatch`` when a numeric column holds text.
+            DatasetError: ``dataset.encoding_mismatch`` when ``frame`` lacks columns seen in
+                fit;
+                ``dataset.encoding_mismatch`` when a numeric column holds text;
+                ``dataset.non_finite`` when one holds an infinite value.
         """
         transformer = self._fitted()
         absent = [c for c in self.columns_ if c not in frame.columns]
         if absent:
             raise DatasetError(
                 f"The rows lack the columns {absent} the encoder was fitted on.",
-                code=errors.NO_FEATURES,
+                code=errors.ENCODING_MISMATCH,
                 columns=absent,
             )
         frame = self._numeric_as_numbers(frame)
+        check_finite(frame[self.columns_])
         with warnings.catch_warnings():  # unseen categories: unseen_categories() names them
             warnings.filterwarnings("ignore", "Found unknown categories", UserWarning)
             encoded = transformer.transform(_as_object(frame, self._categorical_columns))

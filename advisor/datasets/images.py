@@ -95,7 +95,25 @@ def _too_large(name: str, max_pixels: int, **dims: int) -> LimitExceededError:
     )
 
 
+# Pillow opens a 16-bit grayscale PNG in one of these modes; its ``convert("L")`` clips every
+# level above 255 to white instead of scaling.
+_SIXTEEN_BIT_MODES = frozenset({"I", "I;16", "I;16B", "I;16L", "I;16N"})
+_SIXTEEN_TO_EIGHT = 257  # 65535 / 255: level v of 0–65535 is level v / 257 of 0–255
+
+
+def eight_bit_gray(levels: np.ndarray) -> np.ndarray:
+    """16-bit gray levels (0–65535) as 8-bit ones: ``round(v / 257)``, clipped to 0–255.
+
+    257 = 65535 / 255 maps black to black and white to white, and each 8-bit level ``u``
+    stored as 16 bits (``257·u``, PNG's own scaling) back to ``u``.
+    """
+    scaled = np.rint(np.asarray(levels, dtype=np.float64) / _SIXTEEN_TO_EIGHT)
+    return np.clip(scaled, 0, 255).astype(np.uint8)
+
+
 def _convert(image: Image.Image, color: ColorMode) -> Image.Image:
+    if image.mode in _SIXTEEN_BIT_MODES:
+        image = Image.fromarray(eight_bit_gray(np.asarray(image)))
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))

@@ -110,6 +110,12 @@ class LoadOptions(BaseModel):
                 codecs.lookup(value)
             except LookupError:
                 raise ValueError(f"unknown text encoding {value!r}") from None
+            try:  # rot13, base64, zlib… are codecs, but not between bytes and text
+                b"a".decode(value)
+            except UnicodeDecodeError:
+                pass  # a text encoding (utf-16 needs two bytes)
+            except LookupError:
+                raise ValueError(f"{value!r} is not a text encoding") from None
         return value
 
     @field_validator("image_size", mode="before")

@@ -11,10 +11,10 @@ refused.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 from advisor import errors
@@ -27,7 +27,7 @@ from advisor.datasets.dataset import (
     check_row_count,
     make_dataset,
 )
-from advisor.datasets.encoder import TabularEncoder, column_kind, is_numeric_column
+from advisor.datasets.encoder import TabularEncoder, check_finite, column_kind, is_numeric_column
 from advisor.datasets.identifiers import find_identifiers
 from advisor.datasets.options import LoadOptions
 from advisor.errors import DatasetError, LimitExceededError
@@ -97,8 +97,8 @@ def frame_to_dataset(
         DatasetError: no rows, no label column, missing labels, missing values under
             ``missing="error"``, infinite values, no feature column, and the label checks of
             :func:`~advisor.datasets.dataset.make_dataset`.
-            ``dataset.no_features`` / ``dataset.encoding_mismatch`` when the table does not
-            fit the given ``encoder``.
+            ``dataset.encoding_mismatch`` when the table does not fit the given ``encoder``
+            (a training column missing, a numeric one holding text).
         LimitExceededError: too many rows, columns or feature values.
     """
     frame = with_string_columns(frame)
@@ -128,7 +128,7 @@ def frame_to_dataset(
     kept = frame[[c.name for c in columns if c.role == "feature"]]
     n_missing = int(kept.isna().to_numpy().sum())
     _check_missing(kept, options, n_missing)
-    _check_infinite(kept)
+    check_finite(kept)
     warnings = list(notes) + [
         f"Column {name!r} looks like a row identifier ({reason}); left out of the features "
         "(identifiers='keep', --identifiers keep, keeps it)."
@@ -204,7 +204,7 @@ def with_string_columns(frame: pd.DataFrame) -> pd.DataFrame:
     if frame.shape[1] == 0:
         raise DatasetError("The file has no columns.", code=errors.NO_ROWS)
     names = [str(c) for c in frame.columns]
-    duplicated = sorted({n for n in names if names.count(n) > 1})
+    duplicated = sorted(n for n, count in Counter(names).items() if count > 1)
     if duplicated:
         raise DatasetError(
             f"Column names must be unique; repeated: {duplicated}.",
@@ -349,25 +349,6 @@ def _check_missing(features: pd.DataFrame, options: LoadOptions, n_missing: int)
         code=errors.MISSING_VALUES,
         count=n_missing,
         columns=offending,
-    )
-
-
-def _check_infinite(features: pd.DataFrame) -> None:
-    numeric = features.select_dtypes(include="number")
-    if numeric.empty:
-        return
-    infinite = np.isinf(numeric.to_numpy(dtype=np.float64, na_value=0.0))
-    if not infinite.any():
-        return
-    rows = np.flatnonzero(infinite.any(axis=1))
-    columns = [str(c) for c, bad in zip(numeric.columns, infinite.any(axis=0), strict=True) if bad]
-    raise DatasetError(
-        f"{int(infinite.sum())} feature values are infinite (columns {columns}, first rows "
-        f"{rows[:10].tolist()}); infinite values cannot be imputed.",
-        code=errors.NON_FINITE,
-        count=int(infinite.sum()),
-        columns=columns,
-        rows=rows[:10].tolist(),
     )
 
 

@@ -8,6 +8,7 @@ import io
 import itertools
 import re
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from advisor import errors
@@ -25,6 +26,10 @@ _CANDIDATE_DELIMITERS = (",", "\t", ";", "|")
 _SNIFF_LINES = 50
 _MAX_CONTROL_RATIO = 0.001
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# The csv module refuses a field over 131,072 characters by default. A long text cell is one,
+# and so is a whole wide row split on the wrong delimiter while sniffing. The upload limit
+# bounds the text; this bound (the largest a C long holds everywhere) only lifts csv's own.
+_CSV_FIELD_LIMIT = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,17 @@ def text_lines(text: str) -> io.StringIO:
     return io.StringIO(text, newline=None)
 
 
+def csv_rows(lines: Iterable[str], delimiter: str) -> Iterator[list[str]]:
+    """The rows of delimited ``lines``, as :func:`csv.reader` parses them, fields of any length.
+
+    :func:`csv.reader`'s field-size limit is process-wide; it is raised here (never lowered)
+    before reading, so a long text cell is a field like any other.
+    """
+    if csv.field_size_limit() < _CSV_FIELD_LIMIT:
+        csv.field_size_limit(_CSV_FIELD_LIMIT)
+    return csv.reader(lines, delimiter=delimiter)
+
+
 def sniff_delimiter(text: str, *, default: str = ",") -> str:
     """The delimiter of delimited text: the candidate that splits the first lines most consistently.
 
@@ -120,7 +136,7 @@ def sniff_delimiter(text: str, *, default: str = ",") -> str:
     best: tuple[int, int, int] | None = None
     chosen = default
     for rank, delimiter in enumerate(_CANDIDATE_DELIMITERS):
-        counts = [len(row) for row in csv.reader(lines, delimiter=delimiter)]
+        counts = [len(row) for row in csv_rows(lines, delimiter)]
         counts = [c for c in counts if c > 0]
         if not counts or counts[0] < 2:
             continue

@@ -262,6 +262,13 @@ CASES = [
         "binary mode",
     ),
     case(
+        "codec-that-is-not-a-text-encoding",
+        lambda: (GOOD_CSV, {"encoding": "rot13"}),
+        DatasetError,
+        "dataset.bad_option",
+        "'rot13' is not a text encoding",
+    ),
+    case(
         "unsupported-source-type",
         lambda: (42, {}),
         DatasetError,
@@ -452,14 +459,14 @@ CASES = [
         "test-file-lacks-a-categorical-training-column",
         lambda: (b"age,label\n30,x\n40,y\n", {"name": "t.csv", "encoder": people_encoder()}),
         DatasetError,
-        "dataset.no_features",
+        "dataset.encoding_mismatch",
         "lack the columns ['city']",
     ),
     case(
         "test-file-lacks-a-training-column",
         lambda: (b"a,label\n1,x\n3,y\n", {"name": "t.csv", "encoder": good_encoder()}),
         DatasetError,
-        "dataset.no_features",
+        "dataset.encoding_mismatch",
         "lack the columns ['b']",
     ),
     case(
@@ -503,7 +510,7 @@ CASES = [
         ),
         DatasetError,
         "dataset.missing_labels",
-        "(rows 1)",
+        "(rows 2, numbered from 1)",  # the second record
     ),
     case(
         "too-many-classes",
@@ -518,7 +525,7 @@ CASES = [
         lambda: (b"a,b,label\n1,inf,x\n3,4,y\n5,6,x\n7,-inf,y\n", {}),
         DatasetError,
         "dataset.non_finite",
-        "2 feature values are infinite",
+        "2 feature values are infinite (columns ['b'], first rows [1, 4], numbered from 1)",
     ),
     case(
         "nan-with-missing-error",
@@ -572,6 +579,21 @@ CASES = [
         LimitExceededError,
         "dataset.too_many_columns",
         "Encoding gives 4 feature columns; the limit is 3",
+    ),
+    case(
+        # Each row is one field of over 131,072 characters to the csv module when the
+        # delimiter sniffer tries TAB: its default field limit must not turn this into a crash.
+        "wide-csv-beyond-max-columns",
+        lambda: (
+            (",".join(f"c{i}" for i in range(2_000)) + ",label\n").encode()
+            + b"".join(
+                (",".join([f"{k}." + "1" * 70] * 2_000) + f",{k}\n").encode() for k in range(4)
+            ),
+            {"limits": DataLimits(max_columns=1_000)},
+        ),
+        LimitExceededError,
+        "dataset.too_many_columns",
+        "Encoding gives 2000 feature columns; the limit is 1000",
     ),
     case(
         "npz-beyond-max-columns",
@@ -1041,8 +1063,9 @@ CASES = [
 # Codes declared under "dataset." that no row can trigger through load_dataset. Keep empty
 # unless a code is truly unreachable, and say why next to it.
 # Codes of the REST API about uploads and stored datasets, not of the data layer; their
-# cases are in tests/bad_inputs/ (they only exist when api/ is imported in this process).
-EXEMPT_CODES: set[str] = {"dataset.no_file", "dataset.unknown"}
+# cases are in tests/bad_inputs/ and tests/api/ (they only exist when api/ is imported in
+# this process): dataset.in_use is a stored dataset a queued or running run still needs.
+EXEMPT_CODES: set[str] = {"dataset.no_file", "dataset.unknown", "dataset.in_use"}
 
 
 @pytest.mark.parametrize(("build", "error", "code", "message"), CASES)

@@ -249,6 +249,17 @@ FRENCH_ROWS = [
 ]
 
 
+def test_a_text_cell_longer_than_the_csv_modules_default_limit_loads() -> None:
+    """csv refuses fields over 131,072 characters unless told otherwise; a long note is data."""
+    long_note = "word " * 40_000
+    rows = [["note", "size", "label"]] + [
+        [long_note if i == 0 else f"short {i % 2}", str(i * 1.5), "xy"[i % 2]] for i in range(6)
+    ]
+    ds = load_dataset(delimited(rows).encode(), name="notes.csv")
+    assert len(ds.X) == 6
+    assert ds.y.tolist() == ["x", "y", "x", "y", "x", "y"]
+
+
 @pytest.mark.parametrize("encoding", ["cp1252", "latin-1"])
 def test_legacy_western_encoding_loads(encoding: str) -> None:
     data = delimited(FRENCH_ROWS).encode(encoding)
@@ -638,6 +649,21 @@ def test_image_zip_transparent_background_is_white() -> None:
     assert ds.X[2].max() == 0
 
 
+@pytest.mark.parametrize("color", ["grayscale", "rgb"])
+def test_sixteen_bit_png_levels_are_scaled_not_clipped(color: str) -> None:
+    """Pillow's convert("L") clips 16-bit levels above 255 to white; they are scaled by 257."""
+    dark, light = np.full((4, 4), 10_000, np.uint16), np.full((4, 4), 60_000, np.uint16)
+    ramp = (np.arange(16, dtype=np.uint16) * 4369).reshape(4, 4)  # 0 … 65535
+    entries = {"a/1.png": dark, "a/2.png": dark, "b/1.png": light, "b/2.png": light}
+    data = make_zip({name: png(pixels) for name, pixels in {**entries, "b/3.png": ramp}.items()})
+    ds = load_dataset(data, image_size=None, color=color)
+    levels = ds.X if color == "grayscale" else ds.X[..., 0]
+    assert levels[0].min() == levels[0].max() == 39  # round(10000 / 257)
+    assert levels[2].min() == levels[2].max() == 233  # round(60000 / 257)
+    assert levels[4].min() == 0 and levels[4].max() == 255
+    assert levels[4][0, 1] == 17  # 4369 / 257
+
+
 def test_image_zip_wrapper_folder_and_os_litter() -> None:
     data = class_zip(
         prefix="letters/",
@@ -896,6 +922,28 @@ def test_empty_column_dropped_with_warning() -> None:
     assert tabular is not None
     roles = {c.name: (c.kind, c.role) for c in tabular.columns}
     assert roles["empty"] == ("empty", "dropped")
+
+
+def test_rows_shorter_than_the_header_are_read_with_a_warning() -> None:
+    """pandas pads a short row with gaps; the user is told which rows (blank lines skipped)."""
+    data = b"label,a,b\nx,1,2\ny,3\n\nx,5,6\ny,7\nx,1,1\ny,2,2\n"
+    ds = load_dataset(data, name="short.csv")
+    assert len(ds.X) == 6
+    assert ds.info.warnings[0] == (
+        "2 rows have fewer fields than the header's 3 (rows 2, 4, numbered from 1); their "
+        "last fields were read as missing."
+    )
+
+
+def test_a_numeric_column_with_stray_text_is_named_in_a_warning() -> None:
+    """One 'banana' among numbers makes the column categorical; the user is told why."""
+    rows = [["size", "colour", "label"]]
+    rows += [[str(i % 7 + 0.5), ["red", "blue"][i % 2], "xy"[i % 2]] for i in range(20)]
+    rows[5][0], rows[9][0] = "banana", "?"
+    ds = load_dataset(delimited(rows).encode(), name="g.csv")
+    [note] = [w for w in ds.info.warnings if "holds numbers" in w]
+    assert note.startswith("Column 'size' holds numbers but for 2 values ('banana', '?')")
+    assert not any("'colour'" in w for w in ds.info.warnings)  # words: no such warning
 
 
 def test_trailing_delimiter_column_dropped() -> None:

@@ -142,6 +142,17 @@ def test_text_in_a_numeric_training_column_is_refused(encoder: TabularEncoder) -
     assert code_of(call) == "dataset.encoding_mismatch"
 
 
+def test_an_infinite_value_in_a_training_column_is_refused_not_a_crash(
+    encoder: TabularEncoder,
+) -> None:
+    """Gaps are filled with the training values; an infinite value has no such answer."""
+    rows = NEW.assign(age=[31.0, np.inf, 40.0])
+    with pytest.raises(AdvisorError) as caught:
+        load_rows(csv_bytes(rows), name="r.csv", encoder=encoder)
+    assert caught.value.code == "dataset.non_finite"
+    assert "columns ['age'], first rows [2], numbered from 1" in caught.value.message
+
+
 def test_table_rows_from_records(encoder: TabularEncoder) -> None:
     rows = table_rows(pd.DataFrame.from_records([{"city": "Nice", "age": 31}]), encoder)
     assert rows.X.shape == (1, len(encoder.feature_names_out_)) and rows.warnings == []
