@@ -8,27 +8,39 @@
     client.report(run.id, "report.html")
     client.predict(run.id, X_new).labels
 
-Requests that get 429 or 503, or no connection, are retried with exponential backoff (honouring
-``Retry-After``); any other problem raises :class:`ApiError` carrying the problem's stable
-``code``. :meth:`AdvisorClient.for_flask` drives a Flask test client instead of HTTP (tests).
+Requests that get 429/502/503/504, or no connection, are retried with exponential backoff
+(honouring ``Retry-After``); any other problem raises :class:`ApiError` carrying the
+problem's stable ``code``. A request that went out but got no answer (a read timeout, a
+connection dropped mid-request) is retried only when sending it twice does no harm (reads,
+deletes, predictions); a request that creates something (an upload, a run, a recommendation)
+raises :class:`NoAnswerError` at once instead, since the service may have carried it out (nor
+is it sent again after a gateway's 502 or 504). Connection problems are
+:class:`ConnectionError` (:class:`NotSentError`, :class:`NoAnswerError`), never
+:class:`ApiError`. :meth:`AdvisorClient.for_flask` drives a Flask test client instead of HTTP
+(tests).
 """
 
 from __future__ import annotations
 
+import datetime
 import io
 import json
+import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 import numpy as np
+import pandas as pd
 import requests
 from pydantic import BaseModel, TypeAdapter
 from tqdm import tqdm
+from urllib3.exceptions import MaxRetryError, NewConnectionError
 
-from advisor.errors import AdvisorError
+from advisor.errors import BAD_INSTANCES, AdvisorError
 from advisor.wire import (
     FINAL_STATES,
     ComparisonOut,
@@ -47,6 +59,12 @@ from advisor.wire import (
 
 M = TypeVar("M", bound=BaseModel)
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
+"""Answers after which a request that may safely be sent twice is sent again."""
+REFUSED_STATUSES = frozenset({429, 503})
+"""Answers that say the service did not carry the request out: any request is sent again
+(a gateway's 502 or 504 may come after the service got the request, so only the above)."""
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+"""Methods whose requests do no harm when the service gets them twice."""
 
 
 class ApiError(AdvisorError):
@@ -56,6 +74,25 @@ class ApiError(AdvisorError):
         super().__init__(problem.detail or problem.title, code=problem.code)
         self.problem = problem
         self.status_code = problem.status
+
+
+class NotSentError(ConnectionError):
+    """The request never reached the service: sending it again is safe, whatever it does.
+
+    Connection refused, connect timeout, unknown host.
+    """
+
+
+class NoAnswerError(ConnectionError):
+    """A request went out but got no answer: the service may have carried it out.
+
+    A read timeout, or a connection dropped mid-request (or any failure a transport cannot
+    place before the request left).
+
+    Requests that may safely be sent twice (reads, deletes, predictions) are retried first;
+    one that creates something (an upload, a run, a source, a recommendation) raises this at
+    once. Look (``client.datasets()``, ``client.runs()``) before sending it again.
+    """
 
 
 @dataclass(frozen=True)
@@ -85,7 +122,13 @@ class Transport(Protocol):
         form: Mapping[str, str] | None,
         headers: Mapping[str, str],
     ) -> Reply:
-        """Send the request; raise ``ConnectionError`` when the service cannot be reached."""
+        """Send the request.
+
+        Raises:
+            NotSentError: the request certainly never reached the service.
+            ConnectionError: any other failure to get an answer (:class:`NoAnswerError`
+                where the request went out); taken as "the service may have carried it out".
+        """
         ...
 
 
@@ -121,8 +164,26 @@ class HttpTransport:
                 timeout=self.timeout,
             )
         except (requests.ConnectionError, requests.Timeout) as error:
-            raise ConnectionError(str(error)) from error
+            if _never_sent(error):
+                raise NotSentError(str(error)) from error
+            raise NoAnswerError(str(error)) from error
         return Reply(answer.status_code, dict(answer.headers), answer.content)
+
+
+def _never_sent(error: requests.RequestException) -> bool:
+    """Whether ``error`` struck before the request left: no connection was ever made.
+
+    ``requests`` raises :class:`~requests.ConnectTimeout` when connecting took too long, and
+    a :class:`~requests.ConnectionError` wrapping urllib3's ``NewConnectionError`` (refused,
+    unreachable, unknown host) when connecting failed; anything else (a read timeout, a
+    connection reset or closed mid-request) may have come after the service got it.
+    """
+    if isinstance(error, requests.ConnectTimeout):
+        return True
+    reason = error.args[0] if error.args else None
+    if isinstance(reason, MaxRetryError):
+        reason = reason.reason
+    return isinstance(reason, NewConnectionError)
 
 
 class FlaskTransport:
@@ -160,8 +221,11 @@ class AdvisorClient:
     Args:
         base_url: the service, e.g. ``http://127.0.0.1:8000``.
         api_key: an ``adv_…`` key (``None`` for a server in open-access mode).
-        retries: attempts after the first on 429/502/503/504 or a connection error.
+        retries: attempts after the first on 429/502/503/504 or a connection error (only on
+            429/503 or a refused connection for a request that creates something: see
+            :class:`NoAnswerError`).
         backoff: first wait in seconds; doubled after each retry (``Retry-After`` wins).
+        timeout: seconds to wait for the connection, then for the answer, over HTTP.
         transport: how requests travel (HTTP by default).
     """
 
@@ -198,11 +262,26 @@ class AdvisorClient:
         json_body: Any = None,
         files: Mapping[str, tuple[str, bytes]] | None = None,
         form: Mapping[str, str] | None = None,
+        idempotent: bool | None = None,
     ) -> Reply:
+        """Send a request, retrying what may be retried; raise :class:`ApiError` on a problem.
+
+        ``idempotent``: whether the service may get the request twice without harm (default:
+        by the method, :data:`IDEMPOTENT_METHODS`). Only such requests are sent again after a
+        request that went out got no answer, or after a gateway's 502 or 504.
+
+        Raises:
+            ApiError: the service answered with a problem.
+            NoAnswerError: a request that is not idempotent went out and got no answer.
+            ConnectionError: the service could not be reached, retries exhausted.
+        """
         headers = {"Accept": "application/json"}
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"
+        safe = method.upper() in IDEMPOTENT_METHODS if idempotent is None else idempotent
+        retry_statuses = RETRY_STATUSES if safe else REFUSED_STATUSES
         wait = self.backoff
+        maybe_done = False  # an earlier attempt may have been carried out
         for attempt in range(self.retries + 1):
             try:
                 reply = self.transport.send(
@@ -214,13 +293,23 @@ class AdvisorClient:
                     form=form,
                     headers=headers,
                 )
-            except ConnectionError:
+            except ConnectionError as error:
+                sent = not isinstance(error, NotSentError)
+                if sent and not safe:
+                    raise NoAnswerError(
+                        f"{method} {path} got no answer ({error}). The service may have "
+                        "carried it out, so it was not sent again: look (e.g. "
+                        "client.datasets(), client.runs()) before sending it again."
+                    ) from error
                 if attempt == self.retries:
                     raise
+                maybe_done = maybe_done or sent
                 time.sleep(wait)
                 wait *= 2
                 continue
-            if reply.status in RETRY_STATUSES and attempt < self.retries:
+            if reply.status == 404 and method.upper() == "DELETE" and maybe_done:
+                return reply  # an earlier attempt that got no answer deleted it
+            if reply.status in retry_statuses and attempt < self.retries:
                 retry_after = reply.headers.get("Retry-After")
                 time.sleep(float(retry_after) if retry_after and retry_after.isdigit() else wait)
                 wait *= 2
@@ -335,7 +424,8 @@ class AdvisorClient:
 
     def cancel(self, run_id: str) -> RunOut:
         """Cancel a run."""
-        return RunOut.model_validate(self._request("POST", f"/v1/runs/{run_id}/cancel").json())
+        reply = self._request("POST", f"/v1/runs/{run_id}/cancel", idempotent=True)
+        return RunOut.model_validate(reply.json())
 
     def delete_run(self, run_id: str) -> None:
         """Delete a finished run: its record, model, reports and study (409 while active)."""
@@ -400,15 +490,22 @@ class AdvisorClient:
         """Classify rows with a run's fitted model.
 
         ``instances``: a pandas DataFrame of the training table's columns (sent as records
-        and encoded by the service the training table's way; missing values are filled as
-        in training), or an array of encoded vectors or images.
+        and encoded by the service the training table's way; missing values — NaN, None,
+        NaT — are sent as null and filled as in training; dates and times as the text pandas
+        writes to a CSV, ``2024-01-05`` or ``2024-01-05 10:30:00``), or an array of encoded
+        vectors or images. uint8 images are sent as integers, pixel levels 0–255; images of
+        any other dtype as numbers in [0, 1] (as :func:`learners.tensors.to_tensor` takes
+        them). NaN in an array is sent as null, which the service refuses for arrays
+        (``predict.bad_instances``: only a table's named columns are filled).
+
+        Raises:
+            ApiError: ``predict.bad_instances`` (status 422, before anything is sent) for
+                values JSON cannot carry: infinities, complex numbers, objects; or the
+                service's problem.
         """
-        if hasattr(instances, "columns") and hasattr(instances, "to_dict"):  # a DataFrame
-            frame = instances.astype(object).where(instances.notna(), None)
-            rows: list[Any] = frame.to_dict(orient="records")
-        else:
-            rows = np.asarray(instances).tolist()
-        reply = self._request("POST", f"/v1/runs/{run_id}/predict", json_body={"instances": rows})
+        rows = _instances(instances, f"/v1/runs/{run_id}/predict")
+        body = {"instances": rows}
+        reply = self._request("POST", f"/v1/runs/{run_id}/predict", json_body=body, idempotent=True)
         return Predictions.model_validate(reply.json())
 
     def predict_file(
@@ -428,7 +525,11 @@ class AdvisorClient:
         content, name = _file(data, name)
         form = {} if label is None else {"label": label}
         reply = self._request(
-            "POST", f"/v1/runs/{run_id}/predict", files={"file": (name, content)}, form=form
+            "POST",
+            f"/v1/runs/{run_id}/predict",
+            files={"file": (name, content)},
+            form=form,
+            idempotent=True,
         )
         return Predictions.model_validate(reply.json())
 
@@ -446,9 +547,120 @@ class AdvisorClient:
         content, name = _file(data, name)
         form = {"other": run_b} | {k: v for k, v in (("label", label), ("metric", metric)) if v}
         reply = self._request(
-            "POST", f"/v1/runs/{run_a}/compare", files={"file": (name, content)}, form=form
+            "POST",
+            f"/v1/runs/{run_a}/compare",
+            files={"file": (name, content)},
+            form=form,
+            idempotent=True,
         )
         return ComparisonOut.model_validate(reply.json())
+
+
+def _instances(instances: Any, path: str) -> list[Any]:
+    """Rows to predict as JSON-ready lists (see :meth:`AdvisorClient.predict`).
+
+    Raises:
+        ApiError: ``predict.bad_instances`` for values JSON cannot carry.
+    """
+    if hasattr(instances, "columns") and hasattr(instances, "to_dict"):  # a DataFrame
+        return _records(instances, path)
+    try:
+        array = np.asarray(instances)
+    except ValueError:  # ragged lists: sent as they are, for the service to judge
+        return list(_json_ready(list(instances), path, "instances"))
+    if array.dtype.kind in "iubf":
+        return _numbers(array, path)
+    if array.dtype.kind in "US":
+        return list(array.tolist())  # text: the service says what it takes
+    if array.dtype.kind == "O":  # records (dicts), or lists holding None, dates, numpy scalars
+        return list(_json_ready(array.tolist(), path, "instances"))
+    raise _refused(
+        f"The instances are an array of dtype {array.dtype}; send numbers (vectors or images), "
+        "or a DataFrame of the training table's columns.",
+        path,
+    )
+
+
+def _numbers(array: np.ndarray, path: str) -> list[Any]:
+    """A numeric array as nested lists: JSON integers for pixel levels, numbers in [0, 1] else.
+
+    uint8 images (and integer vectors) are sent as integers, which the service reads as pixel
+    levels 0–255 (for images); images of another integer or bool dtype as floats, values in
+    [0, 1] as :func:`learners.tensors.to_tensor` takes them; NaN as null.
+    """
+    levels = array.dtype == np.uint8 or array.ndim < 3
+    if array.dtype.kind in "iub" and levels:
+        return list(array.tolist())
+    numbers = array.astype(np.float64)
+    if np.isinf(numbers).any():
+        raise _refused("The instances hold infinite values; send finite numbers.", path)
+    missing = np.isnan(numbers)
+    if missing.any():
+        cells = numbers.astype(object)
+        cells[missing] = None
+        return list(cells.tolist())
+    return list(numbers.tolist())
+
+
+def _records(frame: Any, path: str) -> list[dict[str, Any]]:
+    """A DataFrame's rows as JSON records: missing values null, dates as pandas writes them."""
+    columns: dict[str, list[Any]] = {}
+    for position, name in enumerate(frame.columns):
+        column = frame.iloc[:, position]
+        present = column.notna().tolist()
+        if column.dtype.kind in "mM":  # datetime64 (with a zone or not), timedelta64
+            values = column.astype(str).tolist()  # "2024-01-05", as in a CSV pandas writes
+        else:
+            where = f"column {name!r}"
+            values = [_json_ready(v, path, where) for v in column.astype(object).tolist()]
+        columns[str(name)] = [
+            v if known else None for v, known in zip(values, present, strict=True)
+        ]
+    return [{name: values[row] for name, values in columns.items()} for row in range(len(frame))]
+
+
+def _json_ready(value: Any, path: str, where: str) -> Any:
+    """``value`` with only what JSON carries: NaN and missing values as None, dates as text.
+
+    Raises:
+        ApiError: ``predict.bad_instances`` for infinities and values of other types.
+    """
+    if isinstance(value, Mapping):
+        return {str(k): _json_ready(v, path, f"column {k!r}") for k, v in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [_json_ready(v, path, where) for v in value]
+    if isinstance(value, np.datetime64 | np.timedelta64):
+        value = pd.Timestamp(value) if isinstance(value, np.datetime64) else pd.Timedelta(value)
+    if value is None or value is pd.NaT or value is pd.NA:
+        answer: Any = None
+    elif isinstance(value, str | bool | np.bool_):
+        answer = value if isinstance(value, str) else bool(value)
+    elif isinstance(value, int | np.integer):
+        answer = int(value)
+    elif isinstance(value, float | np.floating | Decimal) and not math.isinf(float(value)):
+        answer = None if math.isnan(float(value)) else float(value)
+    elif isinstance(value, datetime.date | datetime.time | datetime.timedelta):
+        answer = str(value)  # 2024-01-05, 2024-01-05 10:30:00: as pandas writes a CSV
+    else:
+        kind = (
+            "an infinite number"
+            if isinstance(value, float | np.floating | Decimal)
+            else f"a value of type {type(value).__name__} ({str(value)[:40]!r})"
+        )
+        raise _refused(
+            f"{where[:1].upper()}{where[1:]} holds {kind}, which cannot be sent as JSON; "
+            "send finite numbers, text, dates or missing values.",
+            path,
+        )
+    return answer
+
+
+def _refused(detail: str, path: str) -> ApiError:
+    """The problem the service would answer for rows it cannot take, raised before sending."""
+    problem = Problem(
+        title="Unprocessable content", status=422, detail=detail, code=BAD_INSTANCES, instance=path
+    )
+    return ApiError(problem)
 
 
 def _file(data: str | Path | bytes, name: str | None) -> tuple[bytes, str]:

@@ -21,6 +21,7 @@ from advisor.datasets.tabular import quoted
 from advisor.errors import AdvisorError, InvalidInputError
 from advisor.wire import Predictions
 from learners import Learner
+from learners.families.base import check_inputs
 from learners.tuning import Metric, fold_score
 
 
@@ -107,19 +108,41 @@ def reading_options(model: Learner) -> dict[str, Any]:
 
 
 def as_rows(instances: Any) -> np.ndarray:
-    """``instances`` (nested lists or an array) as a float64 array.
+    """``instances`` (nested lists or an array) as a float64 array, or uint8 pixel levels.
+
+    Images — ``(n, h, w)`` or ``(n, h, w, c)``, the shapes only an image model takes — made
+    entirely of integers in 0–255 are pixel levels, as a uint8 array's ``tolist()`` writes
+    them to JSON: they become uint8, read as 0–255 like any uint8 image. Anything else is
+    float64: vectors, and images holding a number written with a fraction (JSON ``0.5``,
+    ``1.0``) or outside 0–255, which must hold values in [0, 1]
+    (:func:`learners.tensors.to_tensor`).
 
     Raises:
         InvalidInputError: ``predict.bad_instances`` for ragged rows or values that are not
             numbers.
     """
     try:
+        array = np.asarray(instances)
+    except (TypeError, ValueError):
+        array = None  # ragged: the float64 conversion below says why
+    if array is not None and _pixel_levels(array):
+        return array.astype(np.uint8)
+    try:
+        if array is not None and array.dtype.kind in "biuf":
+            return array.astype(np.float64)
         return np.asarray(instances, dtype=np.float64)
     except (TypeError, ValueError) as error:
         raise InvalidInputError(
             f"instances must be a rectangular array of numbers: {error}",
             code=errors.BAD_INSTANCES,
         ) from None
+
+
+def _pixel_levels(array: np.ndarray) -> bool:
+    """Whether ``array`` is images (3 or 4 dimensions) of integers, all in 0–255."""
+    if array.ndim not in (3, 4) or array.dtype.kind not in "iu" or array.size == 0:
+        return False
+    return bool(array.min() >= 0 and array.max() <= np.iinfo(np.uint8).max)
 
 
 def predict_rows(model: Learner, X: np.ndarray) -> Predictions:
@@ -134,6 +157,14 @@ def predict_rows(model: Learner, X: np.ndarray) -> Predictions:
             "The rows hold missing or infinite values; send finite numbers.",
             code=errors.BAD_INSTANCES,
         )
+    spec = getattr(model, "spec_", None)
+    try:  # the kind and width of the rows, as the learner checks them, said as ours
+        if spec is not None:
+            check_inputs(X, spec)
+    except AdvisorError as error:
+        raise InvalidInputError(
+            f"The rows do not fit the model's input: {error.message}", code=errors.BAD_INSTANCES
+        ) from None
     try:
         probabilities = np.asarray(model.predict_proba(X))
     except AdvisorError:

@@ -19,6 +19,7 @@ import time
 from typing import Any
 
 from flask import Response, g, request
+from flask.json.provider import DefaultJSONProvider
 from flask_limiter import Limiter
 from flask_openapi3.models.info import Info
 from flask_openapi3.openapi import OpenAPI
@@ -37,6 +38,23 @@ SECURITY_SCHEMES: dict[str, Any] = {
     "api_key": {"type": "http", "scheme": "bearer", "description": "An 'adv_…' API key."}
 }
 PUBLIC_PREFIXES = ("/healthz", "/readyz", "/metrics", "/openapi.json", "/docs")
+
+
+class BoundedJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, where a body nested past Python's recursion limit is malformed JSON.
+
+    :func:`json.loads` raises :class:`RecursionError` on an array nested some thousands deep.
+    Werkzeug answers a body that fails to parse with ``400`` (or, for flask-openapi3's silent
+    read, a missing body and ``422``) only for a :class:`ValueError`; this turns the one into
+    the other, so a hostile body is a client error, not a ``500``.
+    """
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        """:func:`json.loads`; :class:`ValueError` for a body nested past the recursion limit."""
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("The JSON body is nested too deeply.") from None
 
 
 def api_key_of_request() -> str | None:
@@ -76,6 +94,7 @@ def create_app(
         validation_error_status=422,
         validation_error_callback=problems.validation_problem,
     )
+    app.json = BoundedJSONProvider(app)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes + 1024 * 1024
     app.extensions["advisor"] = services
     problems.register(app)

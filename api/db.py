@@ -22,7 +22,18 @@ from typing import Any, ClassVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, create_engine, event
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+    create_engine,
+    event,
+    select,
+)
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.pool import NullPool
@@ -113,9 +124,15 @@ class DatasetRecord(Base):
 
 
 class SourceRecord(Base):
-    """A source a tenant registered from one of its datasets (built by a job)."""
+    """A source a tenant registered from one of its datasets (built by a job).
+
+    A tenant's source names are unique (``uq_sources_tenant_id_name``, migration 0006): the
+    route checks first under the tenant's lock (:func:`lock_tenant`), and the constraint holds
+    whatever writes the table.
+    """
 
     __tablename__ = "sources"
+    __table_args__ = (UniqueConstraint("tenant_id", "name", name="uq_sources_tenant_id_name"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
@@ -216,6 +233,46 @@ def schema_lock(engine: Engine) -> Iterator[None]:
             connection.commit()
 
 
+def lock_tenant(session: Session, tenant_id: str) -> None:
+    """Make the rest of ``session``'s transaction exclusive for ``tenant_id``'s writers.
+
+    Call it first in a session that checks what the tenant has and then writes on that basis
+    (active runs under the limit, a free source name, a dataset nobody needs): every other
+    session that called it for the tenant waits until this one commits or rolls back, and then
+    sees what it wrote. Checks made without it can all pass before any of them inserts.
+
+    * PostgreSQL: ``SELECT … FROM tenants WHERE id = … FOR NO KEY UPDATE`` locks the tenant's
+      row until the transaction ends. Lockers of one tenant queue; other tenants do not wait.
+      Under READ COMMITTED (the default) each later statement reads a fresh snapshot, so the
+      count made after the lock includes what the previous holder committed. ``NO KEY``:
+      inserting a dataset or run takes a ``KEY SHARE`` lock on the row for its foreign key,
+      which ``FOR UPDATE`` would block and this does not. Every tenant has its row (API keys
+      and the open-access tenant create it), as every owned row's foreign key requires.
+    * SQLite: ``BEGIN IMMEDIATE`` takes the database's write lock before anything is read.
+      Python's ``sqlite3`` driver otherwise begins a transaction only at the first write, so
+      a count would run outside it and go stale. SQLite has one writer at a time whatever
+      we do, so the lock is the whole database's, not the tenant's; writers wait for it up to
+      the busy timeout (30 s, :func:`make_engine`), readers (WAL) never wait. The driver sees
+      the open transaction and neither begins another nor skips the ``COMMIT``.
+    * Other databases: no lock (only these two are supported).
+
+    Raises:
+        RuntimeError: on SQLite, when the session has written already (the transaction began
+            without the write lock; take the lock first).
+    """
+    connection = session.connection()
+    dialect = connection.dialect.name
+    if dialect == "sqlite":
+        driver = connection.connection.dbapi_connection
+        if getattr(driver, "in_transaction", False):
+            raise RuntimeError("lock_tenant must come before the session's first write")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    elif dialect == "postgresql":
+        session.execute(
+            select(Tenant.id).where(Tenant.id == tenant_id).with_for_update(key_share=True)
+        )
+
+
 class Database:
     """An engine and its session factory."""
 
@@ -234,6 +291,13 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+
+    @contextmanager
+    def locked(self, tenant_id: str) -> Iterator[Session]:
+        """A :meth:`session` holding ``tenant_id``'s lock (:func:`lock_tenant`) until it ends."""
+        with self.session() as session:
+            lock_tenant(session, tenant_id)
+            yield session
 
     def ping(self) -> None:
         """Raise if the database cannot be reached."""

@@ -25,6 +25,7 @@ from sqlalchemy import select, update
 
 from advisor import Advisor
 from advisor.errors import AdvisorError, define_code
+from advisor.inputs import check_test_data
 from advisor.wire import FINAL_STATES, Problem, RunResultOut
 from api.db import Database, RunRecord, SourceRecord, utcnow
 from learners import build_source, save_source
@@ -123,6 +124,16 @@ class Progress:
                 study.stop()
 
 
+class RunCancelledError(Exception):
+    """The run was cancelled before its best learner was refitted: nothing more is made."""
+
+
+def _cancel_requested(db: Database, run_id: str) -> bool:
+    with db.session() as session:
+        run = session.get(RunRecord, run_id)
+        return run is None or bool(run.cancel_requested)
+
+
 def _finish(db: Database, run_id: str, **values: Any) -> None:
     with db.session() as session:
         session.execute(
@@ -181,14 +192,9 @@ def execute_run(services: Services, run_id: str, part: int = 0) -> None:
             result = _tuned_run(services, run, part)
         if result is None:
             return  # another part finishes the run
-        with services.db.session() as session:
-            cancelled = bool(session.get(RunRecord, run_id).cancel_requested)  # type: ignore[union-attr]
-        _finish(
-            services.db,
-            run_id,
-            state="cancelled" if cancelled else "succeeded",
-            result=result.model_dump(mode="json"),
-        )
+        _finish(services.db, run_id, state="succeeded", result=result.model_dump(mode="json"))
+    except RunCancelledError:
+        _finish(services.db, run_id, state="cancelled")
     except AdvisorError as error:
         problem = Problem(
             title="Run failed", status=error.status, detail=error.message, code=error.code
@@ -230,6 +236,20 @@ def _settle(study: optuna.Study, limit: float) -> None:
 def _tuned_run(services: Services, run: RunRecord, part: int) -> RunResultOut | None:
     train = services.load(services.dataset_record(run.tenant_id, run.dataset_id))
     advisor = Advisor(source=services.source(run.tenant_id, run.source), random_state=run.seed)
+    # Read and checked before any trial: a test set that does not fit the training data (a
+    # table lacking a training column, images against a table) fails the run at once, not
+    # after its budget is spent.
+    test = (  # a test table is encoded the training table's way
+        services.load(
+            services.dataset_record(run.tenant_id, run.test_dataset_id),
+            encoder=train.encoder,
+            purpose="score",
+        )
+        if run.test_dataset_id
+        else None
+    )
+    if test is not None:  # images against a table, or vectors of another width
+        check_test_data(train.X, test.X, test.y)
     plan = advisor.plan_run(train.X, train.y, run.family, categorical=train.categorical_mask)
     storage = services.study_storage()
     name = run_study_name(run.id)
@@ -258,17 +278,12 @@ def _tuned_run(services: Services, run: RunRecord, part: int) -> RunResultOut | 
         return None
     study = optuna.load_study(study_name=name, storage=storage)
     _settle(study, limit=services.settings.run_heartbeat_seconds * 2)
+    # A cancel stops the study after its running trial; past this point (the refit, the
+    # reports) it comes too late, and the run finishes.
+    if _cancel_requested(services.db, run.id):
+        raise RunCancelledError(run.id)
     result = best_of(
         study, plan.family, weights=example_weights(train.y, cast("Metric", run.metric))
-    )
-    test = (  # a test table is encoded the training table's way
-        services.load(
-            services.dataset_record(run.tenant_id, run.test_dataset_id),
-            encoder=train.encoder,
-            purpose="score",
-        )
-        if run.test_dataset_id
-        else None
     )
     outcome = advisor.finish_run(
         plan,

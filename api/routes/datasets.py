@@ -3,26 +3,71 @@
 from __future__ import annotations
 
 import math
+import re
 import time
+import unicodedata
+from pathlib import PurePosixPath
 from typing import Any, Literal
 
 from flask import Response
 from flask_openapi3.models.file import FileStorage
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from werkzeug.datastructures import FileStorage as UploadedFile
-from werkzeug.utils import secure_filename
 
 from advisor import Advisor
 from advisor.datasets import DatasetInfo, LoadOptions, load_dataset
 from advisor.errors import DatasetError, LimitExceededError, define_code
-from advisor.wire import DatasetOut, DatasetPage, MetaFeaturesOut
-from api.db import DatasetRecord, new_id
+from advisor.wire import DatasetOut, DatasetPage, MetaFeaturesOut, Problem
+from api.db import DatasetRecord, RunRecord, SourceRecord, new_id
+from api.jobs import fail_stale_runs
 from api.routes.common import PageQuery, reply, services, tenant, v1_blueprint
+from api.routes.sources import ConflictError
 
 blueprint = v1_blueprint("datasets", "datasets", "Upload and inspect labeled datasets.")
 
 NO_FILE = define_code("dataset.no_file", "The upload has no 'file' part, or it is empty.")
+IN_USE = define_code(
+    "dataset.in_use",
+    "A queued or running run, or a source being built, needs the dataset: cancel the runs "
+    "or wait for them and the build to finish, then delete it.",
+)
+
+NAME_CHARS = 255  # datasets.name is String(255)
+SUFFIX_CHARS = 16  # the longest file suffix kept whole when a name is cut
+# Unicode's explicit bidirectional embeddings, overrides and isolates (category Cf): they can
+# make a name read differently from what it is ("txt.exe" shown as "exe.txt").
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def upload_name(filename: str | None) -> str:
+    r"""The dataset's ``name``: the uploaded file's own base name, kept as metadata only.
+
+    The name is shown back and helps the data layer recognise a format by its suffix; it is
+    never part of a path (stored files are keyed by generated ids, :mod:`api.artifacts`), so
+    any script is kept (``企鹅.jsonl`` stays ``企鹅.jsonl``, where Werkzeug's
+    ``secure_filename``, made for paths, left ``jsonl``). Made tidy for display:
+
+    * normalised to NFC; control characters (category Cc: NUL, newlines, escapes), lone
+      surrogates (Cs) and the bidirectional overrides and isolates (:data:`BIDI_CONTROLS`)
+      removed;
+    * directories dropped: whatever follows the last ``/`` or ``\`` (a client may send its
+      full path), surrounding spaces stripped;
+    * at most 255 characters, cut in the stem so the suffix (up to 16 characters) stays;
+    * ``upload`` when nothing is left, or only ``.`` or ``..``.
+    """
+    text = unicodedata.normalize("NFC", filename or "")
+    text = "".join(
+        c for c in text if unicodedata.category(c) not in ("Cc", "Cs") and c not in BIDI_CONTROLS
+    )
+    name = re.split(r"[/\\]", text)[-1].strip()
+    if name in ("", ".", ".."):
+        return "upload"
+    if len(name) > NAME_CHARS:
+        suffix = PurePosixPath(name).suffix
+        suffix = suffix if len(suffix) <= SUFFIX_CHARS else ""
+        name = name[: NAME_CHARS - len(suffix)].rstrip() + suffix
+    return name
 
 
 class UploadForm(BaseModel):
@@ -142,7 +187,7 @@ def upload(form: UploadForm) -> Response:
             f"The file is larger than {shared.settings.max_upload_bytes} bytes.",
             code="dataset.too_large",
         )
-    name = secure_filename(form.file.filename or "") or "upload"
+    name = upload_name(form.file.filename)
     options = load_options(form)
     dataset = load_dataset(data, name=name, options=options, limits=shared.settings.data_limits())
     owner, dataset_id = tenant(), new_id()
@@ -198,12 +243,48 @@ def get_dataset(path: DatasetPath) -> Response:
     return reply(as_out(services().dataset_record(tenant(), path.dataset_id)))
 
 
-@blueprint.delete("/<dataset_id>", responses={204: None})
+@blueprint.delete("/<dataset_id>", responses={204: None, 409: Problem})
 def delete_dataset(path: DatasetPath) -> Response:
-    """Delete a dataset and its file (runs made from it keep their results)."""
-    shared = services()
-    record = shared.dataset_record(tenant(), path.dataset_id)
-    with shared.db.session() as session:
+    """Delete a dataset and its file (runs made from it keep their results).
+
+    Refused (409 ``dataset.in_use``, naming them) while a queued or running run needs it, as
+    training data or as ``test_dataset_id``, or a source is being built from it: they would
+    fail later, a run after spending its budget. Runs whose worker died are failed first
+    (``run.worker_lost``) and hold nothing. The check and the delete hold the tenant's lock
+    (:func:`api.db.lock_tenant`), as starting a run and registering a source do, so neither
+    can slip in between.
+    """
+    shared, owner = services(), tenant()
+    record = shared.dataset_record(owner, path.dataset_id)
+    fail_stale_runs(shared.db, shared.settings.run_heartbeat_seconds)
+    with shared.db.locked(owner) as session:
+        runs = session.scalars(
+            select(RunRecord.id)
+            .where(
+                RunRecord.tenant_id == owner,
+                RunRecord.state.in_(["queued", "running"]),
+                or_(RunRecord.dataset_id == record.id, RunRecord.test_dataset_id == record.id),
+            )
+            .order_by(RunRecord.created, RunRecord.id)
+        ).all()
+        sources = session.scalars(
+            select(SourceRecord.name)
+            .where(
+                SourceRecord.tenant_id == owner,
+                SourceRecord.state == "building",
+                SourceRecord.dataset_id == record.id,
+            )
+            .order_by(SourceRecord.name)
+        ).all()
+        if runs or sources:
+            users = [f"run {r}" for r in runs] + [f"source {s!r} (building)" for s in sources]
+            raise ConflictError(
+                f"Dataset {record.id} is in use by {', '.join(users)}; cancel the runs or "
+                "wait for them to finish (and the sources to be built), then delete it.",
+                code=IN_USE,
+                runs=list(runs),
+                sources=list(sources),
+            )
         found = session.get(DatasetRecord, record.id)
         if found is not None:
             session.delete(found)

@@ -22,7 +22,7 @@ from advisor.comparison import compare_predictions, unlabeled
 from advisor.core import RUN_SOURCE_MISMATCH, source_mismatch
 from advisor.datasets import DatasetInfo, TabularEncoder
 from advisor.datasets.encoder import ENCODER_FILE
-from advisor.datasets.tabular import unseen_category_warnings
+from advisor.datasets.rows import table_rows
 from advisor.errors import (
     BAD_INSTANCES,
     AdvisorError,
@@ -31,7 +31,7 @@ from advisor.errors import (
     NotFoundError,
     define_code,
 )
-from advisor.prediction import as_rows, classify, predict_rows
+from advisor.prediction import Classified, as_rows, classify, predict_rows
 from advisor.wire import (
     FINAL_STATES,
     ComparisonOut,
@@ -50,6 +50,7 @@ from api.jobs import cancel_queued, fail_stale_runs, run_key, run_prefix, run_st
 from api.problems import UNAVAILABLE, UNAVAILABLE_ERRORS
 from api.routes.common import PageQuery, reply, services, tenant, v1_blueprint
 from api.routes.recommendations import MEDIA_TYPES, REPORT_ANSWER, ReportQuery
+from api.services import DATASET_UNKNOWN
 from learners import Learner
 
 blueprint = v1_blueprint("runs", "runs", "Tuned runs: Optuna studies run as jobs.")
@@ -155,7 +156,14 @@ def _check_budget(body: RunCreate) -> None:
 
 @blueprint.post("", responses={202: RunOut})
 def start_run(body: RunCreate) -> Response:
-    """Queue a tuned run; answers 202 with its ``Location`` at once."""
+    """Queue a tuned run; answers 202 with its ``Location`` at once.
+
+    The tenant's limit on queued and running runs holds however many requests come at once:
+    counting and inserting hold the tenant's lock (:func:`api.db.lock_tenant`), so the next
+    request counts what this one inserted (429 ``run.too_many`` past the limit). Under the
+    lock the datasets are looked at again: a dataset deleted after the first look is
+    ``dataset.unknown``, and one a queued run needs cannot be deleted (``dataset.in_use``).
+    """
     shared, owner = services(), tenant()
     _check_budget(body)
     record = shared.dataset_record(owner, body.dataset_id)
@@ -171,7 +179,10 @@ def start_run(body: RunCreate) -> Response:
                     f"{body.family} cannot run: {mismatch}", code=RUN_SOURCE_MISMATCH
                 )
     fail_stale_runs(shared.db, shared.settings.run_heartbeat_seconds)
-    with shared.db.session() as session:
+    with shared.db.locked(owner) as session:
+        for needed in filter(None, (body.dataset_id, body.test_dataset_id)):
+            if session.get(DatasetRecord, needed) is None:  # deleted since the first look
+                raise NotFoundError(f"No dataset {needed!r}.", code=DATASET_UNKNOWN)
         active = session.scalar(
             select(func.count())
             .select_from(RunRecord)
@@ -348,8 +359,9 @@ def _answer(fitted: _Fitted) -> Predictions:
     """The answer to a predict request: a JSON body or an uploaded file.
 
     A table's rows are encoded the training table's way when they name its columns: a file
-    (labeled or not) with those columns, or JSON records (objects keyed by column). Arrays of
-    numbers are taken as already encoded, one value per encoded column. A file — a table, an
+    (labeled or not) with those columns, or JSON records (objects keyed by column), both read
+    by :func:`~advisor.datasets.rows.table_rows`. Arrays of numbers are taken as already
+    encoded, one value per encoded column. A file — a table, an
     NPZ archive, or images — is read by :func:`~advisor.datasets.rows.load_rows`, and its
     answer names its rows (``ids``) and, when it carries labels, scores them.
     """
@@ -367,9 +379,10 @@ def _answer(fitted: _Fitted) -> Predictions:
             "Rows keyed by column name need a model trained on a table; send arrays.",
             code=BAD_INSTANCES,
         )
-    frame = pd.DataFrame.from_records(body.instances)
-    answer = predict_rows(fitted.model, fitted.encoder.transform(frame))
-    return answer.model_copy(update={"warnings": unseen_category_warnings(fitted.encoder, frame)})
+    # Read as a file's table is: the same checks (the training columns, or already-encoded
+    # numbers), the same warnings (unseen categories, filled gaps, ignored columns), the ids.
+    rows = table_rows(pd.DataFrame.from_records(body.instances), fitted.encoder)
+    return Classified(rows, predict_rows(fitted.model, rows.X)).answer()
 
 
 def _fitted_run(owner: str, run_id: str) -> tuple[RunRecord, _Fitted]:

@@ -5,12 +5,14 @@ from __future__ import annotations
 from flask import Response
 from pydantic import BaseModel, Field, RootModel
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from advisor.errors import AdvisorError, NotFoundError, define_code
 from advisor.wire import Problem, SourceCreate, SourceOut
-from api.db import SourceRecord
+from api.db import DatasetRecord, SourceRecord
 from api.routes.common import reply, services, tenant, v1_blueprint
-from api.services import SOURCE_UNKNOWN
+from api.services import DATASET_UNKNOWN, SOURCE_UNKNOWN
 from learners import Source, builtin_sources, load_source
 
 blueprint = v1_blueprint("sources", "sources", "Sources: pretrained and meta-trained starts.")
@@ -88,31 +90,48 @@ def get_source(path: SourcePath) -> Response:
     raise NotFoundError(f"No source {path.name!r}.", code=SOURCE_UNKNOWN)
 
 
+def _named(session: Session, owner: str, name: str) -> SourceRecord | None:
+    return session.scalar(
+        select(SourceRecord).where(SourceRecord.tenant_id == owner, SourceRecord.name == name)
+    )
+
+
 @blueprint.post("", responses={202: SourceOut, 409: Problem})
 def register_source(body: SourceCreate) -> Response:
-    """Register a source built from one of the tenant's datasets (a job: pretrain, meta-train)."""
+    """Register a source built from one of the tenant's datasets (a job: pretrain, meta-train).
+
+    A name is registered once per tenant, however many requests ask for it at the same time:
+    the check and the insert hold the tenant's lock (:func:`api.db.lock_tenant`), and the
+    database's unique constraint on (tenant, name) turns any insert that still collides into
+    the same ``409 source.exists``. The dataset is looked at again under the lock, so a source
+    is never registered on a dataset deleted meanwhile (deleting waits for the lock too).
+    """
     shared, owner = services(), tenant()
     shared.dataset_record(owner, body.dataset_id)
     if body.name in builtin_sources():
         raise ConflictError(f"{body.name!r} is a built-in source.", code=SOURCE_EXISTS)
-    with shared.db.session() as session:
-        exists = session.scalar(
-            select(SourceRecord).where(
-                SourceRecord.tenant_id == owner, SourceRecord.name == body.name
+    taken = ConflictError(f"You have a source {body.name!r} already.", code=SOURCE_EXISTS)
+    try:
+        with shared.db.locked(owner) as session:
+            if session.get(DatasetRecord, body.dataset_id) is None:
+                raise NotFoundError(f"No dataset {body.dataset_id!r}.", code=DATASET_UNKNOWN)
+            if _named(session, owner, body.name) is not None:
+                raise taken
+            record = SourceRecord(
+                tenant_id=owner,
+                name=body.name,
+                dataset_id=body.dataset_id,
+                settings={
+                    "pretrain_epochs": body.pretrain_epochs,
+                    "meta_episodes": body.meta_episodes,
+                },
             )
-        )
-        if exists is not None:
-            raise ConflictError(f"You have a source {body.name!r} already.", code=SOURCE_EXISTS)
-        record = SourceRecord(
-            tenant_id=owner,
-            name=body.name,
-            dataset_id=body.dataset_id,
-            settings={
-                "pretrain_epochs": body.pretrain_epochs,
-                "meta_episodes": body.meta_episodes,
-            },
-        )
-        session.add(record)
+            session.add(record)
+    except IntegrityError:
+        with shared.db.session() as session:
+            if _named(session, owner, body.name) is None:
+                raise  # not the name's constraint: unexpected
+        raise taken from None
     shared.tasks["source"](record.id)
     with shared.db.session() as session:
         current = session.get(SourceRecord, record.id)

@@ -55,6 +55,35 @@ def test_as_rows_refuses_ragged_and_text() -> None:
         assert caught.value.code == "predict.bad_instances"
 
 
+def test_as_rows_reads_integer_images_as_pixel_levels() -> None:
+    """JSON integers 0-255 in an image-shaped array, ``(n, h, w[, c])``, are uint8 pixel
+    levels; a number with a fraction, one outside 0-255, and vectors (2-D) stay float64."""
+    levels = [[[0, 128], [255, 7]]]
+    assert as_rows(levels).dtype == np.uint8 and as_rows(levels).tolist() == levels
+    assert as_rows([[[[0, 1, 2]]]]).dtype == np.uint8
+    for other in (
+        [[[0.0, 0.5], [1.0, 1.0]]],
+        [[[0, 1.0]]],
+        [[[0, 256]]],
+        [[[-1, 3]]],
+        [[1, 2]],
+        [[[True, False]]],
+    ):
+        assert as_rows(other).dtype == np.float64, other
+
+
+def test_images_sent_as_pixel_levels_are_classified_as_uint8_images() -> None:
+    """The service's bug: uint8 images sent as JSON integers were refused as float64 images
+    outside [0, 1] (``learners.input_mismatch``)."""
+    rng = np.random.default_rng(2)
+    images = rng.integers(0, 256, size=(8, 6, 6), dtype=np.uint8)
+    model = make_learner("scratch", variant="logreg").fit(images, np.array(["a", "b"] * 4))
+    assert predict_rows(model, as_rows(images.tolist())) == predict_rows(model, images)
+    with pytest.raises(AdvisorError) as caught:  # the levels as floats: 255 times too bright
+        predict_rows(model, as_rows(images.astype(np.float64).tolist()))
+    assert caught.value.code == "learners.input_mismatch"
+
+
 def test_accuracy_needs_one_label_per_prediction(model) -> None:  # type: ignore[no-untyped-def]
     answer = predict_rows(model, np.zeros((2, 3)))
     with pytest.raises(ValueError, match="1 labels for 2 predictions"):

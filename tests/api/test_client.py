@@ -1,5 +1,6 @@
 """``advisor.client.AdvisorClient``: end to end through Flask and over real HTTP, problems as
-``ApiError``, and retries on 429/503 and lost connections."""
+``ApiError``, retries on 429/503 and lost connections (never a request that creates something
+once it may have been carried out), and rows to predict as JSON (images, gaps, dates)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +22,13 @@ import pytest
 import requests
 
 import advisor.client
-from advisor.client import AdvisorClient, ApiError, Reply
+from advisor.client import (
+    AdvisorClient,
+    ApiError,
+    NoAnswerError,
+    NotSentError,
+    Reply,
+)
 from api.auth import create_key
 
 OK_PAGE = {"items": [], "total": 0, "page": 1, "per_page": 20}
@@ -27,14 +36,22 @@ UNAVAILABLE = {"title": "Service unavailable", "status": 503, "code": "service.u
 
 
 class Scripted:
-    """A transport that answers from a script (a Reply, or an exception to raise)."""
+    """A transport that answers from a script (a Reply, or an exception to raise).
+
+    A JSON body is encoded as ``requests`` encodes it (``allow_nan=False``), and kept.
+    """
 
     def __init__(self, *answers: Reply | Exception) -> None:
         self.answers = list(answers)
         self.sent: list[tuple[str, str]] = []
+        self.bodies: list[Any] = []
 
-    def send(self, method: str, path: str, **_options: Any) -> Reply:
+    def send(self, method: str, path: str, *, json_body: Any = None, **_options: Any) -> Reply:
         self.sent.append((method, path))
+        if json_body is not None:
+            prepared = requests.Request(method, "http://service" + path, json=json_body).prepare()
+            assert prepared.body is not None
+            self.bodies.append(json.loads(prepared.body))
         answer = self.answers.pop(0)
         if isinstance(answer, Exception):
             raise answer
@@ -180,6 +197,254 @@ def test_http_transport_reports_no_connection() -> None:
     client = AdvisorClient(f"http://127.0.0.1:{port}", retries=0, timeout=2)
     with pytest.raises(ConnectionError):
         client.datasets()
+
+
+def test_http_transport_tells_a_refused_connection_from_a_lost_answer(
+    sleeps: list[float],
+) -> None:
+    """A refused connection never reached the service: even an upload is sent again."""
+    client = AdvisorClient(f"http://127.0.0.1:{free_port()}", retries=2, backoff=0.5, timeout=2)
+    with pytest.raises(NotSentError):
+        client.upload(b"a,label\n1,x\n", name="rows.csv")
+    assert sleeps == [0.5, 1.0]
+
+
+# -- requests that may have been carried out -------------------------------------------------
+
+PREDICTED = {"labels": ["a"], "probabilities": [[1.0]], "classes": ["a"]}
+INVALID = {"title": "Unprocessable content", "status": 422, "code": "request.invalid"}
+GONE = {"title": "Not found", "status": 404, "code": "dataset.unknown"}
+
+
+@pytest.mark.parametrize(
+    "lost",
+    [NoAnswerError("read timed out"), ConnectionError("connection reset by peer")],
+    ids=["no-answer", "unknown-failure"],
+)
+def test_a_request_that_creates_something_is_not_sent_again_once_it_went_out(
+    sleeps: list[float], lost: ConnectionError
+) -> None:
+    """The bug: a read timeout made the client upload the same file again (4 datasets)."""
+    creates: list[Callable[[AdvisorClient], object]] = [
+        lambda client: client.upload(b"a,label\n1,x\n", name="rows.csv"),
+        lambda client: client.run("d1", n_trials=2),
+        lambda client: client.recommend("d1"),
+    ]
+    for create in creates:
+        transport = Scripted(lost, reply(422, INVALID))
+        with pytest.raises(NoAnswerError, match="may have carried it out") as raised:
+            create(AdvisorClient(transport=transport, backoff=0))
+        assert len(transport.sent) == 1 and transport.sent[0][0] == "POST"
+        assert isinstance(raised.value, ConnectionError)  # what callers caught before
+    assert sleeps == []
+
+
+def test_requests_safe_to_repeat_are_retried_after_a_lost_answer(sleeps: list[float]) -> None:
+    reads = Scripted(NoAnswerError("read timed out"), reply(200, OK_PAGE))
+    assert AdvisorClient(transport=reads, backoff=0).datasets().total == 0
+    assert len(reads.sent) == 2
+    predictions = Scripted(NoAnswerError("read timed out"), reply(200, PREDICTED))
+    assert AdvisorClient(transport=predictions, backoff=0).predict("r1", [[1.0]]).labels == ["a"]
+    assert predictions.sent == [("POST", "/v1/runs/r1/predict")] * 2
+    refused = Scripted(NotSentError("connection refused"), reply(422, INVALID))
+    with pytest.raises(ApiError):  # never reached the service: an upload may go again
+        AdvisorClient(transport=refused, backoff=0).upload(b"x", name="rows.csv")
+    assert len(refused.sent) == 2
+
+
+def test_a_request_that_creates_something_is_retried_on_429_and_503_only(
+    sleeps: list[float],
+) -> None:
+    """429 and 503 say the service did not do it; a gateway's 504 may come after it did."""
+    transport = Scripted(reply(503, UNAVAILABLE), reply(504, b"Gateway timeout"))
+    with pytest.raises(ApiError) as raised:
+        AdvisorClient(transport=transport, backoff=0).upload(b"x", name="rows.csv")
+    assert raised.value.code == "http.504" and len(transport.sent) == 2
+
+
+def test_a_delete_whose_answer_was_lost_is_done(sleeps: list[float]) -> None:
+    """The lost attempt deleted it: the retry's 404 means it is gone, as asked."""
+    transport = Scripted(NoAnswerError("read timed out"), reply(404, GONE))
+    AdvisorClient(transport=transport, backoff=0).delete_dataset("d1")
+    assert transport.sent == [("DELETE", "/v1/datasets/d1")] * 2
+    with pytest.raises(ApiError) as raised:  # without a lost attempt, 404 is an unknown id
+        AdvisorClient(transport=Scripted(reply(404, GONE))).delete_dataset("d1")
+    assert raised.value.code == "dataset.unknown"
+
+
+@pytest.fixture
+def slow_service() -> Iterator[tuple[str, list[str]]]:
+    """An HTTP server that reads each request, notes its method, and answers after 5 s
+    (or when the test ends): every request times out at the client."""
+    received: list[str] = []
+    done = threading.Event()
+
+    class Slow(BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            received.append(self.command)
+            done.wait(5)
+            body = json.dumps(OK_PAGE).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self) -> None:
+            self._answer()
+
+        def do_POST(self) -> None:
+            self._answer()
+
+        def log_message(self, *_args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", received
+    finally:
+        done.set()
+        server.shutdown()
+        server.server_close()
+
+
+def test_over_http_an_upload_that_timed_out_is_sent_once(
+    slow_service: tuple[str, list[str]], sleeps: list[float]
+) -> None:
+    """The tester's case: ``timeout=0.3, retries=3`` created 4 datasets."""
+    url, received = slow_service
+    client = AdvisorClient(url, timeout=0.3, retries=3, backoff=0)
+    with pytest.raises(NoAnswerError, match="may have carried it out"):
+        client.upload(b"a,label\n1,x\n", name="rows.csv")
+    assert received == ["POST"]
+    with pytest.raises(NoAnswerError):  # a read is sent again, then gives up
+        client.datasets()
+    assert received == ["POST"] + ["GET"] * 4
+
+
+# -- rows to predict as JSON -----------------------------------------------------------------
+
+
+def test_predict_sends_gaps_as_null_and_dates_as_text(sleeps: list[float]) -> None:
+    """The bug: a Timestamp column raised TypeError and NaN in an array requests'
+    InvalidJSONError, before anything was sent."""
+    frame = pd.DataFrame(
+        {
+            "x": [1.5, np.nan],
+            "day": pd.to_datetime(pd.Series(["2024-01-05", None])),
+            "seen": [pd.Timestamp("2024-01-05 10:30"), None],
+            "city": ["Paris", None],
+            "count": pd.array([3, None], dtype="Int64"),
+        }
+    )
+    transport = Scripted(reply(200, PREDICTED), reply(200, PREDICTED))
+    client = AdvisorClient(transport=transport)
+    client.predict("r1", frame)
+    client.predict("r1", np.array([[1.0, np.nan]]))
+    assert transport.bodies == [
+        {
+            "instances": [
+                {
+                    "x": 1.5,
+                    "day": "2024-01-05",
+                    "seen": "2024-01-05 10:30:00",
+                    "city": "Paris",
+                    "count": 3,
+                },
+                {"x": None, "day": None, "seen": None, "city": None, "count": None},
+            ]
+        },
+        {"instances": [[1.0, None]]},
+    ]
+
+
+@pytest.mark.parametrize(
+    "instances",
+    [
+        np.array([[1.0, np.inf]]),
+        pd.DataFrame({"x": [-np.inf]}),
+        pd.DataFrame({"x": [object()]}),
+        np.array([[1 + 2j]]),
+        np.array([["2024-01-05"]], dtype="datetime64[D]"),
+    ],
+    ids=["infinite", "infinite-column", "object", "complex", "dates-array"],
+)
+def test_predict_refuses_what_json_cannot_carry_before_sending(instances: Any) -> None:
+    transport = Scripted()
+    with pytest.raises(ApiError) as raised:
+        AdvisorClient(transport=transport).predict("r1", instances)
+    assert raised.value.code == "predict.bad_instances" and raised.value.status_code == 422
+    assert transport.sent == []
+
+
+def test_predict_sends_uint8_images_as_levels_and_other_images_as_fractions() -> None:
+    """JSON integers are pixel levels (0-255) to the service, numbers with a fraction values
+    in [0, 1]: uint8 images go as integers, other dtypes as to_tensor reads them."""
+    transport = Scripted(*(reply(200, PREDICTED) for _ in range(3)))
+    client = AdvisorClient(transport=transport)
+    client.predict("r1", np.full((1, 2, 2), 200, dtype=np.uint8))
+    client.predict("r1", np.ones((1, 2, 2), dtype=np.int64))  # [0, 1], as in to_tensor
+    client.predict("r1", np.full((1, 2, 2), 0.5))
+    sent = [body["instances"][0][0][0] for body in transport.bodies]
+    assert sent == [200, 1.0, 0.5]
+    assert [type(value) for value in sent] == [int, float, float]
+
+
+def test_predict_images_given_as_pixel_levels(
+    app: Any, glyph_npz: bytes, glyph_task: tuple[np.ndarray, np.ndarray]
+) -> None:
+    """The bug: the uint8 images the data layer reads were refused (sent as 0-255 integers,
+    read as float64: learners.input_mismatch); raw JSON integers the same way."""
+    key = create_key(app.extensions["advisor"].db, "tenant-a").key
+    client = AdvisorClient.for_flask(app.test_client(), key)
+    run = client.run(client.upload(glyph_npz, name="support.npz").id, family="scratch", n_trials=1)
+    run = client.wait(run.id, poll=0, timeout=60, progress=False)
+    assert run.state == "succeeded", run.error
+    images = glyph_task[0][:6]
+    levels = client.predict(run.id, images)
+    fractions = client.predict(run.id, images / 255)
+    assert levels.labels == fractions.labels
+    assert np.allclose(levels.probabilities, fractions.probabilities, atol=1e-5)
+    raw = app.test_client().post(
+        f"/v1/runs/{run.id}/predict",
+        json={"instances": images.tolist()},
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert raw.status_code == 200 and raw.json["labels"] == levels.labels
+    with pytest.raises(ApiError) as raised:  # 0-255 as floats: still 255 times too bright
+        client.predict(run.id, images.astype(np.float64))
+    assert raised.value.code == "learners.input_mismatch"
+
+
+def test_predict_a_table_with_dates_and_gaps(app: Any) -> None:
+    """Dates reach the service as the training file's text (no unseen category), gaps as
+    null, filled the training data's way."""
+    rng = np.random.default_rng(0)
+    labels = np.array(["a", "b"] * 20)
+    days = ["2024-01-05", "2024-02-01", "2024-03-10", "2024-04-22"] * 10
+    x = np.where(labels == "a", -2.0, 2.0) + rng.normal(size=40)
+    table = pd.DataFrame({"x": x, "day": days, "label": labels})
+    client = AdvisorClient.for_flask(
+        app.test_client(), create_key(app.extensions["advisor"].db, "tenant-a").key
+    )
+    data = client.upload(table.to_csv(index=False).encode(), name="days.csv", label="label")
+    run = client.wait(
+        client.run(data.id, family="scratch", n_trials=1).id, poll=0, timeout=60, progress=False
+    )
+    assert run.state == "succeeded", run.error
+    rows = table.drop(columns="label").iloc[:4].copy()
+    rows.loc[rows.index[0], "x"] = np.nan
+    as_text = client.predict(run.id, rows)
+    as_dates = client.predict(run.id, rows.assign(day=pd.to_datetime(rows["day"])))
+    assert as_dates.labels == as_text.labels and as_dates.warnings == as_text.warnings
+    assert not any("day" in warning for warning in as_dates.warnings)  # no unseen category
+    with pytest.raises(ApiError) as raised:  # encoded arrays have no columns to fill
+        client.predict(run.id, np.array([[np.nan, 1.0, 0.0, 0.0, 0.0]]))
+    assert raised.value.code == "predict.bad_instances"
 
 
 # -- a real server -------------------------------------------------------------------------

@@ -16,6 +16,9 @@ from flask.testing import FlaskClient
 from PIL import Image
 from werkzeug.test import TestResponse
 
+from api.db import DatasetRecord
+from api.routes.datasets import upload_name
+
 Send = Callable[..., TestResponse]
 Problem = Callable[[TestResponse, int, str], dict[str, Any]]
 
@@ -68,6 +71,49 @@ def test_upload_csv(upload: Send, iris_csv: bytes) -> None:
     assert info["format"] == "csv" and info["modality"] == "vector"
     assert (info["n_rows"], info["n_features"], info["n_classes"]) == (150, 4, 3)
     assert info["label_column"] == "species" and body["name"] == "iris.csv"
+
+
+def test_upload_keeps_a_non_ascii_file_name(
+    client: FlaskClient, upload: Send, iris_frame: pd.DataFrame
+) -> None:
+    """The name is metadata: any script stays (the suffix too, which names the format);
+    the stored file is keyed by generated ids."""
+    lines = iris_frame.to_json(orient="records", lines=True).encode()
+    answer = upload(lines, "企鹅.jsonl", label="species")
+    assert answer.status_code == 201, answer.json
+    assert answer.json["name"] == "企鹅.jsonl" and answer.json["info"]["format"] == "jsonl"
+    assert answer.json["info"]["name"] == "企鹅.jsonl"
+    with client.application.extensions["advisor"].db.session() as session:
+        record = session.get(DatasetRecord, answer.json["id"])
+    assert record is not None and record.artifact == f"datasets/{record.tenant_id}/{record.id}/data"
+    assert client.get(f"/v1/datasets/{record.id}").json["name"] == "企鹅.jsonl"
+    table = iris_frame.to_csv(index=False).encode()
+    sent = upload(table, "../données/\x1bé\tt \u202e.csv", label="species")
+    assert sent.status_code == 201 and sent.json["name"] == "ét .csv", sent.json
+
+
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [
+        ("企鹅.jsonl", "企鹅.jsonl"),
+        ("Ünïcödé data.csv", "Ünïcödé data.csv"),
+        ("e\u0301te\u0301.csv", "\u00e9t\u00e9.csv"),  # NFC
+        ("../../etc/passwd", "passwd"),
+        ("C:\\Users\\me\\data.csv", "data.csv"),
+        ("a\x00b\nc\r\td\x7f\x85.csv", "abcd.csv"),
+        ("evil\u202egpj.exe", "evilgpj.exe"),
+        ("bad\udcff.csv", "bad.csv"),
+        ("  spaced.csv  ", "spaced.csv"),
+        ("dir/", "upload"),
+        ("..", "upload"),
+        ("", "upload"),
+        (None, "upload"),
+        ("名" * 300 + ".parquet", "名" * 247 + ".parquet"),
+        ("n" * 300, "n" * 255),
+    ],
+)
+def test_upload_name(sent: str | None, kept: str) -> None:
+    assert upload_name(sent) == kept
 
 
 def test_upload_parquet(upload: Send, iris_frame: pd.DataFrame) -> None:

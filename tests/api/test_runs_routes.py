@@ -14,11 +14,11 @@ import optuna
 import pandas as pd
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from werkzeug.test import TestResponse
 
-from api.db import RunRecord, utcnow
-from api.jobs import Heartbeat, Progress, execute_run, fail_stale_runs
+from api.db import DatasetRecord, RunRecord, utcnow
+from api.jobs import Heartbeat, Progress, execute_run, fail_stale_runs, run_prefix
 from api.services import Services
 
 Send = Callable[..., TestResponse]
@@ -143,7 +143,6 @@ def test_predict_rows_named_by_the_training_columns(
     records = [dict(zip(IRIS_COLUMNS, row, strict=True)) for row in rows.tolist()]
     by_name = shared_client.post(url, json={"instances": records})
     assert by_name.status_code == 200, by_name.json
-    assert by_name.json == expected
     reordered = (
         ",".join(f'"{c}"' for c in IRIS_COLUMNS[::-1])
         + "\n"
@@ -152,6 +151,7 @@ def test_predict_rows_named_by_the_training_columns(
     as_file = expected | {"ids": ["1", "2", "3"]}  # a file's answer names its rows
     unlabeled = {"file": (io.BytesIO(reordered.encode()), "rows.csv")}
     assert shared_client.post(url, data=unlabeled).json == as_file
+    assert by_name.json == as_file  # records are read as a file's table is
     gap = ",".join(f'"{c}"' for c in IRIS_COLUMNS) + "\n5.1,,1.4,0.2\n"
     filled = shared_client.post(url, data={"file": (io.BytesIO(gap.encode()), "gap.csv")})
     assert filled.status_code == 200 and filled.json["labels"] == ["setosa"], filled.json
@@ -168,6 +168,27 @@ def test_predict_rows_named_by_the_training_columns(
     ):
         answer = shared_client.post(url, data={"file": (io.BytesIO(data), name)})
         assert answer.json == as_file, name
+
+
+def test_json_records_get_a_files_checks_and_warnings(
+    shared_client: FlaskClient, run_id: str, expect_problem: Problem
+) -> None:
+    """A gap and a column the model does not take: the same answer, warnings included, as a
+    file of the same rows; a missing training column is the same error."""
+    url = f"/v1/runs/{run_id}/predict"
+    record = dict(zip(IRIS_COLUMNS, [5.1, None, 1.4, 0.2], strict=True)) | {"colour": "blue"}
+    as_file = pd.DataFrame([record]).to_csv(index=False).encode()
+    from_file = shared_client.post(url, data={"file": (io.BytesIO(as_file), "rows.csv")})
+    from_json = shared_client.post(url, json={"instances": [record]})
+    assert from_file.status_code == from_json.status_code == 200, from_json.json
+    assert from_json.json == from_file.json
+    assert len(from_json.json["warnings"]) == 2  # the filled gap, the ignored column
+    assert "filled with the training data's values" in from_json.json["warnings"][0]
+    assert "['colour'] are not the model's inputs" in from_json.json["warnings"][1]
+    lacking = [dict.fromkeys(IRIS_COLUMNS[1:], 1.0)]
+    expect_problem(
+        shared_client.post(url, json={"instances": lacking}), 422, "predict.bad_instances"
+    )
 
 
 def test_a_test_table_is_scored_in_the_training_encoding(
@@ -189,7 +210,7 @@ def test_a_test_table_is_scored_in_the_training_encoding(
         f"/v1/runs/{run.json['id']}/predict", json={"instances": [{"noise": 1, "city": "Nice"}]}
     )
     assert answer.status_code == 200 and answer.json["labels"] == ["south"], answer.json
-    assert answer.json["warnings"] == [] and answer.json["ids"] is None
+    assert answer.json["warnings"] == [] and answer.json["ids"] == ["1"]
     unseen = client.post(
         f"/v1/runs/{run.json['id']}/predict", json={"instances": [{"noise": 1, "city": "Rome"}]}
     )
@@ -233,7 +254,7 @@ def test_a_test_set_uploaded_to_score_may_hold_one_example_of_a_class(
         ({"instances": [["a", "b", "c", "d"]]}, 422, "predict.bad_instances"),
         ({"instances": []}, 422, "request.invalid"),
         ({"rows": [[1.0, 2.0, 3.0, 4.0]]}, 422, "request.invalid"),
-        ({"instances": [{"sepal length (cm)": 5.1}]}, 422, "dataset.no_features"),
+        ({"instances": [{"sepal length (cm)": 5.1}]}, 422, "predict.bad_instances"),
         ({"instances": [dict.fromkeys(IRIS_COLUMNS, "wide")]}, 422, "dataset.encoding_mismatch"),
     ],
     ids=["wrong-width", "ragged", "strings", "empty", "unknown-field", "named-too-few", "text"],
@@ -357,6 +378,29 @@ def test_cancel_stops_a_running_run_after_its_trial(queued: Queued, start_run: S
     assert progress["trials_done"] == 1 and progress["best_score"] == 0.5
 
 
+def test_a_run_cancelled_while_tuning_stops_there_and_makes_nothing(
+    queued: Queued, start_run: Send, expect_problem: Problem, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cancel lands during the first trial: no refit, no model, reports or result."""
+    client, dataset_id = queued
+    run_id = start_run(client, dataset_id, n_trials=3).json["id"]
+    record_progress = Progress.__call__
+
+    def cancel_then_record(self: Progress, study: optuna.Study, trial: Any) -> None:
+        client.post(f"/v1/runs/{run_id}/cancel")
+        record_progress(self, study, trial)
+
+    monkeypatch.setattr(Progress, "__call__", cancel_then_record)
+    execute_run(services_of(client), run_id)
+    run = client.get(f"/v1/runs/{run_id}").json
+    assert run["state"] == "cancelled" and run["result"] is None
+    assert run["progress"]["trials_done"] == 1
+    with services_of(client).db.session() as session:
+        owner = session.get(RunRecord, run_id).tenant_id
+    assert not services_of(client).store.exists(run_prefix(owner, run_id))
+    expect_problem(client.get(f"/v1/runs/{run_id}/result"), 409, "run.not_succeeded")
+
+
 def test_worker_executes_a_queued_run(queued: Queued, start_run: Send) -> None:
     client, dataset_id = queued
     run_id = start_run(client, dataset_id).json["id"]
@@ -370,11 +414,37 @@ def test_run_fails_visibly_when_its_dataset_is_gone(
 ) -> None:
     client, dataset_id = queued
     run_id = start_run(client, dataset_id).json["id"]
-    assert client.delete(f"/v1/datasets/{dataset_id}").status_code == 204
+    # the route refuses to delete a queued run's data (dataset.in_use): remove it underneath,
+    # as a version without that check could have
+    expect_problem(client.delete(f"/v1/datasets/{dataset_id}"), 409, "dataset.in_use")
+    with services_of(client).db.session() as session:
+        session.execute(delete(DatasetRecord).where(DatasetRecord.id == dataset_id))
     execute_run(services_of(client), run_id)
     run = client.get(f"/v1/runs/{run_id}").json
     assert run["state"] == "failed" and run["error"]["code"] == "dataset.unknown"
     expect_problem(client.get(f"/v1/runs/{run_id}/result"), 409, "run.not_succeeded")
+
+
+def test_a_test_set_that_does_not_fit_fails_the_run_before_any_trial(
+    queued: Queued, start_run: Send, post_file: Send, iris_csv: bytes, glyph_npz: bytes
+) -> None:
+    """A test table lacking a training column, a table against images: the run fails at
+    once, its budget unspent."""
+    client, dataset_id = queued
+    frame = pd.read_csv(io.BytesIO(iris_csv))
+    lacking = frame.drop(columns=[frame.columns[0]]).to_csv(index=False).encode()
+    test_id = post_file(client, lacking, "test.csv", label="species").json["id"]
+    run_id = start_run(client, dataset_id, n_trials=3, test_dataset_id=test_id).json["id"]
+    execute_run(services_of(client), run_id)
+    run = client.get(f"/v1/runs/{run_id}").json
+    assert run["state"] == "failed" and run["error"]["code"] == "dataset.encoding_mismatch"
+    assert (run["progress"] or {}).get("trials_done", 0) == 0
+    image_id = post_file(client, glyph_npz, "glyphs.npz").json["id"]
+    other_kind = start_run(client, image_id, n_trials=3, test_dataset_id=dataset_id).json["id"]
+    execute_run(services_of(client), other_kind)
+    run = client.get(f"/v1/runs/{other_kind}").json
+    assert run["state"] == "failed" and run["error"]["code"] == "dataset.encoding_mismatch"
+    assert (run["progress"] or {}).get("trials_done", 0) == 0
 
 
 def test_too_many_concurrent_runs(

@@ -125,6 +125,19 @@ def test_unexpected_error_is_a_500_problem_without_internals(
     assert "secret" not in json.dumps(body)
 
 
+@pytest.mark.parametrize("path", ["/v1/recommendations", "/v1/runs"])
+def test_a_body_nested_past_the_recursion_limit_is_a_client_error(
+    shared_client: FlaskClient, path: str
+) -> None:
+    """json.loads raises RecursionError, not ValueError, on arrays nested thousands deep."""
+    body = "[" * 100_000 + "]" * 100_000
+    answer = shared_client.post(path, data=body, content_type="application/json")
+    assert answer.status_code == 422, answer.get_data(as_text=True)
+    assert answer.get_json()["code"] == "request.invalid"
+    with pytest.raises(ValueError, match="nested too deeply"):
+        shared_client.application.json.loads(body)
+
+
 def test_database_outage_is_a_503_problem(
     client: FlaskClient, monkeypatch: pytest.MonkeyPatch, expect_problem: Problem
 ) -> None:
