@@ -20,12 +20,13 @@ import json
 import shutil
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import optuna
@@ -44,9 +45,12 @@ from advisor.datasets.summary import (
 )
 from advisor.errors import AdvisorError, InvalidInputError, NotFoundError, define_code
 from advisor.importance import column_groups, permutation_importance
+from advisor.inputs import check_test_data, check_training_data
 from advisor.kb.runner import EXTRACT_CONFIG, FEATURE_PREFIX, measure
 from advisor.kb.store import SHIPPED, read_kb
 from advisor.learning_curve import run_learning_curve
+from advisor.local_kb import LOCAL_KB, append_local_kb, load_local_kb
+from advisor.local_kb import read_local_kb as read_local_kb  # noqa: PLC0414 - kept public here
 from advisor.prediction import Classified, classify, unknown_labels
 from advisor.recalibration import recalibrate_run
 from advisor.recommender import Recommender
@@ -62,11 +66,31 @@ from advisor.schemas import (
 from advisor.scores import calibration, held_out_recalls, score_interval
 from advisor.settings import get_settings
 from advisor.sources import get_source
-from learners import Learner, Source, default_variant, saved_source_name
-from learners.tuning import Metric, TuningResult, default_storage_url, fold_score, tune
+from advisor.writing import write_atomically
+from learners import Learner, Source, default_variant, saved_source_name, variants
+from learners.tuning import (
+    Metric,
+    TuningResult,
+    check_budget,
+    default_storage_url,
+    fold_score,
+    tune,
+)
 
-LOCAL_KB = "local.parquet"
 RUN_NOT_FOUND = define_code("run.not_found", "There is no saved run of that id or folder.")
+RUN_DAMAGED = define_code(
+    "run.damaged",
+    "A saved run's run.json cannot be read: not JSON (cut short, edited), or without what a "
+    "run records. `advisor runs delete` removes the run.",
+)
+FINISHED = (
+    optuna.trial.TrialState.COMPLETE,
+    optuna.trial.TrialState.PRUNED,
+    optuna.trial.TrialState.FAIL,
+)
+"""The trials a run counts: those that ran to an end and spent budget — complete, pruned (the
+median pruner stopped them after a fold) or failed (a configuration that errors). Trials
+enqueued and never run (waiting) or still running are not counted."""
 RUN_SOURCE_MISMATCH = define_code(
     "run.source_mismatch",
     "The family asked for starts from the source, and the source cannot take this data "
@@ -163,6 +187,14 @@ class RunResult:
     calibration: Calibration | None = None
     learning_curve: LearningCurve | None = None
     recalibration: Recalibration | None = None
+    trials_at_save: int | None = None
+    """The finished trials when the run was saved (its study may have been continued since,
+    or kept in memory and gone); ``None`` until then."""
+
+    @property
+    def trials(self) -> int:
+        """The study's finished trials (:data:`FINISHED`), as counted when the run was saved."""
+        return finished_trials(self.study) if self.trials_at_save is None else self.trials_at_save
 
     def classify(self, source: Any, *, label: str | int | None = None) -> Classified:
         """Classify the rows (or images) of a file, folder or bytes with the fitted model.
@@ -195,7 +227,7 @@ class RunResult:
             "recalibration": None
             if self.recalibration is None
             else self.recalibration.model_dump(),
-            "trials": len(self.study.trials),
+            "trials": self.trials,
             "study_name": self.study.study_name,
             "seconds": self.seconds,
             "model_path": str(self.model_path),
@@ -214,33 +246,11 @@ class RunResult:
 def _recommender(kb_key: str, kb_path: str | None, local_path: str | None) -> Recommender:
     del kb_key  # part of the cache key: the files' checksums
     frames = [read_kb(kb_path)]
-    if local_path is not None and Path(local_path).is_file():
-        frames.append(read_local_kb(Path(local_path)))
+    local = None if local_path is None else load_local_kb(Path(local_path))  # damaged: set aside
+    if local is not None:
+        frames.append(local)
     cache = get_settings().cache_dir / "recommender"
     return Recommender(pd.concat(frames, ignore_index=True), cache=cache, shipped=SHIPPED.parent)
-
-
-def read_local_kb(path: Path) -> pd.DataFrame:
-    """This installation's own runs, as the recommender can compare them with the KB's tasks.
-
-    Rows appended before the advisor standardised tables' columns for their meta-features
-    (they lack the ``rescale`` column) describe a table in its own units: their statistical,
-    info-theory and landmarking features are dropped (NaN), and their descriptors, similarity
-    to the source and outcomes kept.
-    """
-    rows = pd.read_parquet(path)
-    if "modality" not in rows.columns:
-        return rows
-    stale = rows["modality"].eq("vector")
-    if "rescale" in rows.columns:
-        stale = stale & rows["rescale"].isna()
-    unit_bound = [
-        FEATURE_PREFIX + name
-        for name in mf.names(groups=["statistical", "info-theory", "landmarking"])
-        if FEATURE_PREFIX + name in rows.columns
-    ]
-    rows.loc[stale, unit_bound] = np.nan
-    return rows
 
 
 def data_modality(X: Any) -> str | None:
@@ -313,8 +323,15 @@ class Advisor:
         return measure(X, y, source=self.source, seed=self.random_state, categorical=categorical)
 
     def recommend(self, X: Any, y: Any, *, categorical: Any = None) -> Recommendation:
-        """The recommended family and variant for training data ``(X, y)``, explained."""
+        """The recommended family and variant for training data ``(X, y)``, explained.
+
+        Raises:
+            DatasetError: data no learner can train on, before anything is measured
+                (:func:`advisor.inputs.check_training_data`: NaN or infinite features, missing
+                labels, labels not one per row, a single class…).
+        """
         start = time.perf_counter()
+        y = check_training_data(X, y)
         features = self.meta_features(X, y, categorical)
         values = {name: float(value) for name, value in features.items()}
         recommendation = self.recommender.recommend(
@@ -382,8 +399,27 @@ class Advisor:
         ``recalibrate``, the model's probabilities are temperature-scaled by a ``T`` fitted on
         the chosen configuration's out-of-fold predictions (:mod:`advisor.recalibration`; one
         trial's worth of fits more); its answers do not change.
+
+        Everything is checked before the recommendation and the study start.
+
+        Raises:
+            ConfigurationError: ``learners.bad_parameter`` for a budget of fewer than 1 trial
+                (0 only to finish a named ``study_name``) or of 0 or fewer seconds
+                (:func:`learners.tuning.check_budget`); ``config.invalid`` for ``X_test``
+                without ``y_test`` or the other way round.
+            NotFoundError: ``learners.unknown_family`` for a ``family`` of another name.
+            DatasetError: training or test data no learner can use
+                (:mod:`advisor.inputs`: NaN or infinite features, missing labels, labels
+                not one per row, a single class in ``y``; a test set of another kind of data
+                or width: ``dataset.encoding_mismatch``, ``dataset.shape_mismatch``).
+            InvalidInputError: ``run.source_mismatch`` (:meth:`plan_run`).
         """
         start = time.perf_counter()
+        check_budget(n_trials, timeout, continuing=study_name is not None)
+        if family is not None:
+            variants(family)  # an unknown name is refused before the data is looked at
+        y = check_training_data(X, y)
+        y_test = check_test_data(X, X_test, y_test)
         if categorical is None and encoder is not None:
             categorical = encoder.categorical_mask_
         plan = self.plan_run(X, y, family, categorical=categorical)
@@ -426,10 +462,16 @@ class Advisor:
         ``categorical`` is passed to :meth:`recommend` (a table's categorical columns).
 
         Raises:
+            NotFoundError: ``learners.unknown_family`` for a ``family`` of another name.
+            DatasetError: data no learner can train on
+                (:func:`advisor.inputs.check_training_data`).
             InvalidInputError: ``run.source_mismatch`` when ``family`` starts from the
                 source and the source cannot take this data at all (see
                 :func:`source_mismatch`), before a single trial is spent.
         """
+        if family is not None:
+            variants(family)  # an unknown name is refused as such, not as a source mismatch
+        y = check_training_data(X, y)
         if family is not None and family != "scratch":
             mismatch = source_mismatch(self.source, X)
             if mismatch is not None:
@@ -458,8 +500,10 @@ class Advisor:
         """Step 2: the Optuna study, maximising ``metric``.
 
         Several calls with one ``study_name`` and storage share the study; give each its own
-        ``sampler_seed``.
+        ``sampler_seed``. The data is checked as in :meth:`plan_run`, the budget as
+        :func:`learners.tuning.check_budget` does.
         """
+        y = check_training_data(X, y)
         return tune(
             plan.family,
             X,
@@ -500,9 +544,12 @@ class Advisor:
         ``encoder`` (the training table's, ``dataset.encoder``) is saved beside the model as
         ``encoder.json``, so that rows to predict can be encoded the same way. The run keeps a
         summary of its training data (with ``data_info``, what reading the file found) and, for
-        images, a picture of a few of each class, for its report.
+        images, a picture of a few of each class, for its report. The training and test data
+        are checked (:mod:`advisor.inputs`) before the refit.
         """
         start = time.perf_counter()
+        y = check_training_data(X, y)
+        y_test = check_test_data(X, X_test, y_test)
         source = None if plan.family == "scratch" else self.source
         model = result.make(source).set_params(random_state=self.random_state).fit(X, y)
         tempered = (
@@ -553,8 +600,10 @@ class Advisor:
                 data=summarize(X, y, data_info),
                 samples=save_samples(X, y, folder),
                 metric=result.metric,
+                trials_at_save=finished_trials(result.study),
             )
-            (folder / "run.json").write_text(json.dumps(run.summary(), indent=2, default=str))
+            summary = json.dumps(run.summary(), indent=2, default=str)
+            write_atomically(folder / "run.json", summary, what="the run's summary")
             return run
         except BaseException:
             if made_here:
@@ -691,13 +740,12 @@ class Advisor:
     def _remember(
         self, recommendation: Recommendation, results: list[tuple[str, TuningResult]]
     ) -> None:
-        """Append measured outcomes to the local knowledge base.
+        """Append measured outcomes to the local knowledge base (:mod:`advisor.local_kb`).
 
         The knowledge base holds accuracies: each study's best trial's cross-validated
         accuracy is stored whatever the metric it maximised.
         """
         path = self.local_kb_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
         values = recommendation.meta_features
         task_id = (
             "local/" + hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
@@ -726,10 +774,7 @@ class Advisor:
             }
             for family, result in results
         ]
-        frame = pd.DataFrame(rows)
-        if path.is_file():
-            frame = pd.concat([pd.read_parquet(path), frame], ignore_index=True)
-        frame.to_parquet(path, index=False)
+        append_local_kb(path, pd.DataFrame(rows))  # locked, atomic (advisor.local_kb)
 
     # -- reports ----------------------------------------------------------------------------
 
@@ -776,25 +821,75 @@ def _skipped_check(family: str | None, reason: str) -> dict[str, Any]:
 def _checksum(path: Path | None) -> str:
     if path is None or not path.is_file():
         return "-"
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    except OSError:  # unreadable: the reader says so (a local KB is then left out, with a warning)
+        return "?"
 
 
 def saved_runs() -> list[dict[str, Any]]:
     """The summaries of the runs saved under ``$ADVISOR_HOME/runs``, newest first.
 
     Each is the run's ``run.json`` (:meth:`RunResult.summary`) with ``finished``, when it was
-    written (UTC, ISO 8601). Nothing is loaded but those files; an unreadable one is skipped.
+    written (UTC, ISO 8601). Nothing is loaded but those files; a damaged one is left out here
+    and named by :func:`damaged_runs`.
     """
     summaries = []
     for path in (get_settings().home / "runs").glob("*/run.json"):
         try:
-            summary = json.loads(path.read_text())
-        except (OSError, ValueError):
-            continue
-        if isinstance(summary, dict) and "run_id" in summary:
+            summary = read_run_summary(path)
             finished = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
-            summaries.append(summary | {"finished": finished.isoformat(timespec="seconds")})
+        except (AdvisorError, OSError):
+            continue
+        summaries.append(summary | {"finished": finished.isoformat(timespec="seconds")})
     return sorted(summaries, key=lambda s: s["finished"], reverse=True)
+
+
+def damaged_runs() -> list[tuple[str, str]]:
+    """The runs under ``$ADVISOR_HOME/runs`` whose ``run.json`` is damaged: (run id, why)."""
+    damaged = []
+    for path in sorted((get_settings().home / "runs").glob("*/run.json")):
+        try:
+            read_run_summary(path)
+        except AdvisorError as error:
+            damaged.append((path.parent.name, error.message))
+    return damaged
+
+
+SUMMARY_KEYS = ("run_id", "family", "variant")
+"""What every saved ``run.json`` holds (:meth:`RunResult.summary`); one without them is damaged."""
+
+
+def read_run_summary(path: Path) -> dict[str, Any]:
+    """A saved run's ``run.json``, checked to be a run's summary.
+
+    Raises:
+        InvalidInputError: ``run.damaged`` when it cannot be read, is not JSON (cut short,
+            edited) or is not a run's summary.
+    """
+    run = path.parent.name
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        why = f"cannot be read ({error.strerror or error})"
+    except ValueError as error:  # not JSON, or not UTF-8
+        why = f"is not valid JSON ({str(error).splitlines()[0]})"
+    else:
+        missing = (
+            list(SUMMARY_KEYS)
+            if not isinstance(summary, dict)
+            else [key for key in SUMMARY_KEYS if key not in summary]
+        )
+        if not missing:
+            return cast("dict[str, Any]", summary)
+        why = f"lacks what a run records ({', '.join(missing)})"
+    raise InvalidInputError(
+        f"The saved run {run!r} is damaged: {path} {why}. Delete it with `advisor runs delete "
+        f"{run}` (its model and study go too) and run again.",
+        code=RUN_DAMAGED,
+        run=run,
+        path=str(path),
+    )
 
 
 def load_run(run: str | Path) -> RunResult:
@@ -805,6 +900,8 @@ def load_run(run: str | Path) -> RunResult:
 
     Raises:
         NotFoundError: ``run.not_found``.
+        InvalidInputError: ``run.damaged`` for a ``run.json`` that is not a run's summary
+            (:func:`read_run_summary`).
     """
     folder = Path(run)
     if not folder.is_dir():
@@ -812,12 +909,13 @@ def load_run(run: str | Path) -> RunResult:
     summary_path = folder / "run.json"
     if not summary_path.is_file():
         raise NotFoundError(f"No run {str(run)!r}.", code=RUN_NOT_FOUND)
-    summary = json.loads(summary_path.read_text())
-    recommendation = (
-        None
-        if summary.get("recommendation") is None
-        else Recommendation.model_validate(summary["recommendation"])
-    )
+    summary = read_run_summary(summary_path)
+    with _damaged_if_invalid(summary_path):
+        recommendation = (
+            None
+            if summary.get("recommendation") is None
+            else Recommendation.model_validate(summary["recommendation"])
+        )
     # the source by name, among the user's own sources too (learners alone knows only its own)
     source_name = recommendation.source if recommendation else saved_source_name(folder / "model")
     source = None if source_name is None else get_source(source_name)
@@ -828,6 +926,44 @@ def load_run(run: str | Path) -> RunResult:
         study = optuna.load_study(study_name=summary["study_name"], storage=default_storage_url())
     except (KeyError, ValueError):
         study = optuna.create_study(storage=optuna.storages.InMemoryStorage())
+    with _damaged_if_invalid(summary_path):
+        return _saved_run(
+            summary,
+            folder,
+            model=model,
+            encoder=encoder,
+            study=study,
+            recommendation=recommendation,
+        )
+
+
+@contextmanager
+def _damaged_if_invalid(path: Path) -> Iterator[None]:
+    """Raise ``run.damaged`` for ``path`` when a value of its summary is not what it should be."""
+    try:
+        yield
+    except (KeyError, TypeError, ValueError) as error:  # pydantic's ValidationError too
+        why = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise InvalidInputError(
+            f"The saved run {path.parent.name!r} is damaged: {path} holds a value a run does "
+            f"not record ({why}). Delete it with `advisor runs delete {path.parent.name}` and "
+            "run again.",
+            code=RUN_DAMAGED,
+            run=path.parent.name,
+            path=str(path),
+        ) from None
+
+
+def _saved_run(
+    summary: dict[str, Any],
+    folder: Path,
+    *,
+    model: Learner,
+    encoder: TabularEncoder | None,
+    study: optuna.Study,
+    recommendation: Recommendation | None,
+) -> RunResult:
+    """The :class:`RunResult` of a saved run's summary and files."""
     return RunResult(
         family=summary["family"],
         variant=summary["variant"],
@@ -856,7 +992,26 @@ def load_run(run: str | Path) -> RunResult:
         data=_data_summary(summary.get("data")),
         samples=folder / SAMPLES_FILE if (folder / SAMPLES_FILE).is_file() else None,
         metric=summary.get("metric", "accuracy"),  # runs saved before metrics: accuracy
+        trials_at_save=_trials_at_save(summary.get("trials"), study),
     )
+
+
+def finished_trials(study: optuna.Study) -> int:
+    """How many trials of ``study`` ran to an end (:data:`FINISHED`)."""
+    return len(study.get_trials(deepcopy=False, states=FINISHED))
+
+
+def _trials_at_save(saved: Any, study: optuna.Study) -> int:
+    """A saved run's finished trials: its ``run.json``'s count, checked against its study.
+
+    Runs saved before only finished trials were counted counted the trials enqueued and never
+    run too, so the smaller of the two counts; a study continued by a later run has more trials
+    than the run saw; a study kept in memory is gone (the saved count stands).
+    """
+    counted = finished_trials(study)
+    if isinstance(saved, bool) or not isinstance(saved, int):
+        return counted
+    return min(saved, counted) if counted else saved
 
 
 def _learning_curve(saved: Any) -> LearningCurve | None:

@@ -16,6 +16,7 @@ Example::
 from __future__ import annotations
 
 from meta_features.errors import (
+    UNWRITABLE,
     AdvisorError,
     ConfigurationError,
     InvalidInputError,
@@ -26,7 +27,9 @@ from meta_features.errors import (
 )
 
 __all__ = [
+    "UNWRITABLE",
     "AdvisorError",
+    "AdvisorWarning",
     "ConfigurationError",
     "DatasetError",
     "InvalidInputError",
@@ -44,6 +47,21 @@ class DatasetError(InvalidInputError):
 
 class TaskError(InvalidInputError):
     """A few-shot task or split cannot be drawn from a dataset as asked (HTTP 422)."""
+
+
+class AdvisorWarning(UserWarning):
+    """Something the advisor worked around and the user should know (a damaged file set aside).
+
+    The command line prints these as one ``warning: ...`` line on standard error.
+    """
+
+
+# -- files the advisor writes and reads back (``io.unwritable`` is in meta_features.errors) --
+IO_ERROR = define_code(
+    "io.error",
+    "A file or folder could not be read or written; the message names the path and the "
+    "operating system's reason.",
+)
 
 
 # -- reading files -------------------------------------------------------------------------
@@ -121,6 +139,11 @@ ENCODING_MISMATCH = define_code(
 )
 BAD_INSTANCES = define_code(
     "predict.bad_instances", "The rows to predict do not match the model's input."
+)
+PREDICT_BAD_FORMAT = define_code(
+    "predict.bad_format",
+    "Predictions are written as .csv, .tsv, .parquet, .json or .jsonl, chosen by the output "
+    "file's suffix.",
 )
 # -- images and archives -------------------------------------------------------------------
 BAD_LAYOUT = define_code(

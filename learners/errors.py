@@ -16,15 +16,18 @@ UNKNOWN_VARIANT = define_code(
     "learners.unknown_variant", "The learner family has no variant of that name."
 )
 BAD_PARAMETER = define_code(
-    "learners.bad_parameter", "A hyper-parameter of a learner is out of range or of the wrong type."
+    "learners.bad_parameter",
+    "A hyper-parameter of a learner is out of range or of the wrong type; also a tuning budget "
+    "no study can run on.",
 )
 NEEDS_SOURCE = define_code(
     "learners.needs_source", "The learner starts from a source, and none was given."
 )
 INPUT_MISMATCH = define_code(
     "learners.input_mismatch",
-    "The data does not fit the source's input spec (modality, shape or features), or images "
-    "that are not uint8 hold values outside [0, 1].",
+    "The data does not fit the source's or the fitted model's input spec (modality, shape or "
+    "features), holds NaN or infinite values, or images that are not uint8 hold values outside "
+    "[0, 1].",
 )
 NOT_FITTED = define_code("learners.not_fitted", "The learner must be fitted before predicting.")
 BAD_TRAINING_DATA = define_code(

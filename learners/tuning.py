@@ -50,12 +50,17 @@ import torch
 from sklearn.model_selection import StratifiedKFold
 
 from learners.backbones import make_backbone
-from learners.errors import BAD_PARAMETER, STUDY_MISMATCH, ConfigurationError
-from learners.families.base import CLASS_PRIORS, ClassPrior, Learner
+from learners.errors import (
+    BAD_PARAMETER,
+    STUDY_MISMATCH,
+    ConfigurationError,
+)
+from learners.families.base import CLASS_PRIORS, ClassPrior, Learner, label_codes
 from learners.registry import learner_class, variants
 from learners.source import Source
 from learners.tensors import InputSpec, to_tensor
 from learners.training import augment_images, generator
+from meta_features.errors import UNWRITABLE
 
 Suggest = Callable[[optuna.Trial, str, int], dict[str, Any]]
 """``(trial, variant, most frozen blocks) → parameters``; the backbone's depth bounds freezing."""
@@ -305,7 +310,15 @@ def example_weights(y: Any, metric: Metric = "accuracy") -> np.ndarray:
 def default_storage_url() -> str:
     """``sqlite:///$ADVISOR_HOME/optuna.sqlite3`` (``~/.automl-advisor`` by default)."""
     home = Path(os.environ.get("ADVISOR_HOME", Path.home() / ".automl-advisor"))
-    home.mkdir(parents=True, exist_ok=True)
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except OSError as error:  # a file there, a read-only or pseudo file system, no permission
+        raise ConfigurationError(
+            f"Cannot write ADVISOR_HOME {home}: {error.strerror or error}. Point ADVISOR_HOME "
+            "at a folder that can be created and written.",
+            code=UNWRITABLE,
+            path=str(home),
+        ) from None
     return f"sqlite:///{home / 'optuna.sqlite3'}"
 
 
@@ -387,7 +400,10 @@ def tune(
             ``enqueue_trial``), e.g. the best of similar tasks in the knowledge base;
             parameters outside the search space are left to the sampler. Empty
             hyper-parameters stand for the variant's defaults, tried exactly as they are
-            (some lie outside the search space: no weight decay, say).
+            (some lie outside the search space: no weight decay, say). Only as many as the
+            trial budget runs are enqueued, first ones first (trials still waiting in a
+            continued study count): a 1-trial budget runs the first configuration, and no
+            enqueued trial is left waiting, never run.
         progress: show Optuna's progress bar.
         callbacks: called after every trial with the study and the finished trial (progress
             reports; ``study.stop()`` in one ends the study after the running trial).
@@ -401,14 +417,17 @@ def tune(
             (:func:`fold_score`); a study continued by name must have been tuning for it.
 
     Raises:
-        ConfigurationError: ``learners.bad_parameter`` for no budget at all, a bad pruner or
-            metric; ``learners.study_mismatch`` for a study of another family, data or metric;
-            ``learners.unknown_family`` / ``unknown_variant`` for bad names.
+        ConfigurationError: ``learners.bad_parameter`` for a bad budget
+            (:func:`check_budget`; 0 trials only continue a named study that has a completed
+            trial), a bad pruner or metric; ``learners.study_mismatch`` for a study of another
+            family, data or metric; ``learners.unknown_family`` / ``unknown_variant`` for bad
+            names.
+        InvalidInputError: ``learners.bad_training_data`` for labels not one per input, or of
+            fewer than two classes — before any trial.
     """
-    if n_trials is None and timeout is None:
-        raise ConfigurationError("Give a trial budget, a time budget, or both.", code=BAD_PARAMETER)
+    check_budget(n_trials, timeout, continuing=study_name is not None)
     inputs = np.asarray(X)
-    codes = np.unique(np.asarray(y), return_inverse=True)[1].reshape(-1).astype(np.int64)
+    codes = label_codes(inputs, y, "Tuning")[1]
     weights = example_weights(codes, metric)  # refuses an unknown metric before any work
     for name in choices or variants(family):
         learner_class(family, name)
@@ -423,6 +442,12 @@ def tune(
         load_if_exists=study_name is not None,
     )
     _claim(study, family, data_fingerprint(inputs, codes), metric)
+    if n_trials == 0 and not _completed(study):
+        raise ConfigurationError(
+            f"n_trials is 0 and the study {study.study_name!r} has no completed trial to "
+            "finish from: give at least 1 trial.",
+            code=BAD_PARAMETER,
+        )
     objective = _objective(
         family,
         inputs,
@@ -435,6 +460,8 @@ def tune(
     )
     start = time.perf_counter()
     for position, (variant, params) in enumerate(warm_start):
+        if n_trials is not None and _waiting(study) >= n_trials:
+            break  # the budget runs no more: a trial left waiting would only linger
         marks = {INCUMBENT: True} if incumbent and position == 0 else {}
         if not params:
             marks[DEFAULTS] = True
@@ -452,6 +479,50 @@ def tune(
         callbacks=list(callbacks),
     )
     return best_of(study, family, seconds=time.perf_counter() - start, weights=weights)
+
+
+def check_budget(n_trials: Any, timeout: Any, *, continuing: bool = False) -> None:
+    """Refuse a budget no study can run on, before any work.
+
+    ``n_trials`` is a whole number of trials, at least 1 (0 only when ``continuing`` a named
+    study: it finishes from the trials already done), or ``None`` (only the time budget
+    counts); ``timeout`` a finite number of seconds above 0, or ``None``; not both ``None``.
+
+    Raises:
+        ConfigurationError: ``learners.bad_parameter``.
+    """
+    if n_trials is None and timeout is None:
+        raise ConfigurationError("Give a trial budget, a time budget, or both.", code=BAD_PARAMETER)
+    least = 0 if continuing else 1
+    if n_trials is not None and (
+        isinstance(n_trials, bool) or not isinstance(n_trials, int | np.integer) or n_trials < least
+    ):
+        raise ConfigurationError(
+            f"n_trials is {n_trials!r}: give a whole number of trials, at least {least} "
+            "(None: only the time budget counts).",
+            code=BAD_PARAMETER,
+        )
+    if timeout is not None and (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, int | float | np.integer | np.floating)
+        or not math.isfinite(timeout)
+        or timeout <= 0
+    ):
+        raise ConfigurationError(
+            f"timeout is {timeout!r}: give a number of seconds above 0 (None: no time limit).",
+            code=BAD_PARAMETER,
+        )
+
+
+def _waiting(study: optuna.Study) -> int:
+    """How many trials of ``study`` are enqueued and not yet run."""
+    return len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.WAITING,)))
+
+
+def _completed(study: optuna.Study) -> bool:
+    """Whether a trial of ``study`` completed."""
+    done = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+    return bool(done)
 
 
 def data_fingerprint(X: np.ndarray, codes: np.ndarray) -> str:

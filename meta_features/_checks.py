@@ -40,8 +40,12 @@ def as_matrix(values: Any, name: str, *, min_rows: int = 1) -> np.ndarray:
 def as_labels(values: Any, n_rows: int, name: str = "y") -> tuple[np.ndarray, int]:
     """Labels of any hashable kind as integer codes ``0..K-1``, and ``K``.
 
+    Labels that sort get codes in sorted order; labels of kinds that do not sort together
+    (``None`` beside strings, numbers beside text) get them in order of first appearance.
+
     Raises:
-        InvalidInputError: ``meta_features.bad_shape`` when the length is not ``n_rows``.
+        InvalidInputError: ``meta_features.bad_shape`` when the length is not ``n_rows``;
+            ``input.invalid`` for labels that are not hashable.
     """
     labels = np.asarray(values)
     if labels.ndim != 1 or labels.shape[0] != n_rows:
@@ -49,9 +53,21 @@ def as_labels(values: Any, n_rows: int, name: str = "y") -> tuple[np.ndarray, in
             f"{name} must be 1-D with {n_rows} entries, got shape {labels.shape}.",
             code=BAD_SHAPE,
         )
-    _, codes = np.unique(labels, return_inverse=True)
+    try:
+        _, codes = np.unique(labels, return_inverse=True)
+    except TypeError:  # kinds that do not sort together
+        codes = _codes_in_order_of_appearance(labels, name)
     codes = codes.reshape(-1).astype(np.int64)
     return codes, int(codes.max()) + 1 if codes.size else 0
+
+
+def _codes_in_order_of_appearance(labels: np.ndarray, name: str) -> np.ndarray:
+    """Integer codes of hashable labels, numbered as each first appears."""
+    seen: dict[Any, int] = {}
+    try:
+        return np.array([seen.setdefault(v, len(seen)) for v in labels.tolist()], dtype=np.int64)
+    except TypeError:
+        raise InvalidInputError(f"{name} must hold hashable labels.") from None
 
 
 def require_classes(n_classes: int, minimum: int, what: str) -> None:

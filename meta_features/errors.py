@@ -44,6 +44,11 @@ INVALID_INPUT = define_code("input.invalid", "The input is malformed or inconsis
 LIMIT_EXCEEDED = define_code("input.limit_exceeded", "The input is larger than a configured limit.")
 NOT_FOUND = define_code("not_found", "The named resource does not exist.")
 CONFIGURATION = define_code("config.invalid", "A setting or option has an invalid value.")
+UNWRITABLE = define_code(
+    "io.unwritable",
+    "A file or folder the advisor was asked to write (an output file, a report, ADVISOR_HOME) "
+    "cannot be written; the message names the path and the operating system's reason.",
+)
 
 
 class AdvisorError(Exception):

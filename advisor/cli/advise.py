@@ -9,10 +9,12 @@ from typing import TYPE_CHECKING, Any, TextIO, cast
 
 import click
 
+from advisor import errors
 from advisor.cli.interrupt import StopOnInterrupt, continue_study
-from advisor.cli.output import print_json, reports_errors, table
+from advisor.cli.output import print_json, reports_errors, table, trial_count
 from advisor.cli.reading import loader_keywords, reading_options
 from advisor.datasets import Dataset, load_dataset
+from advisor.errors import DatasetError
 from advisor.schemas import Recommendation
 
 if TYPE_CHECKING:
@@ -40,11 +42,32 @@ def _load(path: Path, reading: dict[str, Any], *, test_of: Dataset | None = None
     """DATA read with the command's reading options, or the test file of ``test_of``.
 
     A test file is read with the same options and with the training table's encoder, and its
-    labels only score: one class, or one example of a class, will do.
+    labels only score: one class, or one example of a class, will do. It must be the training
+    data's kind (images or a table: ``dataset.encoding_mismatch``) and, for vectors, as wide
+    (``dataset.shape_mismatch``), refused here, before any tuning.
     """
     if test_of is None:
         return load_dataset(path, **reading)
-    return load_dataset(path, encoder=test_of.encoder, **reading | {"purpose": "score"})
+    test = load_dataset(path, encoder=test_of.encoder, **reading | {"purpose": "score"})
+    if test.modality != test_of.modality:  # a table's encoder refuses images; this, the rest
+        raise DatasetError(
+            f"The training data was {_kind_of(test_of)}, but this file holds {_kind_of(test)}.",
+            code=errors.ENCODING_MISMATCH,
+        )
+    if test.modality == "vector" and test.X.shape[1] != test_of.X.shape[1]:
+        raise DatasetError(
+            f"The training data has {test_of.X.shape[1]} feature columns, but this file "
+            f"has {test.X.shape[1]}.",
+            code=errors.SHAPE_MISMATCH,
+        )
+    return test
+
+
+def _kind_of(dataset: Dataset) -> str:
+    """``images``, ``a table`` or ``vectors`` (an array file's), as errors name the data."""
+    if dataset.modality == "image":
+        return "images"
+    return "a table" if dataset.encoder is not None else "vectors"
 
 
 def loading_notes(dataset: Dataset) -> str:
@@ -231,7 +254,11 @@ def recommend(
         categorical=dataset.categorical_mask,
         stream=progress_stream(not as_json),
     )
-    if report_path is not None:
+    if as_json:
+        print_json(rec.model_dump(mode="json"))
+    else:
+        click.echo(loading_notes(dataset) + describe_recommendation(rec))
+    if report_path is not None:  # after the answer: a report that cannot be written loses nothing
         adv.report(
             rec,
             report_path,
@@ -240,12 +267,8 @@ def recommend(
             y=dataset.y,
             data_info=dataset.info,
         )
-    if as_json:
-        print_json(rec.model_dump(mode="json"))
-        return
-    click.echo(loading_notes(dataset) + describe_recommendation(rec))
-    if report_path is not None:
-        click.echo(f"Report       {report_path}")
+        if not as_json:
+            click.echo(f"Report       {report_path}")
 
 
 @click.command()
@@ -257,8 +280,18 @@ def recommend(
     type=click.Choice(["transfer", "meta", "hybrid", "scratch"]),
     help="Run this family instead of the recommended one.",
 )
-@click.option("--trials", default=20, show_default=True, help="Optuna trial budget.")
-@click.option("--timeout", type=float, help="Time budget in seconds.")
+@click.option(
+    "--trials",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="Optuna trial budget (at least 1).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Time budget in seconds (above 0).",
+)
 @click.option(
     "--metric",
     type=click.Choice(METRICS),
@@ -381,22 +414,40 @@ def run(
             err=True,
         )
         raise SystemExit(130) from None
-    if report_path is not None:
-        adv.report(result, report_path, format=report_format(report_path))
     if as_json:
         print_json(result.summary() | {"interrupted": stop.requested})
-        return
-    click.echo(loading_notes(dataset), nl=False)
-    if result.recommendation is not None:
-        click.echo(describe_recommendation(result.recommendation) + "\n")
-    stopped = f" (stopped by Ctrl-C; the budget was {trials})" if stop.requested else ""
-    click.echo(
-        f"Run {result.run_id}: {result.family} ({result.variant}), "
-        f"{len(result.study.trials)} trials in {result.seconds:.0f} s{stopped}"
-    )
-    click.echo(describe_run(result))
-    if report_path is not None:
-        click.echo(f"Report       {report_path}")
+    else:
+        click.echo(loading_notes(dataset), nl=False)
+        if result.recommendation is not None:
+            click.echo(describe_recommendation(result.recommendation) + "\n")
+        stopped = f" (stopped by Ctrl-C; the budget was {trials})" if stop.requested else ""
+        click.echo(
+            f"Run {result.run_id}: {result.family} ({result.variant}), "
+            f"{trial_count(result.trials)} in {result.seconds:.0f} s{stopped}"
+        )
+        click.echo(describe_run(result))
+    if report_path is not None:  # the run is saved and printed: its report cannot lose it
+        write_run_report(adv, result, report_path)
+        if not as_json:
+            click.echo(f"Report       {report_path}")
+
+
+def write_run_report(adv: Advisor, result: RunResult, path: Path) -> None:
+    """Write a saved run's report to ``path``; if it cannot be, say how to write it later.
+
+    Raises:
+        AdvisorError: what writing the report raised (``io.unwritable``…), after a line on
+            standard error saying that the run is saved and ``advisor report`` writes it.
+    """
+    try:
+        adv.report(result, path, format=report_format(path))
+    except errors.AdvisorError:
+        click.echo(
+            f"Run {result.run_id} is saved; its report was not written: "
+            f"`advisor report {result.run_id} -o FILE` writes it.",
+            err=True,
+        )
+        raise
 
 
 @click.command()

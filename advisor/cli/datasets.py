@@ -23,6 +23,7 @@ from advisor.datasets import domain_cards, load_builtin, load_dataset, sample_ta
 from advisor.datasets.preview import save_preview
 from advisor.datasets.writers import write_dataset
 from advisor.errors import AdvisorError
+from advisor.writing import writing
 
 
 @click.group()
@@ -147,7 +148,8 @@ def export(*, family: str, domain: str, out: Path, seed: int, pairs: tuple[str, 
     .jsonl or .npz for tables.
     """
     dataset = load_builtin(family, domain, seed=seed, **_parse_options(pairs))
-    written = write_dataset(dataset, out)
+    with writing(out, "the dataset"):
+        written = write_dataset(dataset, out)
     click.echo(
         f"Wrote {family}/{domain} ({len(dataset)} examples, {dataset.n_classes} classes) "
         f"to {written}"
@@ -175,7 +177,8 @@ def preview(
 ) -> None:
     """Save a PNG grid of sample images of an image domain (a class per row)."""
     dataset = load_builtin(family, domain, seed=seed, **_parse_options(pairs))
-    save_preview(dataset, out, n_classes=n_classes, n_examples=n_examples, seed=seed)
+    with writing(out, "the preview"):
+        save_preview(dataset, out, n_classes=n_classes, n_examples=n_examples, seed=seed)
     click.echo(f"Wrote {out}")
 
 

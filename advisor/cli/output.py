@@ -5,15 +5,17 @@ from __future__ import annotations
 import json
 import math
 import sys
-from collections.abc import Callable, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, TextIO, TypeVar
 
 import click
 
 import meta_features as mf
 from advisor.datasets import Dataset
-from advisor.errors import AdvisorError
+from advisor.errors import IO_ERROR, AdvisorError, AdvisorWarning
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -27,6 +29,11 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def trial_count(trials: int) -> str:
+    """``1 trial``, ``5 trials``: the finished trials of a run (complete, pruned or failed)."""
+    return f"{trials} trial{'' if trials == 1 else 's'}"
 
 
 def print_json(document: Any) -> None:
@@ -107,15 +114,61 @@ def fail(error: AdvisorError) -> None:
     sys.exit(1)
 
 
+def os_failure(error: OSError) -> AdvisorError:
+    """An ``OSError`` no command turned into a coded error, as ``io.error``: path and reason."""
+    reason = error.strerror or str(error) or type(error).__name__
+    paths = [str(p) for p in (error.filename, error.filename2) if p is not None]
+    where = f" ({' -> '.join(paths)})" if paths else ""
+    return AdvisorError(
+        f"A file operation failed: {reason}{where}.", code=IO_ERROR, reason=reason, paths=paths
+    )
+
+
 def reports_errors(function: F) -> F:
-    """Decorator: turn the project's errors into a one-line message and exit status 1."""
+    """Decorator: turn the project's errors into a one-line message and exit status 1.
+
+    The project's errors are printed with their code; an ``OSError`` that reached here (a file
+    no command expected to fail) as ``io.error`` with its path and reason — never a traceback.
+    The advisor's warnings (:class:`~advisor.errors.AdvisorWarning`) are printed as one
+    ``warning: ...`` line each on standard error.
+    """
 
     @wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return function(*args, **kwargs)
+            with advisor_warnings_shown():
+                return function(*args, **kwargs)
         except AdvisorError as error:
             fail(error)
-            return None
+        except OSError as error:
+            fail(os_failure(error))
+        return None
 
     return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def advisor_warnings_shown() -> Iterator[None]:
+    """Within the block, an :class:`~advisor.errors.AdvisorWarning` prints as ``warning: ...``.
+
+    Other warnings are shown as Python shows them.
+    """
+    previous = warnings.showwarning
+
+    def show(  # noqa: PLR0917 - the signature of warnings.showwarning
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: TextIO | None = None,
+        line: str | None = None,
+    ) -> None:
+        if issubclass(category, AdvisorWarning):
+            click.secho(f"warning: {message}", fg="yellow", err=True)
+        else:
+            previous(message, category, filename, lineno, file, line)
+
+    with warnings.catch_warnings():  # restores the filters and showwarning after
+        warnings.simplefilter("always", AdvisorWarning)
+        warnings.showwarning = show
+        yield

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from advisor.cli.output import print_json, reports_errors
+from advisor.errors import PREDICT_BAD_FORMAT, ConfigurationError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -29,9 +30,15 @@ if TYPE_CHECKING:
     "-o",
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the predictions here (.csv, or .json); default: CSV on standard output.",
+    help="Write the predictions here, in the format its suffix names: .csv (also without a "
+    "suffix), .tsv, .parquet, .json (the --json document) or .jsonl (a row per line); default: "
+    "CSV on standard output.",
 )
-@click.option("--proba", is_flag=True, help="Add each class's probability to the CSV.")
+@click.option(
+    "--proba",
+    is_flag=True,
+    help="Add each class's probability to the table (CSV, TSV, Parquet; JSON has them always).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the predictions as JSON.")
 @reports_errors
 def predict(
@@ -47,6 +54,7 @@ def predict(
     """
     from advisor.core import load_run  # noqa: PLC0415 - keep `advisor --help` fast
 
+    fmt = None if out is None else output_format(out)  # before any work
     column = int(label) if label is not None and label.lstrip("-").isdigit() else label
     classified = load_run(run_id).classify(data, label=column)
     rows, predictions, score = classified.rows, classified.predictions, classified.accuracy
@@ -54,14 +62,13 @@ def predict(
     if as_json and out is None:
         print_json(document)
         return
-    if out is not None and out.suffix.lower() == ".json":
-        _write(out, _json_text(document))
+    if out is None:
+        click.echo(_frame(rows, predictions, proba=proba).to_csv(index=False), nl=False)
     else:
-        text = _frame(rows, predictions, proba=proba).to_csv(index=False)
-        if out is None:
-            click.echo(text, nl=False)
-        else:
-            _write(out, text)
+        from advisor.writing import write_atomically  # noqa: PLC0415
+
+        content = _encoded(fmt or "csv", document, _frame(rows, predictions, proba=proba))
+        write_atomically(out, content, what="the predictions")
     if as_json:  # the predictions went to OUT: their summary
         print_json({k: v for k, v in document.items() if k != "predictions"} | {"out": str(out)})
     else:  # on standard error when the CSV takes standard output
@@ -121,16 +128,47 @@ def _summary(rows: Rows, document: dict[str, Any], out: Path | None) -> str:
     return "\n".join(lines)
 
 
-def _json_text(document: dict[str, Any]) -> str:
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+OUTPUT_FORMATS = {
+    "": "csv",
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".parquet": "parquet",
+    ".json": "json",
+    ".jsonl": "jsonl",
+}
+"""``advisor predict -o``'s formats by the output file's suffix (none: CSV)."""
 
 
-def _write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` whole or not at all (a temporary file, then a rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    try:
-        partial.write_text(text, encoding="utf-8")
-        partial.replace(path)
-    finally:
-        partial.unlink(missing_ok=True)
+def output_format(path: Path) -> str:
+    """The format ``path``'s suffix names (:data:`OUTPUT_FORMATS`).
+
+    Raises:
+        ConfigurationError: ``predict.bad_format`` for another suffix.
+    """
+    fmt = OUTPUT_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ConfigurationError(
+            f"Cannot tell how to write predictions to {str(path)!r}: name it .csv, .tsv, "
+            ".parquet, .json or .jsonl.",
+            code=PREDICT_BAD_FORMAT,
+            path=str(path),
+        )
+    return fmt
+
+
+def _encoded(fmt: str, document: dict[str, Any], frame: pd.DataFrame) -> bytes | str:
+    """The predictions in ``fmt``: the JSON document, its rows as JSON Lines, or the table."""
+    if fmt == "json":
+        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    if fmt == "jsonl":
+        rows = document["predictions"]
+        return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+    if fmt == "parquet":
+        buffer = io.BytesIO()
+        try:
+            frame.to_parquet(buffer, index=False)
+        except (TypeError, ValueError):  # identifiers of mixed kinds (pyarrow's errors are both)
+            buffer = io.BytesIO()
+            frame.astype({frame.columns[0]: str}).to_parquet(buffer, index=False)
+        return buffer.getvalue()
+    return frame.to_csv(index=False, sep="\t" if fmt == "tsv" else ",")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from advisor.cli.output import print_json, reports_errors, table
+from advisor.cli.output import print_json, reports_errors, table, trial_count
 
 
 @click.group()
@@ -16,10 +16,16 @@ def runs() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @reports_errors
 def list_runs(*, as_json: bool) -> None:
-    """List the saved runs, newest first: id, when, what was run, its scores."""
-    from advisor.core import saved_runs  # noqa: PLC0415 - keep `advisor --help` fast
+    """List the saved runs, newest first: id, when, what was run, its scores.
+
+    Trials are those that ran: complete, pruned or failed. Runs whose run.json is damaged are
+    named after the list, on standard error.
+    """
+    from advisor.core import damaged_runs, saved_runs  # noqa: PLC0415 - keep `--help` fast
 
     summaries = saved_runs()
+    for _run, why in damaged_runs():  # on standard error: --json stays JSON
+        click.secho(f"warning: {why}", fg="yellow", err=True)
     if as_json:
         print_json(summaries)
         return
@@ -56,7 +62,7 @@ def show_run(*, run_id: str, as_json: bool) -> None:
         return
     click.echo(
         f"Run {result.run_id}: {result.family} ({result.variant}), "
-        f"{len(result.study.trials)} trials in {result.seconds:.0f} s"
+        f"{trial_count(result.trials)} in {result.seconds:.0f} s"
     )
     click.echo(describe_run(result))
 

@@ -170,7 +170,9 @@ class Recommender:
         low, high = (bound[0] for bound in self.model.intervals(predicted[None, :]))
         per_family = self._per_family(predicted, low, high)
         distances = self._distances(x, modality)  # to every KB task of its kind
-        outside = self._out_of_range(distances, values) + self._unmeasured_source(source, modality)
+        outside = self._out_of_range(distances, values) + self._unmeasured_source(
+            source, modality, taken=mismatch is None
+        )
         in_range = not outside
         row = self._row(values, modality)
         leads = self.choice.leads(row).iloc[0]
@@ -353,13 +355,17 @@ class Recommender:
                 reasons.append(f"{value:g} {what}, where it measured {low} to {high}")
         return reasons
 
-    def _unmeasured_source(self, source: str, modality: str | None) -> list[str]:
+    def _unmeasured_source(
+        self, source: str, modality: str | None, *, taken: bool = True
+    ) -> list[str]:
         """Why a table from ``source`` lies outside the KB's range (``[]``: it does not).
 
         The knowledge base's tables are synthetic, each measured with its own world's source
         (module docstring, "Out of range"): a table from any other source is a real one, which
         its evidence does not cover. Tasks of this installation's own runs do not count, and a
         KB that holds no task known to be a table leaves the question to the distance.
+        ``taken=False`` when the source cannot take the table at all (an image source): the
+        reason then says the table has no source, not that it comes from this one.
         """
         if modality != "vector":
             return []
@@ -369,8 +375,11 @@ class Recommender:
         measured = sorted(set(tables["source"].astype(str)))
         if not measured or source in measured:
             return []
+        origin = (
+            f"from the source {source!r}" if taken else f"that the source {source!r} cannot take"
+        )
         return [
-            f"it is a table from the source {source!r}, and the knowledge base's tables are "
+            f"it is a table {origin}, and the knowledge base's tables are "
             f"synthetic ones measured with their own sources ({', '.join(measured)})"
         ]
 

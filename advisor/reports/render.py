@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 
 from advisor.errors import ConfigurationError, define_code
 from advisor.reports.parts import Report
+from advisor.writing import write_atomically, writing
 
 FORMATS = ("html", "md", "json")
 BAD_FORMAT = define_code("report.bad_format", "Reports are written as html, md or json.")
@@ -102,19 +103,24 @@ def to_markdown(report: Report, assets: Path) -> str:
 def write(report: Report, path: Path, format: str) -> Path:
     """Write ``report`` to ``path`` in ``format``; return the path.
 
+    The file is written whole or not at all (:func:`advisor.writing.write_atomically`).
+
     Raises:
-        ConfigurationError: ``report.bad_format``.
+        ConfigurationError: ``report.bad_format``; ``io.unwritable`` when ``path`` (or the
+            Markdown's figures folder) cannot be written.
     """
     if format not in FORMATS:
         raise ConfigurationError(
             f"Unknown report format {format!r}; use {FORMATS}.", code=BAD_FORMAT
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
     if format == "html":
-        path.write_text(to_html(report), encoding="utf-8")
+        text = to_html(report)
     elif format == "md":
-        path.write_text(to_markdown(report, path.with_name(path.stem + "_files")), encoding="utf-8")
+        assets = path.with_name(path.stem + "_files")
+        with writing(path, "the report"):  # its figures first, beside it
+            path.parent.mkdir(parents=True, exist_ok=True)
+            text = to_markdown(report, assets)
     else:
         document: dict[str, Any] = {"title": report.title, **report.data}
-        path.write_text(json.dumps(document, indent=2, default=str), encoding="utf-8")
-    return path
+        text = json.dumps(document, indent=2, default=str)
+    return write_atomically(path, text, what="the report")

@@ -54,7 +54,8 @@ def run_sections(run: RunResult) -> list[Section]:
     summary = Section(
         "Tuned run",
         [
-            f"**{run.family}** ({run.variant}) tuned with {len(run.study.trials)} Optuna trials "
+            f"**{run.family}** ({run.variant}) tuned with {run.trials} Optuna "
+            f"trial{'' if run.trials == 1 else 's'} (finished: complete, pruned or failed) "
             f"in {run.seconds:.0f} s{_maximising(run.metric)}. Cross-validated {measure} on the "
             f"training data: {100 * run.cv_score:.1f} %."
             + (

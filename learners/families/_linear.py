@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
+from learners.errors import INPUT_MISMATCH, InvalidInputError
+
 
 @dataclass(frozen=True, eq=False)
 class LinearModel:
@@ -37,7 +39,25 @@ class LinearModel:
         return cls(mean, scale, weight, bias)
 
     def predict_proba(self, Z: np.ndarray) -> np.ndarray:
-        """Class probabilities ``(N, K)``."""
+        """Class probabilities ``(N, K)``.
+
+        Raises:
+            InvalidInputError: ``learners.input_mismatch`` for rows of another width than the
+                fitted ones, or not finite (a NaN would come back as a row of NaN
+                probabilities).
+        """
+        Z = np.asarray(Z, dtype=np.float64)
+        width = self.mean.shape[0]
+        if Z.ndim != 2 or Z.shape[1] != width:
+            raise InvalidInputError(
+                f"The linear model takes rows of {width} features; got shape {Z.shape}.",
+                code=INPUT_MISMATCH,
+            )
+        if not np.isfinite(Z).all():
+            raise InvalidInputError(
+                "The rows hold NaN or infinite values; impute or drop them first.",
+                code=INPUT_MISMATCH,
+            )
         logits = ((Z - self.mean) / self.scale) @ self.weight.T + self.bias
         logits -= logits.max(axis=1, keepdims=True)
         exp = np.exp(logits)

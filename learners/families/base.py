@@ -47,6 +47,7 @@ from learners.errors import (
     BAD_PARAMETER,
     BAD_TRAINING_DATA,
     CORRUPT_FILE,
+    INPUT_MISMATCH,
     NEEDS_SOURCE,
     NOT_FITTED,
     ConfigurationError,
@@ -111,6 +112,97 @@ def tempered_probabilities(probabilities: np.ndarray, temperature: float) -> np.
     )
 
 
+def check_inputs(X: Any, spec: InputSpec) -> np.ndarray:
+    """``X`` as an array a learner built on ``spec`` takes, or a clear refusal.
+
+    Vectors must be ``(N, D)`` with the spec's ``D``; images ``(N, H, W)`` or
+    ``(N, H, W, C)`` (another size or channel count is converted, see
+    :func:`learners.tensors.to_tensor`); every value a finite number — a NaN or an infinity
+    would reach the model and come back as a NaN probability or the first class, without a
+    word. An object array is read as numbers.
+
+    Raises:
+        InvalidInputError: ``learners.input_mismatch``.
+    """
+    inputs = _as_array(X)
+    _require_fit(inputs, spec)
+    _require_finite(inputs)
+    return inputs
+
+
+def _require_fit(inputs: np.ndarray, spec: InputSpec) -> None:
+    """Refuse inputs of another kind than ``spec``'s, or vectors of another width."""
+    if spec.modality == "vector":
+        fits = inputs.ndim == 2 and inputs.shape[1] == spec.shape[0]
+    else:
+        fits = inputs.ndim in (3, 4)
+    if not fits:
+        wanted = "x".join(str(s) for s in spec.shape)
+        raise InvalidInputError(
+            f"The model takes {spec.modality} inputs ({wanted}); got an array of shape "
+            f"{inputs.shape}.",
+            code=INPUT_MISMATCH,
+        )
+
+
+def _require_finite(inputs: np.ndarray) -> None:
+    """Refuse NaN and infinite values (the model would answer them without a word)."""
+    if inputs.dtype.kind == "f" and inputs.ndim and not np.isfinite(inputs).all():
+        bad = np.flatnonzero(~np.isfinite(inputs.reshape(inputs.shape[0], -1)).all(axis=1))
+        raise InvalidInputError(
+            f"{bad.size} of the {inputs.shape[0]} inputs hold NaN or infinite values (the "
+            f"first at row {int(bad[0]) + 1}, numbered from 1); impute or drop them first.",
+            code=INPUT_MISMATCH,
+        )
+
+
+def label_codes(inputs: np.ndarray, y: Any, what: str) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted classes of ``y`` and each label's code, for ``what`` (``"Fitting"``…).
+
+    Raises:
+        InvalidInputError: ``learners.bad_training_data`` unless there is one label per input,
+            of kinds that sort together (not None beside strings), and two classes or more.
+    """
+    labels = np.asarray(y)
+    if labels.ndim != 1 or inputs.ndim == 0 or labels.shape[0] != inputs.shape[0]:
+        raise InvalidInputError(
+            f"{inputs.shape[0] if inputs.ndim else 0} inputs but labels of shape "
+            f"{labels.shape}: give one label per input.",
+            code=BAD_TRAINING_DATA,
+        )
+    try:
+        classes, codes = np.unique(labels, return_inverse=True)
+    except TypeError:  # kinds that do not sort together (None beside strings, 1 beside "a")
+        raise InvalidInputError(
+            "The labels mix kinds that do not sort together (None beside strings, numbers "
+            "beside text): give labels of one kind, none missing.",
+            code=BAD_TRAINING_DATA,
+        ) from None
+    if classes.size < 2:
+        raise InvalidInputError(
+            f"{what} needs at least two classes; the labels hold {classes.size}.",
+            code=BAD_TRAINING_DATA,
+        )
+    return classes, np.asarray(codes.reshape(-1).astype(np.int64))
+
+
+def _as_array(X: Any) -> np.ndarray:
+    """``X`` as a numeric array (objects read as numbers); ``learners.input_mismatch`` if not."""
+    try:
+        inputs = np.asarray(X)
+        if inputs.dtype.kind == "O":
+            inputs = inputs.astype(np.float64)
+    except (TypeError, ValueError):
+        raise InvalidInputError(
+            "Inputs must be a rectangular array of numbers.", code=INPUT_MISMATCH
+        ) from None
+    if inputs.dtype.kind not in "biuf":
+        raise InvalidInputError(
+            f"Inputs must be numbers, got an array of dtype {inputs.dtype}.", code=INPUT_MISMATCH
+        )
+    return inputs
+
+
 class Learner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     """Base class of the learner families (see the module docstring)."""
 
@@ -132,26 +224,22 @@ class Learner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         """Fit on inputs ``X`` (``(N, D)`` or ``(N, H, W[, C])``) and ``N`` labels of any kind.
 
         Raises:
-            InvalidInputError: ``learners.bad_training_data`` for fewer than two classes or
-                mismatched lengths; ``learners.input_mismatch`` for inputs the source cannot
-                take; ``learners.needs_source`` when the family needs a source.
+            InvalidInputError: ``learners.bad_training_data`` for fewer than two classes,
+                mismatched lengths or labels of kinds that do not sort together;
+                ``learners.input_mismatch`` for inputs the source cannot take, or that are not
+                finite numbers (:func:`check_inputs`); ``learners.needs_source`` when the
+                family needs a source.
         """
-        inputs = np.asarray(X)
-        labels = np.asarray(y)
-        if labels.ndim != 1 or labels.shape[0] != inputs.shape[0]:
-            raise InvalidInputError(
-                f"{inputs.shape[0]} inputs but labels of shape {labels.shape}.",
-                code=BAD_TRAINING_DATA,
-            )
-        classes, codes = np.unique(labels, return_inverse=True)
-        if classes.size < 2:
-            raise InvalidInputError("Fitting needs at least two classes.", code=BAD_TRAINING_DATA)
+        inputs = _as_array(X)
+        classes, codes = label_codes(inputs, y, "Fitting")
+        _require_finite(inputs)
         spec = self._input_spec(inputs)
+        _require_fit(inputs, spec)
         self.classes_ = classes
-        self.class_frequencies_ = np.bincount(codes.reshape(-1)) / codes.size
+        self.class_frequencies_ = np.bincount(codes) / codes.size
         self.spec_ = spec
         with seeded(self.random_state):
-            self._fit(inputs, codes.reshape(-1).astype(np.int64), spec)
+            self._fit(inputs, codes, spec)
         return self
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -160,12 +248,18 @@ class Learner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         With ``class_prior == "equal"``, re-weighted to equal class priors
         (:func:`equal_prior_probabilities`); with a ``calibration_temperature`` other than 1,
         tempered by it (:meth:`predict_log_proba`).
+
+        Raises:
+            InvalidInputError: ``learners.not_fitted``; ``learners.input_mismatch`` for inputs
+                of another kind or width than the model's, or not finite numbers
+                (:func:`check_inputs`).
         """
         self._check_adjustments()
+        inputs = check_inputs(X, self.spec_)
         if self.class_prior == "training" and self.calibration_temperature == 1.0:
             with torch.inference_mode():
-                return np.asarray(self._predict_proba(np.asarray(X)), dtype=np.float64)
-        return np.asarray(np.exp(self.predict_log_proba(X)))
+                return np.asarray(self._predict_proba(inputs), dtype=np.float64)
+        return np.asarray(np.exp(self.predict_log_proba(inputs)))
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
         """``log`` of :meth:`predict_proba`, computed in log space from the learner's scores.
@@ -174,10 +268,14 @@ class Learner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         with ``class_prior == "equal"`` (:func:`equal_prior_probabilities`), ``T`` the
         ``calibration_temperature``. A learner whose probabilities underflow (ProtoNet) gives
         its exact log-probabilities here, never ``log 0``.
+
+        Raises:
+            InvalidInputError: as :meth:`predict_proba`.
         """
         self._check_adjustments()
+        inputs = check_inputs(X, self.spec_)
         with torch.inference_mode():
-            scores = np.asarray(self._predict_log_proba(np.asarray(X)), dtype=np.float64)
+            scores = np.asarray(self._predict_log_proba(inputs), dtype=np.float64)
         if self.class_prior == "equal":
             scores = scores - log_probabilities(self.class_frequencies_)[None, :]
         return tempered_log_probabilities(scores, self.calibration_temperature)

@@ -204,11 +204,12 @@ def test_runs_list_reads_the_saved_summaries_newest_first(
         (tmp_path / "runs" / "broken" / "run.json").write_text("{not json")
         shown = runner.invoke(cli, ["runs", "list"])
         assert shown.exit_code == 0, shown.output
-        lines = shown.output.splitlines()
+        lines = shown.stdout.splitlines()
         assert lines[2].startswith("new") and "87.5 %" in lines[2] and "90.0 %" in lines[2]
         assert lines[3].startswith("old") and lines[3].split()[-2:] == ["—", "accuracy"]
-        assert len(lines) == 4  # the unreadable summary is skipped
-        listed = json.loads(runner.invoke(cli, ["runs", "list", "--json"]).output)
+        assert len(lines) == 4  # the unreadable summary is left out of the table…
+        assert "The saved run 'broken' is damaged" in shown.stderr  # …and named
+        listed = json.loads(runner.invoke(cli, ["runs", "list", "--json"]).stdout)
         assert [r["run_id"] for r in listed] == ["new", "old"]
         assert listed[1]["finished"] == "2023-11-14T22:13:20+00:00"
     finally:

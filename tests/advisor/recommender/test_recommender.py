@@ -167,6 +167,12 @@ def test_a_table_from_a_source_the_kb_never_measured_tables_with_is_out_of_range
     tasks.loc[tasks.index[:5], "kind"] = "cross"
     assert recommender._unmeasured_source("toy", "vector") == []
     assert recommender._unmeasured_source("other", "vector") != []
+    untaken = recommender.recommend(
+        near, source="glyphs", modality="vector", mismatch="it takes images"
+    )
+    [outside] = [r for r in untaken.explanation.risks if "outside the range" in r]
+    assert "a table that the source 'glyphs' cannot take" in outside
+    assert "from the source" not in outside
 
 
 @pytest.mark.parametrize(
