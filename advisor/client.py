@@ -68,10 +68,15 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
 
 class ApiError(AdvisorError):
-    """The service answered with a problem; ``code`` is its stable error code."""
+    """The service answered with a problem; ``code`` is its stable error code.
+
+    ``details`` are the problem's ``facts`` (the offending columns, rows, limit…), as a local
+    :class:`~advisor.errors.AdvisorError` of the same failure carries them.
+    """
 
     def __init__(self, problem: Problem) -> None:
-        super().__init__(problem.detail or problem.title, code=problem.code)
+        facts = {k: v for k, v in (problem.facts or {}).items() if k not in ("code", "message")}
+        super().__init__(problem.detail or problem.title, code=problem.code, **facts)
         self.problem = problem
         self.status_code = problem.status
 

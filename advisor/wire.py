@@ -12,8 +12,10 @@ the stable code of the project's error hierarchy (``docs/ERRORS.md``).
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from advisor.datasets import DatasetInfo
@@ -73,6 +75,34 @@ class Problem(BaseModel):
     errors: list[dict[str, Any]] | None = Field(
         None, description="Field-by-field validation errors, for 'request.invalid'."
     )
+    facts: dict[str, Any] | None = Field(
+        None,
+        description="Structured facts about the failure, as the error carries them: the "
+        "offending columns, rows (numbered from 1), limit, runs that hold a dataset…",
+    )
+
+
+def plain_facts(details: Mapping[str, Any]) -> dict[str, Any] | None:
+    """An error's ``details`` as plain JSON values; ``None`` when it has none.
+
+    NumPy scalars and arrays become numbers and lists, paths and other objects their text,
+    so a problem body never fails to serialise on what an error happened to carry.
+    """
+    if not details:
+        return None
+    return {str(name): _plain(value) for name, value in details.items()}
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, np.generic | np.ndarray):
+        return value.tolist()
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_plain(v) for v in value]
+    return str(value)
 
 
 class DatasetOut(BaseModel):

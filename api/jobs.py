@@ -26,7 +26,7 @@ from sqlalchemy import select, update
 from advisor import Advisor
 from advisor.errors import AdvisorError, define_code
 from advisor.inputs import check_test_data
-from advisor.wire import FINAL_STATES, Problem, RunResultOut
+from advisor.wire import FINAL_STATES, Problem, RunResultOut, plain_facts
 from api.db import Database, RunRecord, SourceRecord, utcnow
 from learners import build_source, save_source
 from learners.tuning import Metric, best_of, example_weights
@@ -197,7 +197,11 @@ def execute_run(services: Services, run_id: str, part: int = 0) -> None:
         _finish(services.db, run_id, state="cancelled")
     except AdvisorError as error:
         problem = Problem(
-            title="Run failed", status=error.status, detail=error.message, code=error.code
+            title="Run failed",
+            status=error.status,
+            detail=error.message,
+            code=error.code,
+            facts=plain_facts(error.details),
         )
         _finish(services.db, run_id, state="failed", error=problem.model_dump(mode="json"))
     except Exception as error:  # the run fails visibly; the worker lives on

@@ -19,7 +19,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from advisor.errors import AdvisorError, define_code
-from advisor.wire import Problem
+from advisor.wire import Problem, plain_facts
 
 PROBLEM_JSON = "application/problem+json"
 REQUEST_INVALID = define_code(
@@ -110,7 +110,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(AdvisorError)
     def _advisor_error(error: AdvisorError) -> Response:
-        return problem(error.status, error.code, error.message)
+        return problem(error.status, error.code, error.message, facts=plain_facts(error.details))
 
     @app.errorhandler(ValidationError)
     def _validation_error(error: ValidationError) -> Response:

@@ -34,7 +34,13 @@ def _step(number: int, total: int, title: str) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Where to write files.",
 )
-@click.option("--trials", default=8, show_default=True, help="Trials of the tuned run.")
+@click.option(
+    "--trials",
+    type=click.IntRange(min=1),
+    default=8,
+    show_default=True,
+    help="Trials of the tuned run.",
+)
 @reports_errors
 def demo(out: Path, trials: int) -> None:
     """A tour of AutoML Advisor on its built-in data (no server, no download)."""

@@ -180,6 +180,12 @@ def test_the_cli_refuses_an_empty_budget(tmp_path: Path, option: str, value: str
     assert f"Invalid value for '{option}'" in result.output
 
 
+def test_the_demo_refuses_an_empty_budget(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["demo", "--trials", "0", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "Invalid value for '--trials'" in result.output
+    assert not any(tmp_path.iterdir())  # refused before the tour began
+
+
 def test_the_cli_refuses_a_table_to_test_a_model_of_images(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -124,6 +124,7 @@ def test_problems_raise_api_error_with_code(app: Any) -> None:
     with pytest.raises(ApiError) as raised:
         client.upload(b"a,label\n1,x\n2,x\n", name="one.csv")
     assert raised.value.code == "dataset.single_class" and raised.value.problem.status == 422
+    assert raised.value.details == {"label": "x"}  # the problem's facts, as a local error's
     with pytest.raises(ApiError) as raised:
         client.result("00000000")
     assert raised.value.code == "run.unknown"

@@ -202,6 +202,7 @@ def test_a_dataset_an_active_run_needs_is_not_deleted(
     for dataset_id in (train, test):  # queued: training data and test data are both needed
         problem = expect_problem(client.delete(f"/v1/datasets/{dataset_id}"), 409, "dataset.in_use")
         assert run_id in problem["detail"]
+        assert problem["facts"]["runs"] == [run_id]  # the error's details, structured
     set_running(client, run_id)
     for dataset_id in (train, test):
         expect_problem(client.delete(f"/v1/datasets/{dataset_id}"), 409, "dataset.in_use")
