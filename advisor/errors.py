@@ -31,6 +31,7 @@ __all__ = [
     "AdvisorError",
     "AdvisorWarning",
     "ConfigurationError",
+    "ConflictError",
     "DatasetError",
     "InvalidInputError",
     "LimitExceededError",
@@ -43,6 +44,12 @@ __all__ = [
 
 class DatasetError(InvalidInputError):
     """A user's dataset cannot be read or fails validation (HTTP 422)."""
+
+
+class ConflictError(AdvisorError):
+    """The request conflicts with what exists: a name taken, data still in use (HTTP 409)."""
+
+    status = 409
 
 
 class TaskError(InvalidInputError):
@@ -187,4 +194,13 @@ TASK_NOT_ENOUGH_EXAMPLES = define_code(
 )
 TASK_BAD_OPTION = define_code(
     "task.bad_option", "A task or split option is out of range (ways, shots, fractions…)."
+)
+
+
+# -- sources users build (the service's routes and ``advisor sources build-from``) ------------
+SOURCE_EXISTS = define_code("source.exists", "A source of that name exists already.")
+SOURCE_BAD_NAME = define_code(
+    "source.bad_name",
+    "A source name must be 2–40 characters of a-z, 0-9, '_' and '-', starting with a letter, "
+    "and not one reserved for the built-in sources or the knowledge base's (synthetic-…).",
 )

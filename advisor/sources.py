@@ -15,6 +15,8 @@ under ``$ADVISOR_HOME/sources/<name>``, where :func:`get_source` finds them by n
 
 from __future__ import annotations
 
+import re
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,8 +25,10 @@ import numpy as np
 
 from advisor.datasets import ClassSplit, Dataset, load_builtin, make_dataset, split_classes
 from advisor.datasets.dataset import Provenance
+from advisor.errors import SOURCE_BAD_NAME, SOURCE_EXISTS, ConfigurationError, ConflictError
 from advisor.settings import get_settings
-from learners import Source, build_source, load_source, save_source
+from advisor.wire import SOURCE_NAME_PATTERN
+from learners import Source, build_source, builtin_sources, load_source, save_source
 
 GLYPH_SOURCE_DOMAINS = (
     "latin_upper",
@@ -46,6 +50,48 @@ GLYPH_BUILD: dict[str, Any] = {
     "seed": 0,
 }
 """How the shipped ``glyphs`` source is built (see :func:`build_glyphs_source`)."""
+
+
+SOURCE_NAME = re.compile(SOURCE_NAME_PATTERN)
+"""A user source's name: a folder name on every system, and the service's rule too."""
+KB_SOURCE_PREFIX = "synthetic-"
+"""The knowledge base's own table sources (``synthetic-<world>``), kept beside users' sources."""
+
+
+def check_source_name(name: str, *, replace: bool | None = False) -> str:
+    """``name`` if a user's new source may take it.
+
+    It must match :data:`SOURCE_NAME`, and not be a built-in source's or the knowledge base's
+    (``synthetic-…``, whose tables the advisor treats as its own measurements). A name already
+    taken by a source under :func:`user_sources_dir` is refused unless ``replace``;
+    ``replace=None`` leaves that to the caller (the service keeps its tenants' sources
+    elsewhere).
+
+    Raises:
+        ConfigurationError: ``source.bad_name``.
+        ConflictError: ``source.exists``.
+    """
+    if not SOURCE_NAME.fullmatch(name):
+        raise ConfigurationError(
+            f"{name!r} is not a source name: 2-40 characters of a-z, 0-9, '_' and '-', "
+            "starting with a letter.",
+            code=SOURCE_BAD_NAME,
+        )
+    if name.startswith(KB_SOURCE_PREFIX):
+        raise ConfigurationError(
+            f"Names starting with {KB_SOURCE_PREFIX!r} belong to the knowledge base's own "
+            "sources; choose another.",
+            code=SOURCE_BAD_NAME,
+        )
+    if name in builtin_sources():
+        raise ConflictError(f"{name!r} is a built-in source.", code=SOURCE_EXISTS)
+    if replace is False and (user_sources_dir() / name).exists():
+        raise ConflictError(
+            f"You have a source {name!r} already; choose another name, or replace it "
+            "(--replace, replace=True).",
+            code=SOURCE_EXISTS,
+        )
+    return name
 
 
 def user_sources_dir() -> Path:
@@ -107,9 +153,22 @@ def build_user_source(
     name: str,
     *,
     progress: Callable[[str], None] | None = None,
+    replace: bool = False,
     **settings: Any,
 ) -> Path:
-    """Build a source from a user's dataset and keep it under :func:`user_sources_dir`."""
+    """Build a source from a user's dataset and keep it under :func:`user_sources_dir`.
+
+    The name is checked (:func:`check_source_name`) before anything is built; with
+    ``replace``, a user source of that name is replaced once the new one is built.
+
+    Raises:
+        ConfigurationError: ``source.bad_name``.
+        ConflictError: ``source.exists``.
+    """
+    check_source_name(name, replace=replace)
     source = build_source(dataset, name=name, progress=progress, **settings)
     source.info["dataset"] = dataset.info.model_dump(mode="json", include={"name", "sha256"})
-    return save_source(source, user_sources_dir() / name)
+    folder = user_sources_dir() / name
+    if replace and folder.exists():
+        shutil.rmtree(folder)
+    return save_source(source, folder)

@@ -155,12 +155,16 @@ class SourceOut(BaseModel):
     error: str | None = None
 
 
+SOURCE_NAME_PATTERN = r"^[a-z][a-z0-9_-]{1,39}$"
+"""A user source's name, a folder name on every system (``advisor.sources.check_source_name``)."""
+
+
 class SourceCreate(BaseModel):
     """Register a new source, pretrained and meta-trained on an uploaded dataset (a job)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(pattern=r"^[a-z][a-z0-9_-]{1,39}$", description="Lower-case name.")
+    name: str = Field(pattern=SOURCE_NAME_PATTERN, description="Lower-case name.")
     dataset_id: str
     pretrain_epochs: int = Field(10, ge=1, le=200)
     meta_episodes: int = Field(300, ge=1, le=20_000)

@@ -91,15 +91,18 @@ def build(*, name: str, out: Path | None) -> None:
     show_default=True,
     help="Meta-training episodes per algorithm.",
 )
+@click.option("--replace", is_flag=True, help="Replace a source of yours of that name.")
 @reports_errors
-def build_from(*, path: Path, name: str, **settings: Any) -> None:
+def build_from(*, path: Path, name: str, replace: bool, **settings: Any) -> None:
     """Build a source from a labeled dataset file of yours.
 
-    Any file `advisor datasets inspect` reads, with the same reading options.
+    Any file `advisor datasets inspect` reads, with the same reading options. The name is
+    2-40 characters of a-z, 0-9, '_' and '-'; a taken one is refused unless --replace.
     """
-    from advisor.sources import build_user_source  # noqa: PLC0415
+    from advisor.sources import build_user_source, check_source_name  # noqa: PLC0415
 
+    check_source_name(name, replace=replace)  # before reading the data
     dataset = load_dataset(path, **loader_keywords(settings))
     chosen = {k: v for k, v in settings.items() if v is not None}
-    folder = build_user_source(dataset, name, progress=click.echo, **chosen)
+    folder = build_user_source(dataset, name, progress=click.echo, replace=replace, **chosen)
     click.echo(f"Wrote {folder}; use it as source={name!r}.")

@@ -20,7 +20,7 @@ from PIL import Image
 
 from advisor.datasets.summary import SAMPLE_CLASSES, DataSummary
 from advisor.kb.runner import FEATURE_PREFIX
-from advisor.reports.parts import Report, Section, number, percent
+from advisor.reports.parts import Report, Section, figure_label, number, percent
 from advisor.reports.run_sections import run_sections
 from advisor.schemas import Recommendation
 
@@ -285,7 +285,8 @@ def _data_section(data: DataSummary, picture: Image.Image | None) -> Section:
         figure = Figure(figsize=(min(8.0, 1.5 + width / 60), min(8.0, 0.5 + height / 60)))
         axis = figure.subplots()
         axis.imshow(pixels, interpolation="nearest")
-        shown = list(data.class_counts)[:SAMPLE_CLASSES]  # the rows of save_samples' picture
+        # the rows of save_samples' picture
+        shown = [figure_label(name) for name in list(data.class_counts)[:SAMPLE_CLASSES]]
         axis.set_yticks([(row + 0.5) * height / len(shown) for row in range(len(shown))], shown)
         axis.set_xticks([])
         for side in axis.spines.values():

@@ -36,6 +36,16 @@ def percent(accuracy: float | None) -> str:
     return f"{100 * accuracy:.1f} %"
 
 
+def figure_label(text: object) -> str:
+    r"""``text`` (a class or column name) as a figure shows it: literally.
+
+    Matplotlib reads a pair of ``$`` as a formula (mathtext): a class named ``$5-$10`` would be
+    drawn as one, and ``$\foo{$`` would stop the figure with a parse error. Each ``$`` is
+    escaped (``\$``), which mathtext draws as a plain dollar sign.
+    """
+    return str(text).replace("$", r"\$")
+
+
 def number(value: Any) -> str:
     """A parameter's value as text: floats to 4 significant digits, a dash for none."""
     if value is None:

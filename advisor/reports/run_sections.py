@@ -20,7 +20,7 @@ from advisor.reports.parameter_importance import (
     ParameterImportances,
     parameter_importances,
 )
-from advisor.reports.parts import Section, number, percent
+from advisor.reports.parts import Section, figure_label, number, percent
 from advisor.schemas import Calibration, ClassRecall, ColumnImportance
 from advisor.scores import interval_phrase
 from learners.tuning import metric_label
@@ -179,7 +179,7 @@ def _importance_section(importance: list[ColumnImportance], measure: str) -> Sec
     axis = figure.subplots()
     order = list(reversed(shown))  # the largest on top
     axis.barh(
-        [item.column for item in order],
+        [figure_label(item.column) for item in order],
         [100 * item.drop for item in order],
         xerr=[100 * item.spread for item in order],
         color="#3b7dd8",
@@ -289,7 +289,7 @@ def _confusion_section(confusion: list[list[int]], labels: list[str]) -> Section
     figure = Figure(figsize=(4.5, 4))
     axis = figure.subplots()
     axis.imshow(matrix, cmap="Blues")
-    shown = labels if len(labels) <= 20 else [""] * len(labels)
+    shown = [figure_label(label) for label in labels] if len(labels) <= 20 else [""] * len(labels)
     axis.set_xticks(range(len(labels)), shown, rotation=90)
     axis.set_yticks(range(len(labels)), shown)
     if len(labels) <= 12:  # the counts, where they fit

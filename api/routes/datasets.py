@@ -17,12 +17,11 @@ from werkzeug.datastructures import FileStorage as UploadedFile
 
 from advisor import Advisor
 from advisor.datasets import DatasetInfo, LoadOptions, load_dataset
-from advisor.errors import DatasetError, LimitExceededError, define_code
+from advisor.errors import ConflictError, DatasetError, LimitExceededError, define_code
 from advisor.wire import DatasetOut, DatasetPage, MetaFeaturesOut, Problem
 from api.db import DatasetRecord, RunRecord, SourceRecord, new_id
 from api.jobs import fail_stale_runs
 from api.routes.common import PageQuery, reply, services, tenant, v1_blueprint
-from api.routes.sources import ConflictError
 
 blueprint = v1_blueprint("datasets", "datasets", "Upload and inspect labeled datasets.")
 

@@ -8,7 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from advisor.errors import AdvisorError, NotFoundError, define_code
+from advisor.errors import SOURCE_EXISTS, ConflictError, NotFoundError
+from advisor.sources import check_source_name
 from advisor.wire import Problem, SourceCreate, SourceOut
 from api.db import DatasetRecord, SourceRecord
 from api.routes.common import reply, services, tenant, v1_blueprint
@@ -16,14 +17,6 @@ from api.services import DATASET_UNKNOWN, SOURCE_UNKNOWN
 from learners import Source, builtin_sources, load_source
 
 blueprint = v1_blueprint("sources", "sources", "Sources: pretrained and meta-trained starts.")
-
-SOURCE_EXISTS = define_code("source.exists", "A source of that name exists already.")
-
-
-class ConflictError(AdvisorError):
-    """The request conflicts with what exists (HTTP 409)."""
-
-    status = 409
 
 
 class SourceList(RootModel[list[SourceOut]]):
@@ -108,8 +101,7 @@ def register_source(body: SourceCreate) -> Response:
     """
     shared, owner = services(), tenant()
     shared.dataset_record(owner, body.dataset_id)
-    if body.name in builtin_sources():
-        raise ConflictError(f"{body.name!r} is a built-in source.", code=SOURCE_EXISTS)
+    check_source_name(body.name, replace=None)  # the form, built-in and reserved names
     taken = ConflictError(f"You have a source {body.name!r} already.", code=SOURCE_EXISTS)
     try:
         with shared.db.locked(owner) as session:

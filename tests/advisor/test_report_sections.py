@@ -15,10 +15,18 @@ from advisor.reports.parts import Report
 from advisor.reports.render import to_markdown
 from advisor.reports.run_sections import (
     _confusion_section,
+    _importance_section,
     per_class_scores,
     regret_check_line,
 )
-from advisor.schemas import Driver, Explanation, Prediction, Recommendation, TrackRecord
+from advisor.schemas import (
+    ColumnImportance,
+    Driver,
+    Explanation,
+    Prediction,
+    Recommendation,
+    TrackRecord,
+)
 
 
 def recommendation(**explained: Any) -> Recommendation:
@@ -235,3 +243,18 @@ def test_the_confusion_section_lists_each_class(tmp_path: Path) -> None:
     text = to_markdown(Report("r", [section], {}), tmp_path)
     assert "| common | 50 | 90.0 % | 95.7 % | 92.8 % |" in text
     assert "| rare | 10 | 80.0 % | 61.5 % | 69.6 % |" in text
+
+
+def test_names_with_dollar_signs_are_drawn_as_text_not_formulas(tmp_path: Path) -> None:
+    """Matplotlib parses $…$ as mathtext: '$\\foo{$' stopped the figure with a parse error,
+    '$5-$10' was drawn as a formula. Both now render, and the figures are written."""
+    names = ["$\\foo{$", "$5-$10"]
+    confusion = _confusion_section([[3, 1], [0, 4]], names)
+    importance = _importance_section(
+        [ColumnImportance(column=name, drop=0.1, spread=0.01) for name in ["$\\sqrt$", "a"]],
+        "accuracy",
+    )
+    text = to_markdown(Report("r", [confusion, importance], {}), tmp_path)
+    assert text.count(".png") >= 2  # both figures drawn and saved
+    labels = [t.get_text() for t in confusion.figures[0][1].axes[0].get_xticklabels()]
+    assert labels == [name.replace("$", "\\$") for name in names]

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from advisor.cli import cli
 from advisor.datasets import builtin_domains
+from advisor.settings import get_settings
 from advisor.sources import GLYPH_SOURCE_DOMAINS, get_source, glyph_source_split
 from learners import builtin_sources, make_learner
 
@@ -75,3 +76,53 @@ def test_cli_builds_a_source_from_a_file_and_lists_it(tmp_path: Path) -> None:
     assert "Predicted 48 rows; accuracy" in predicted.stderr
     report = runner.invoke(cli, ["report", run_id, "-o", str(tmp_path / "r.json")])
     assert report.exit_code == 0, report.output
+
+
+def _table(path: Path, classes: int) -> Path:
+    rng = np.random.default_rng(classes)
+    rows = ["f0,f1,label"] + [
+        f"{rng.normal() + k:.3f},{rng.normal() - k:.3f},c{k}"
+        for k in range(classes)
+        for _ in range(6)
+    ]
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("../x", "source.bad_name"),
+        ("..", "source.bad_name"),
+        ("", "source.bad_name"),
+        ("a/b", "source.bad_name"),
+        ("Mine", "source.bad_name"),
+        ("synthetic-0", "source.bad_name"),  # the knowledge base's own table sources
+        ("glyphs", "source.exists"),  # the built-in source
+    ],
+)
+def test_a_source_name_is_checked_before_anything_is_built(
+    tmp_path: Path, name: str, code: str
+) -> None:
+    """Names were used as paths unchecked: '../x' wrote outside the sources folder, 'glyphs'
+    shadowed the built-in source, 'synthetic-0' passed for a knowledge-base source."""
+    home = Path(get_settings().home)
+    before = sorted(home.rglob("*")) if home.exists() else []
+    data = _table(tmp_path / "t.csv", 3)
+    result = CliRunner().invoke(cli, ["sources", "build-from", str(data), "--name", name])
+    assert result.exit_code == 1 and f"[{code}]" in result.output, result.output
+    assert (sorted(home.rglob("*")) if home.exists() else []) == before  # nothing written
+
+
+def test_a_taken_source_name_is_refused_unless_replaced(tmp_path: Path) -> None:
+    build = ["sources", "build-from", "--name", "mine", "--epochs", "1", "--episodes", "1"]
+    runner = CliRunner()
+    first = runner.invoke(cli, [*build, str(_table(tmp_path / "three.csv", 3))])
+    assert first.exit_code == 0, first.output
+    two = str(_table(tmp_path / "two.csv", 2))
+    again = runner.invoke(cli, [*build, two])
+    assert again.exit_code == 1 and "[source.exists]" in again.output
+    assert len(get_source("mine").classes) == 3  # kept
+    replaced = runner.invoke(cli, [*build, two, "--replace"])
+    assert replaced.exit_code == 0, replaced.output
+    assert len(get_source("mine").classes) == 2

@@ -38,6 +38,7 @@ def test_register_refusals(
     expect_problem(register(name="mine", dataset_id="0000"), 404, "dataset.unknown")
     expect_problem(register(name="glyphs"), 409, "source.exists")
     expect_problem(register(name="Bad Name"), 422, "request.invalid")
+    expect_problem(register(name="synthetic-0"), 400, "source.bad_name")  # the KB's own
     expect_problem(register(name="mine", pretrain_epochs=0), 422, "request.invalid")
     expect_problem(register(name="mine", surprise=True), 422, "request.invalid")
     assert [s["name"] for s in shared_client.get("/v1/sources").json] == ["glyphs"]
