@@ -21,6 +21,7 @@ from PIL import Image
 from advisor.datasets.summary import SAMPLE_CLASSES, DataSummary
 from advisor.kb.runner import FEATURE_PREFIX
 from advisor.reports.parts import Report, Section, figure_label, number, percent
+from advisor.reports.render import literal
 from advisor.reports.run_sections import run_sections
 from advisor.schemas import Recommendation
 
@@ -106,7 +107,7 @@ def _recommendation_section(rec: Recommendation) -> Section:
     fallback = rec.explanation.fallback
     if fallback and fallback not in rec.explanation.summary:  # the summary opens with it
         section.paragraphs.append(fallback)
-    section.paragraphs.append(f"Source: {rec.source}. Recommended in {rec.seconds:.2f} s.")
+    section.paragraphs.append(f"Source: {literal(rec.source)}. Recommended in {rec.seconds:.2f} s.")
     if rec.explanation.drivers:  # last: a section's tables follow its paragraphs
         section.paragraphs.append("What drove it (each feature set to its typical value):")
         section.tables.append(
@@ -162,8 +163,9 @@ def _prediction_section(rec: Recommendation) -> Section:
     ]
     if cannot := [f for f in families if not rec.can_run(f)]:
         paragraphs.append(
-            f"The source {rec.source!r} cannot take this data, so {_listed(cannot)} cannot "
-            "run (hatched bars, marked 'cannot run'): their predictions are for reference only. "
+            f"The source {literal(repr(rec.source))} cannot take this data, so "
+            f"{_listed(cannot)} cannot run (hatched bars, marked 'cannot run'): their predictions "
+            "are for reference only. "
             "Build a source from related data of the same kind to compare them."
         )
     return Section(
@@ -267,12 +269,12 @@ def _opened(samples: Path | None) -> Image.Image | None:
 
 def _data_section(data: DataSummary, picture: Image.Image | None) -> Section:
     """The training data: what it is, its classes' sizes, a few images of each class."""
-    section = Section("Your data", [data.sentence()])
+    section = Section("Your data", [literal(data.sentence())])  # names the file and columns
     if data.missing_filled:
         section.paragraphs.append(
             f"{data.missing_filled} missing values were filled with the training statistics."
         )
-    section.paragraphs += [f"Note from reading it: {warning}" for warning in data.warnings]
+    section.paragraphs += [f"Note from reading it: {literal(w)}" for w in data.warnings]
     counts = sorted(data.class_counts.items(), key=lambda item: (-item[1], item[0]))
     rows: list[list[Any]] = [[label, count] for label, count in counts[:CLASSES_LISTED]]
     if len(counts) > CLASSES_LISTED:

@@ -4,6 +4,21 @@
   nothing is fetched from the network.
 * **Markdown** is a ``.md`` file with its figures as PNG files in a ``<name>_files`` folder.
 * **JSON** is the report's data (the run summary or the recommendation), for programs.
+
+What the sections hand over is of two kinds, and user text (class, column and file names,
+warnings) must come out literally in both:
+
+* **Table cells, titles and captions are plain text**: never formatted, only escaped (HTML
+  entities; in Markdown a backslash before every character Markdown could read as markup,
+  line breaks folded to spaces, so that a class named ``<script>``, ``*z*`` or ``a|b`` is shown
+  as written and cannot break its table row).
+* **Paragraphs are a small markup of the project's own**: ``**strong**``, ``*emphasis*``,
+  code between backticks, and a backslash before a backslash, ``*`` or backtick to write it
+  as such — nothing else (no raw HTML, links or headings). Both formats parse it alike
+  (:func:`_inline`) and write everything outside it literally, so no paragraph can carry HTML
+  into a page or a Markdown viewer. User text that a section puts into a paragraph goes
+  through :func:`literal` first, so that its ``*`` and backticks are shown rather than read
+  as the project's emphasis and code.
 """
 
 from __future__ import annotations
@@ -13,6 +28,8 @@ import html
 import io
 import json
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,12 +58,85 @@ def _png(figure: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def _inline(text: str) -> str:
-    """Markdown emphasis and code of a paragraph, as HTML (after escaping)."""
-    escaped = html.escape(text)
-    escaped = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", escaped)
-    escaped = re.sub(r"\*(.+?)\*", r"<em>\1</em>", escaped)
-    return re.sub(r"`(.+?)`", r"<code>\1</code>", escaped)
+_SPECIAL = re.compile(r"[\\*`]")  # what the paragraphs' markup reads
+_INLINE = re.compile(  # the paragraphs' markup; emphasis holds no unescaped '*'
+    r"\\(?P<escaped>[\\*`])"
+    r"|`(?P<code>[^`]+)`"
+    r"|\*\*(?P<strong>(?:\\.|[^\\*])+?)\*\*"
+    r"|\*(?P<em>(?:\\.|[^\\*])+?)\*",
+    re.DOTALL,
+)
+# CommonMark's (and GitHub's) inline markup: raw HTML, entities, links, emphasis, code,
+# strikethrough, math ($…$), table pipes, and '#' for a heading where text opens a line.
+_MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\]<>#|~$]|&(?=#?\w+;)")
+_LINE_BREAK = re.compile(r"\r\n?|\n")
+
+
+def literal(text: str) -> str:
+    """``text`` to be shown as written inside a paragraph: backslashes, ``*`` and backticks escaped.
+
+    For user text (a file, class or column name) that a section puts into a paragraph; table
+    cells need nothing, they are never formatted.
+    """
+    return _SPECIAL.sub(r"\\\g<0>", text)
+
+
+@dataclass(frozen=True)
+class _Markup:
+    """How one format writes the paragraphs' markup, and plain text."""
+
+    text: Callable[[str], str]
+    code: Callable[[str], str]
+    strong: Callable[[str], str]
+    em: Callable[[str], str]
+
+
+def _inline(source: str, markup: _Markup) -> str:
+    """A paragraph (the module docstring's markup) written in ``markup``'s format."""
+    out, end = [], 0
+    for match in _INLINE.finditer(source):
+        out.append(markup.text(source[end : match.start()]))
+        end = match.end()
+        if (escaped := match["escaped"]) is not None:
+            out.append(markup.text(escaped))
+        elif (code := match["code"]) is not None:
+            out.append(markup.code(code))
+        elif (strong := match["strong"]) is not None:
+            out.append(markup.strong(_inline(strong, markup)))
+        else:
+            out.append(markup.em(_inline(match["em"], markup)))
+    out.append(markup.text(source[end:]))
+    return "".join(out)
+
+
+def _markdown_text(text: str) -> str:
+    """Plain text as Markdown that shows it as written, on one line.
+
+    A ``_`` between two letters or digits is left alone (``shots_min``): CommonMark never
+    reads it as emphasis.
+    """
+    text = _LINE_BREAK.sub(" ", text)
+
+    def escaped(match: re.Match[str]) -> str:
+        at = match.start()
+        intraword = 0 < at < len(text) - 1 and text[at - 1].isalnum() and text[at + 1].isalnum()
+        return "_" if match[0] == "_" and intraword else "\\" + match[0]
+
+    return _MARKDOWN_SPECIAL.sub(escaped, text)
+
+
+_HTML = _Markup(
+    text=html.escape,
+    code=lambda code: f"<code>{html.escape(code)}</code>",
+    strong=lambda inner: f"<strong>{inner}</strong>",
+    em=lambda inner: f"<em>{inner}</em>",
+)
+_MARKDOWN = _Markup(
+    text=_markdown_text,
+    code=lambda code: f"`{_LINE_BREAK.sub(' ', code)}`",  # the markup's code holds no backtick
+    strong=lambda inner: f"**{inner}**",
+    em=lambda inner: f"*{inner}*",
+)
 
 
 def to_html(report: Report) -> str:
@@ -57,13 +147,13 @@ def to_html(report: Report) -> str:
     ]
     for section in report.sections:
         parts.append(f"<section><h2>{html.escape(section.title)}</h2>")
-        parts += [f"<p>{_inline(p)}</p>" for p in section.paragraphs]
+        parts += [f"<p>{_inline(p, _HTML)}</p>" for p in section.paragraphs]
         for header, rows in section.tables:
             parts.append(
                 "<table><tr>" + "".join(f"<th>{html.escape(str(h))}</th>" for h in header) + "</tr>"
             )
             parts += [
-                "<tr>" + "".join(f"<td>{_inline(str(c))}</td>" for c in row) + "</tr>"
+                "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>"
                 for row in rows
             ]
             parts.append("</table>")
@@ -80,23 +170,21 @@ def to_html(report: Report) -> str:
 
 def to_markdown(report: Report, assets: Path) -> str:
     """The report as Markdown; figures are written as PNG files into ``assets``."""
-    lines = [f"# {report.title}", ""]
+    lines = [f"# {_markdown_text(report.title)}", ""]
     for section in report.sections:
-        lines += [f"## {section.title}", ""]
+        lines += [f"## {_markdown_text(section.title)}", ""]
         for paragraph in section.paragraphs:
-            lines += [paragraph, ""]
+            lines += [_inline(paragraph, _MARKDOWN), ""]
         for header, rows in section.tables:
-            lines.append("| " + " | ".join(str(h) for h in header) + " |")
+            lines.append("| " + " | ".join(_markdown_text(str(h)) for h in header) + " |")
             lines.append("| " + " | ".join("---" for _ in header) + " |")
-            lines += [
-                "| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in rows
-            ]
+            lines += ["| " + " | ".join(_markdown_text(str(c)) for c in row) + " |" for row in rows]
             lines.append("")
         for caption, figure in section.figures:
             assets.mkdir(parents=True, exist_ok=True)
             name = re.sub(r"[^a-z0-9]+", "-", caption.lower()).strip("-") + ".png"
             (assets / name).write_bytes(_png(figure))
-            lines += [f"![{caption}]({assets.name}/{name})", ""]
+            lines += [f"![{_markdown_text(caption)}]({assets.name}/{name})", ""]
     return "\n".join(lines)
 
 

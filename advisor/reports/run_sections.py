@@ -21,6 +21,7 @@ from advisor.reports.parameter_importance import (
     parameter_importances,
 )
 from advisor.reports.parts import Section, figure_label, number, percent
+from advisor.reports.render import literal
 from advisor.schemas import Calibration, ClassRecall, ColumnImportance
 from advisor.scores import interval_phrase
 from learners.tuning import metric_label
@@ -75,7 +76,7 @@ def run_sections(run: RunResult) -> list[Section]:
             "`temperature` among them is another one, which scales its distances): "
             f"{recalibration_phrase(run.recalibration)}."
         )
-    summary.paragraphs += [f"Warning: {warning}" for warning in run.warnings]
+    summary.paragraphs += [f"Warning: {literal(warning)}" for warning in run.warnings]
     if run.runner_up:
         summary.paragraphs.append(regret_check_line(run.runner_up))
     sections = [summary]
