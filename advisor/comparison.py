@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from advisor.errors import InvalidInputError, define_code
+from advisor.prediction import judge, label_texts
 from advisor.schemas import Comparison
 from learners.tuning import Metric, example_weights, fold_score
 
@@ -48,19 +49,21 @@ def compare_predictions(
 ) -> Comparison:
     """The paired comparison of two models' predictions of the labels ``truth``.
 
-    Labels are compared as text.
+    A prediction is right when it is the row's label by the rule of
+    :func:`advisor.prediction.label_key` (``1`` is ``1.0``, ``True`` is not ``1``), the rule
+    ``advisor run``'s test score and ``advisor predict`` follow; a row whose label a model
+    has no class for counts as wrong for it (in balanced accuracy, a class of its own).
 
     Raises:
         InvalidInputError: ``compare.rows_differ`` when the three do not have one row each.
     """
-    labels = np.asarray([str(v) for v in np.asarray(truth).tolist()])
-    a = np.asarray([str(v) for v in np.asarray(predicted_a).tolist()])
-    b = np.asarray([str(v) for v in np.asarray(predicted_b).tolist()])
-    if not (labels.size == a.size == b.size):
+    sizes = [len(label_texts(v)) for v in (truth, predicted_a, predicted_b)]
+    if len(set(sizes)) != 1:
         raise InvalidInputError(
-            f"{labels.size} labels, {a.size} and {b.size} predictions.", code=ROWS_DIFFER
+            f"{sizes[0]} labels, {sizes[1]} and {sizes[2]} predictions.", code=ROWS_DIFFER
         )
-    right_a, right_b = a == labels, b == labels
+    right_a, labels = judge(truth, predicted_a)
+    right_b, _ = judge(truth, predicted_b)
     d = right_a.astype(np.float64) - right_b
     score_a, score_b = fold_score(right_a, labels, metric), fold_score(right_b, labels, metric)
     if metric == "accuracy":

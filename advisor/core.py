@@ -51,7 +51,15 @@ from advisor.kb.store import SHIPPED, read_kb
 from advisor.learning_curve import run_learning_curve
 from advisor.local_kb import LOCAL_KB, append_local_kb, load_local_kb
 from advisor.local_kb import read_local_kb as read_local_kb  # noqa: PLC0414 - kept public here
-from advisor.prediction import Classified, classify, unknown_labels
+from advisor.prediction import (
+    Classified,
+    classify,
+    judge,
+    label_keys,
+    label_texts,
+    match_labels,
+    unknown_label_warnings,
+)
 from advisor.recalibration import recalibrate_run
 from advisor.recommender import Recommender
 from advisor.recommender.model import LOCAL_KIND
@@ -649,34 +657,28 @@ class Advisor:
     def _test(
         self, model: Learner, X_test: Any, y_test: Any, metric: Metric = "accuracy"
     ) -> ScoresOnTest:
-        """The model on the test set, if one was given."""
+        """The model on the test set, if one was given.
+
+        Its answers meet the test labels by the rule of :func:`advisor.prediction.label_key`
+        (``1`` is ``1.0``, ``True`` is not ``1``), as ``advisor predict`` and ``compare``
+        score them; rows of a label the model has no class for count as wrong and are left
+        out of the confusion matrix (:func:`advisor.prediction.unknown_label_warnings`).
+        """
         if X_test is None or y_test is None:
             return ScoresOnTest()
         probabilities = model.predict_proba(X_test)
-        predicted = np.asarray(model.classes_[np.argmax(probabilities, axis=1)])
-        truth = np.asarray(y_test)
-        classes = list(model.classes_)
-        index = {c: i for i, c in enumerate(classes)}
+        chosen = np.argmax(probabilities, axis=1)
+        classes = model.classes_
+        right, truth = judge(y_test, np.asarray(label_texts(classes))[chosen])
+        rows = match_labels(y_test, classes)
+        known = rows >= 0
         confusion = np.zeros((len(classes), len(classes)), dtype=int)
-        for t, p in zip(truth, predicted, strict=True):
-            if t in index:
-                confusion[index[t], index[p]] += 1
-        unknown = unknown_labels(truth, classes)
-        warnings = (
-            [
-                f"Test labels the model was not trained on: {unknown} (their rows count as "
-                "wrong in the test score — a class of its own, never recalled, in balanced "
-                "accuracy — and are left out of the confusion matrix)."
-            ]
-            if unknown
-            else []
-        )
-        right = predicted == truth
+        np.add.at(confusion, (rows[known], chosen[known]), 1)
         return ScoresOnTest(
             fold_score(right, truth, metric),
             score_interval(right, truth, metric),
             confusion.tolist(),
-            warnings,
+            unknown_label_warnings(y_test, classes, test=True),
             calibration(probabilities.max(axis=1), right),
         )
 
@@ -697,8 +699,13 @@ class Advisor:
         groups = column_groups(encoder, np.shape(X_test)[1])
         if groups is None:
             return []
-        return permutation_importance(
-            model.predict, X_test, y_test, groups, metric=metric, seed=self.random_state
+        return permutation_importance(  # answers and labels matched as the test score does
+            lambda rows: label_keys(model.predict(rows)),
+            X_test,
+            label_keys(y_test),
+            groups,
+            metric=metric,
+            seed=self.random_state,
         )
 
     def _check_runner_up(

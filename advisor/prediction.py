@@ -4,10 +4,16 @@ The one place where rows meet a saved model — ``advisor predict`` and the serv
 route both end here — so that both refuse the same inputs the same way
 (``predict.bad_instances``): missing or infinite values, and rows whose shape the model does
 not take.
+
+It also holds the one rule by which a model's answers are matched to the labels it is scored
+against — ``advisor run``'s test score, confusion matrix and column importances,
+``advisor predict``'s accuracy and balanced accuracy, ``advisor compare``, the service's
+routes and the warning that names labels the model was not trained on (:func:`label_key`).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -77,18 +83,121 @@ def classify(
     """
     rows = load_rows(source, name=name, label=label, encoder=encoder, **reading_options(model))
     predictions = predict_rows(model, rows.X)
-    unknown = None if rows.y is None else unknown_labels(rows.y, predictions.classes)
-    if unknown:  # a typo ("Setosa") or a class the training data lacked: say so
-        note = f"Labels the model was not trained on: {unknown} (their rows count as wrong)."
-        rows = replace(rows, warnings=[*rows.warnings, note])
+    if rows.y is not None:  # a typo ("Setosa") or a class the training data lacked: say so
+        notes = unknown_label_warnings(rows.y, model.classes_)
+        rows = replace(rows, warnings=[*rows.warnings, *notes])
     return Classified(rows, predictions)
 
 
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_WHOLE = re.compile(r"[+-]?[0-9]+")
+
+
+def label_texts(labels: Any) -> list[str]:
+    """Each label as text, the way a model's classes are written (``str``).
+
+    A NumPy scalar is written as NumPy prints it (``np.float32(0.1)`` as ``0.1``); the
+    values of a list are taken as they are, not coerced to one NumPy type (``[True, 2]``
+    stays a boolean and a number).
+    """
+    values = labels if isinstance(labels, np.ndarray) else np.asarray(labels, dtype=object)
+    return [str(value) for value in values.ravel()]
+
+
+def label_key(text: str) -> str:
+    """The key a label (as text, :func:`label_texts`) is matched by: equal keys, one label.
+
+    The rule, the same wherever a model's answers meet given labels: **a number matches by
+    its numeric value, anything else by its text.** A label written as a decimal number
+    (``1``, ``1.0``, ``+1``, ``1e0``, as a number or as text) keys as that number's shortest
+    form (``1``; ``0.5``), so the labels ``1``, ``1.0`` and ``"1"`` are one label — a table
+    read with labels ``1.0, 2.0`` and another with ``1, 2`` agree. Every other label keys as
+    its text, case and spaces included: booleans are not numbers (``True`` matches ``True``,
+    never ``1``; ``False`` never ``0``), and ``"Setosa"`` does not match ``"setosa"``.
+    """
+    if _NUMBER.fullmatch(text) is None:
+        return text
+    try:
+        if _WHOLE.fullmatch(text) is not None:
+            return str(int(text))
+        number = float(text)
+        if not np.isfinite(number):  # past the range of floats: keep it as written
+            return text
+        return str(int(number)) if number.is_integer() else repr(number)
+    except ValueError:  # an integer too long to convert (Python's digit limit)
+        return text
+
+
+def label_keys(labels: Any) -> np.ndarray:
+    """Each label's key (:func:`label_key`), as an array of text."""
+    keys: dict[str, str] = {}
+    found = [keys.setdefault(text, label_key(text)) for text in label_texts(labels)]
+    return np.asarray(found, dtype=str)
+
+
+def judge(given: Any, predicted: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Which ``predicted`` labels are the ``given`` ones (:func:`label_key`), and the given keys.
+
+    The keys are the classes that balanced accuracy averages the recalls of: a given label
+    the model has no class for is a class of its own, never recalled.
+
+    Raises:
+        ValueError: when there is not one given label per prediction.
+    """
+    truth, answers = label_keys(given), label_keys(predicted)
+    if truth.size != answers.size:
+        raise ValueError(f"{truth.size} labels for {answers.size} predictions")
+    return answers == truth, truth
+
+
+def match_labels(given: Any, classes: Any) -> np.ndarray:
+    """Each given label's index in ``classes`` (:func:`label_key`), or -1 for none.
+
+    Were two classes one label by the rule (the texts ``"1"`` and ``"01"``), a label written
+    like one of them is that one's, else the first's.
+    """
+    texts = label_texts(classes)
+    exact = {text: i for i, text in enumerate(texts)}
+    by_key: dict[str, int] = {}
+    for i, text in enumerate(texts):
+        by_key.setdefault(label_key(text), i)
+    return np.asarray(
+        [exact.get(text, by_key.get(label_key(text), -1)) for text in label_texts(given)],
+        dtype=np.intp,
+    )
+
+
 def unknown_labels(y: Any, classes: Any) -> str | None:
-    """The labels of ``y`` that are none of ``classes`` (compared as text), quoted; or None."""
-    known = {str(c) for c in np.asarray(classes).tolist()}
-    unknown = sorted({str(v) for v in np.asarray(y).tolist()} - known)
+    """The labels of ``y`` that match none of ``classes`` (:func:`label_key`), quoted; or None."""
+    known = set(label_keys(classes).tolist())
+    unknown = sorted({text for text in label_texts(y) if label_key(text) not in known})
     return quoted(unknown) if unknown else None
+
+
+def unknown_label_warnings(y: Any, classes: Any, *, test: bool = False) -> list[str]:
+    """The warning naming the labels of ``y`` that match none of ``classes``; else none.
+
+    Such rows are scored like any other and count as wrong — in balanced accuracy each such
+    label is a class of its own, never recalled — on every path (:func:`judge`). ``test``: the
+    run's test set, whose confusion matrix (the model's classes only) leaves those rows out.
+    """
+    unknown = unknown_labels(y, classes)
+    if unknown is None:
+        return []
+    where = "; they are left out of the confusion matrix" if test else ""
+    note = (
+        f"{'Test labels' if test else 'Labels'} the model was not trained on: {unknown} "
+        "(their rows count as wrong — in balanced accuracy, a class of its own, never "
+        f"recalled{where})."
+    )
+    texts = set(label_texts(classes))
+    numbers = any(_NUMBER.fullmatch(text) for text in label_texts(y))
+    if texts <= {"True", "False"} and numbers:
+        note += (
+            " The model's classes are True and False, which match only True and False, "
+            "never the numbers 1 and 0."
+        )
+    return [note]
 
 
 def reading_options(model: Learner) -> dict[str, Any]:
@@ -187,11 +296,12 @@ def predict_rows(model: Learner, X: np.ndarray) -> Predictions:
 
 
 def accuracy(predictions: Predictions, y: Any, *, metric: Metric = "accuracy") -> float:
-    """The share of rows whose predicted label is ``y``'s (labels compared as text).
+    """The share of rows whose predicted label is ``y``'s (matched by :func:`label_key`).
 
     With ``metric="balanced_accuracy"``, the mean of the classes' recalls (``fold_score``).
+
+    Raises:
+        ValueError: when there is not one label per prediction.
     """
-    truth = np.asarray([str(label) for label in np.asarray(y).tolist()])
-    if len(truth) != len(predictions.labels):
-        raise ValueError(f"{len(truth)} labels for {len(predictions.labels)} predictions")
-    return fold_score(np.asarray(predictions.labels) == truth, truth, metric)
+    right, truth = judge(y, predictions.labels)
+    return fold_score(right, truth, metric)

@@ -339,7 +339,8 @@ class Predictions(BaseModel):
     )
     warnings: list[str] = Field(
         default_factory=list,
-        description="What reading the rows noticed: unseen categories, ignored columns, gaps.",
+        description="What reading the rows noticed: unseen categories, ignored columns, gaps, "
+        "labels the model was not trained on.",
     )
 
 

@@ -128,7 +128,8 @@ def test_classify_scores_labeled_rows_and_names_labels_it_never_saw(model) -> No
     assert classified.predictions.labels == ["low", "high", "high"]
     assert classified.accuracy == pytest.approx(2 / 3)
     assert classified.rows.warnings[-1] == (
-        "Labels the model was not trained on: 'High' (their rows count as wrong)."
+        "Labels the model was not trained on: 'High' (their rows count as wrong — in balanced "
+        "accuracy, a class of its own, never recalled)."
     )
     answer = classified.answer()
     assert answer.ids == ["1", "2", "3"] and answer.accuracy == classified.accuracy
