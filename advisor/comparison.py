@@ -44,6 +44,15 @@ EXACT_UP_TO = 16
 DRAWS = 20_000
 
 
+def reading_warnings(warnings_a: list[str], warnings_b: list[str]) -> list[str]:
+    """What reading the rows noticed for the two models, each reading them its own way.
+
+    Notes both made come once, in order; a note of one model alone is marked ``A:`` or ``B:``.
+    """
+    found = [w if w in warnings_b else f"A: {w}" for w in warnings_a]
+    return found + [f"B: {w}" for w in warnings_b if w not in warnings_a]
+
+
 def compare_predictions(
     truth: Any, predicted_a: Any, predicted_b: Any, metric: Metric = "accuracy"
 ) -> Comparison:

@@ -183,6 +183,11 @@ class Comparison(BaseModel):
     only_b: int = Field(description="Rows B answered right and A wrong.")
     p_value: float = Field(description="Two-sided, of the paired test (advisor.comparison).")
     test: str
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="What reading the rows noticed for either model (labels it was not trained "
+        "on, unseen categories, gaps); one model's alone is marked 'A:' or 'B:'.",
+    )
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -35,7 +35,7 @@ def compare(
     test is paired, on the rows one model gets right and the other wrong: McNemar's exact test
     for accuracy, its weighted (sign-flip) form for balanced accuracy.
     """
-    from advisor.comparison import compare_predictions, unlabeled  # noqa: PLC0415
+    from advisor.comparison import compare_predictions, reading_warnings, unlabeled  # noqa: PLC0415
     from advisor.core import load_run  # noqa: PLC0415 - keep `advisor --help` fast
 
     column = int(label) if label is not None and label.lstrip("-").isdigit() else label
@@ -50,6 +50,9 @@ def compare(
         answers[0].predictions.labels,
         answers[1].predictions.labels,
         chosen,  # type: ignore[arg-type]
+    )
+    result = result.model_copy(
+        update={"warnings": reading_warnings(answers[0].rows.warnings, answers[1].rows.warnings)}
     )
     if as_json:
         print_json(result.model_dump() | {"run_a": run_a, "run_b": run_b})
@@ -67,3 +70,5 @@ def compare(
     )
     click.echo(f"p            {result.p_value:.3g} ({result.test})")
     click.echo(f"Verdict      {result.verdict}")
+    for warning in result.warnings:
+        click.echo(f"Warning      {warning}")

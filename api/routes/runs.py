@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from advisor import errors
-from advisor.comparison import compare_predictions, unlabeled
+from advisor.comparison import compare_predictions, reading_warnings, unlabeled
 from advisor.core import RUN_SOURCE_MISMATCH, source_mismatch
 from advisor.datasets import DatasetInfo, TabularEncoder
 from advisor.datasets.encoder import ENCODER_FILE
@@ -415,6 +415,9 @@ def compare_runs(path: RunPath, form: CompareForm) -> Response:
     (first, a), (_, b) = answers
     metric = form.metric or cast("RunMetric", first.metric)
     found = compare_predictions(a.rows.y, a.predictions.labels, b.predictions.labels, metric)
+    found = found.model_copy(
+        update={"warnings": reading_warnings(a.rows.warnings, b.rows.warnings)}
+    )
     return reply(
         ComparisonOut(run_a=path.run_id, run_b=form.other, **found.model_dump(exclude={"verdict"}))
     )

@@ -17,7 +17,7 @@ from sklearn.metrics import balanced_accuracy_score
 
 from advisor import Advisor
 from advisor.cli import cli
-from advisor.comparison import compare_predictions
+from advisor.comparison import compare_predictions, reading_warnings
 from advisor.prediction import (
     Classified,
     classify,
@@ -195,3 +195,18 @@ def test_run_predict_and_compare_agree_on_a_file_of_integer_labels(
     compared = runner.invoke(cli, ["compare", run_id, run_id, str(test), "--label", "y", "--json"])
     assert compared.exit_code == 0, compared.output
     assert json.loads(compared.output)["score_a"] == pytest.approx(summary["test_score"])
+    assert json.loads(compared.output)["warnings"] == []
+    unknown = _write(tmp_path / "unknown.csv", X_test, np.where(y_test == 1, 7, y_test).astype(int))
+    again = runner.invoke(cli, ["compare", run_id, run_id, str(unknown), "--label", "y"])
+    assert again.exit_code == 0, again.output
+    # both models read the rows alike: the note once, unmarked
+    assert "Warning      Labels the model was not trained on: '7'" in again.output
+    assert "A: " not in again.output and "B: " not in again.output
+
+
+def test_a_note_of_one_model_alone_is_marked() -> None:
+    assert reading_warnings(["gap", "a only"], ["gap", "b only"]) == [
+        "gap",
+        "A: a only",
+        "B: b only",
+    ]

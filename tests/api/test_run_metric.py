@@ -142,6 +142,12 @@ def test_two_runs_are_compared_on_the_same_labeled_rows(
         scored = client.post(f"/v1/runs/{run}/predict", data=labeled).json
         assert score == pytest.approx(scored["accuracy"])
     assert found["difference"] == pytest.approx(found["score_a"] - found["score_b"])
+    assert found["warnings"] == []
+    typo = test_csv.replace(b",small\n", b",Small\n", 1)  # a label the models never saw
+    assert typo != test_csv
+    noted = compare(first, other=second, label="kind", file=(io.BytesIO(typo), "t.csv")).json
+    [note] = noted["warnings"]  # both models read the rows alike: once, unmarked
+    assert note.startswith("Labels the model was not trained on: 'Small' (their rows count as")
     balanced = compare(second, other=first, label="kind").json  # the second run's metric
     assert balanced["metric"] == "balanced_accuracy"
 
