@@ -432,6 +432,10 @@ class AdvisorClient:
         reply = self._request("POST", f"/v1/runs/{run_id}/cancel", idempotent=True)
         return RunOut.model_validate(reply.json())
 
+    def delete_source(self, name: str) -> None:
+        """Delete a source of yours (409 while it is built or a run needs it)."""
+        self._request("DELETE", f"/v1/sources/{name}")
+
     def delete_run(self, run_id: str) -> None:
         """Delete a finished run: its record, model, reports and study (409 while active)."""
         self._request("DELETE", f"/v1/runs/{run_id}")

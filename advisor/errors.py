@@ -204,3 +204,9 @@ SOURCE_BAD_NAME = define_code(
     "A source name must be 2–40 characters of a-z, 0-9, '_' and '-', starting with a letter, "
     "and not one reserved for the built-in sources or the knowledge base's (synthetic-…).",
 )
+SOURCE_IN_USE = define_code(
+    "source.in_use",
+    "The source is still being built, or a run needs it (queued or running on it, or a "
+    "succeeded run whose model starts from it); delete those runs first.",
+)
+SOURCE_BUILTIN = define_code("source.builtin", "A built-in source cannot be deleted.")

@@ -114,7 +114,9 @@ class Services:
                 )
             )
         if record is not None and record.state == "ready":
-            local = self.settings.cache_dir / "tenant-sources" / tenant / name
+            # keyed by the record: a source deleted and registered again under its name is
+            # another source, never a stale copy some process kept
+            local = self.settings.cache_dir / "tenant-sources" / tenant / record.id
             if not (local / "source.json").is_file():
                 self.store.get_folder(self.tenant_source_key(tenant, name), local)
             return load_source(local)

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import shutil
+
 from flask import Response
 from pydantic import BaseModel, Field, RootModel
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from advisor.errors import SOURCE_EXISTS, ConflictError, NotFoundError
+from advisor.errors import (
+    SOURCE_BUILTIN,
+    SOURCE_EXISTS,
+    SOURCE_IN_USE,
+    ConflictError,
+    NotFoundError,
+)
 from advisor.sources import check_source_name
 from advisor.wire import Problem, SourceCreate, SourceOut
-from api.db import DatasetRecord, SourceRecord
+from api.db import DatasetRecord, RunRecord, SourceRecord
 from api.routes.common import reply, services, tenant, v1_blueprint
 from api.services import DATASET_UNKNOWN, SOURCE_UNKNOWN
 from learners import Source, builtin_sources, load_source
@@ -129,3 +137,45 @@ def register_source(body: SourceCreate) -> Response:
         current = session.get(SourceRecord, record.id)
     out = _tenant_out(current if current is not None else record)
     return reply(out, 202, {"Location": f"/v1/sources/{body.name}"})
+
+
+@blueprint.delete("/<name>", responses={204: None, 409: Problem})
+def delete_source(path: SourcePath) -> Response:
+    """Delete one of the tenant's sources: its record and its files; its dataset stays.
+
+    Refused (409 ``source.in_use``, naming them) while the source is being built, or while a
+    run needs it: queued or running on it, or succeeded with a family that starts from it
+    (predicting reloads the source). Delete those runs first; a scratch run never needs its
+    source. A built-in source is refused (409 ``source.builtin``). The check and the delete
+    hold the tenant's lock, as starting a run does.
+    """
+    shared, owner = services(), tenant()
+    if path.name in builtin_sources():
+        raise ConflictError(f"{path.name!r} is a built-in source.", code=SOURCE_BUILTIN)
+    with shared.db.locked(owner) as session:
+        record = _named(session, owner, path.name)
+        if record is None:
+            raise NotFoundError(f"No source {path.name!r}.", code=SOURCE_UNKNOWN)
+        runs = session.scalars(
+            select(RunRecord).where(RunRecord.tenant_id == owner, RunRecord.source == path.name)
+        ).all()
+        needing = [
+            run.id
+            for run in runs
+            if run.state in ("queued", "running")
+            or (run.state == "succeeded" and (run.result or {}).get("family") != "scratch")
+        ]
+        if record.state == "building" or needing:
+            why = ["it is being built"] if record.state == "building" else []
+            why += [f"run {run_id} needs it" for run_id in needing]
+            raise ConflictError(
+                f"Source {path.name!r} cannot be deleted: {'; '.join(why)}.",
+                code=SOURCE_IN_USE,
+                runs=needing,
+            )
+        record_id = record.id
+        session.delete(record)
+    shared.store.delete(shared.tenant_source_key(owner, path.name))
+    cache = shared.settings.cache_dir / "tenant-sources" / owner / record_id
+    shutil.rmtree(cache, ignore_errors=True)
+    return Response(status=204)

@@ -31,6 +31,7 @@ V1_ROUTES = [
     ("GET", "/v1/sources"),
     ("POST", "/v1/sources"),
     ("GET", "/v1/sources/glyphs"),
+    ("DELETE", "/v1/sources/glyphs"),
     ("POST", "/v1/recommendations"),
     ("GET", "/v1/recommendations/abc"),
     ("GET", "/v1/recommendations/abc/report"),

@@ -45,6 +45,7 @@ OPERATIONS = [
     ("GET", "/v1/sources"),
     ("POST", "/v1/sources"),
     ("GET", "/v1/sources/{name}"),
+    ("DELETE", "/v1/sources/{name}"),  # 'glyphs': built in, refused
     ("GET", "/v1/recommendations/{recommendation_id}"),
     ("GET", "/v1/recommendations/{recommendation_id}/report"),
     ("GET", "/v1/runs"),

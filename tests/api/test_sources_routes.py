@@ -69,6 +69,30 @@ def test_register_and_use_a_tenant_source(
     expect_problem(other.get("/v1/sources/two"), 404, "source.unknown")
 
 
+def test_a_source_is_deleted_unless_a_run_needs_it_and_its_name_is_free_again(
+    client: FlaskClient, upload: Send, start_run: Send, expect_problem: Problem
+) -> None:
+    dataset_id = upload(TWO_CLASSES, "two.csv").json["id"]
+    body = {"name": "two", "dataset_id": dataset_id, **TINY}
+    assert client.post("/v1/sources", json=body).json["state"] == "ready"
+    run = start_run(client, dataset_id, source="two", family="transfer", n_trials=1).json
+    assert run["state"] == "succeeded", run
+    needed = expect_problem(client.delete("/v1/sources/two"), 409, "source.in_use")
+    assert needed["facts"]["runs"] == [run["id"]]  # its model starts from the source
+    scratch = start_run(client, dataset_id, source="two").json  # scratch: never needs it
+    assert scratch["state"] == "succeeded"
+    assert client.delete(f"/v1/runs/{run['id']}").status_code == 204
+    assert client.delete("/v1/sources/two").status_code == 204
+    expect_problem(client.get("/v1/sources/two"), 404, "source.unknown")
+    expect_problem(client.delete("/v1/sources/two"), 404, "source.unknown")
+    assert [s["name"] for s in client.get("/v1/sources").json] == ["glyphs"]
+    again = client.post("/v1/sources", json={**body, "meta_episodes": 2})  # the name is free
+    assert again.status_code == 202 and again.json["state"] == "ready", again.json
+    predicted = client.post(f"/v1/runs/{scratch['id']}/predict", json={"instances": [[1]]})
+    assert predicted.status_code == 200, predicted.json
+    expect_problem(client.delete("/v1/sources/glyphs"), 409, "source.builtin")
+
+
 @pytest.mark.parametrize(
     ("error", "expected"),
     [
