@@ -923,8 +923,12 @@ def load_run(run: str | Path) -> RunResult:
             if summary.get("recommendation") is None
             else Recommendation.model_validate(summary["recommendation"])
         )
-    # the source by name, among the user's own sources too (learners alone knows only its own)
-    source_name = recommendation.source if recommendation else saved_source_name(folder / "model")
+    # the source by name, among the user's own sources too (learners alone knows only its own);
+    # none for a model that does not start from one (scratch), whatever became of the source
+    saved_name = saved_source_name(folder / "model")
+    source_name = (
+        None if saved_name is None else (recommendation.source if recommendation else saved_name)
+    )
     source = None if source_name is None else get_source(source_name)
     model = Learner.load(folder / "model", source=source)
     saved_encoder = folder / "model" / ENCODER_FILE

@@ -1,14 +1,18 @@
-"""Deleting saved runs: a run's folder, and its Optuna study once no saved run uses it.
+"""Deleting saved runs and the sources a user built.
 
 A tuned run leaves a folder under ``$ADVISOR_HOME/runs/<id>`` (``run.json``, the model, the
 samples picture) and its trials in the default Optuna storage. :func:`delete_run` removes both.
 A study continued by name (``advisor run --study NAME``) is shared by every run that continued
 it, so it goes only with the last of them. The local knowledge base keeps what the run
 measured: those rows are evidence the recommender learns from, not the run's files.
+
+A source a user built (``$ADVISOR_HOME/sources/<name>``) goes with :func:`delete_user_source`,
+unless a saved run's model starts from it: predicting with that run reloads the source.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 from dataclasses import dataclass
@@ -17,8 +21,17 @@ from pathlib import Path
 import optuna
 
 from advisor.core import RUN_NOT_FOUND
-from advisor.errors import NotFoundError
+from advisor.errors import (
+    SOURCE_BUILTIN,
+    SOURCE_IN_USE,
+    AdvisorError,
+    ConflictError,
+    NotFoundError,
+)
 from advisor.settings import get_settings
+from advisor.sources import user_sources_dir
+from learners import builtin_sources, saved_source_name
+from learners.errors import UNKNOWN_SOURCE
 from learners.tuning import default_storage_url
 
 
@@ -85,3 +98,42 @@ def delete_run(run: str | Path) -> DeletedRun:
         except KeyError:  # kept in memory, or removed already
             pass
     return DeletedRun(run_id=folder.name, folder=folder, bytes=size, study=deleted)
+
+
+def runs_needing_source(name: str) -> list[str]:
+    """The saved runs whose model starts from the source ``name`` (scratch runs never do)."""
+    needing = []
+    for model in sorted((get_settings().home / "runs").glob("*/model")):
+        with contextlib.suppress(AdvisorError):  # a damaged model: runs list names it
+            if saved_source_name(model) == name:
+                needing.append(model.parent.name)
+    return needing
+
+
+def delete_user_source(name: str) -> Path:
+    """Delete the source ``name`` a user built under ``$ADVISOR_HOME/sources``; its folder.
+
+    Raises:
+        NotFoundError: ``learners.unknown_source`` when the user has no source of that name
+            (a name that is a path, ``..`` or ``a/b``, is none).
+        ConflictError: ``source.builtin`` for a built-in source the user has no copy of;
+            ``source.in_use`` while a saved run's model starts from it (naming the runs:
+            delete them first).
+    """
+    sources = user_sources_dir()
+    folder = sources / name
+    if Path(name).name != name or name in ("", ".", "..") or not (folder / "source.json").is_file():
+        if name in builtin_sources():
+            raise ConflictError(f"{name!r} is a built-in source.", code=SOURCE_BUILTIN)
+        raise NotFoundError(
+            f"You have no source {name!r} (see advisor sources list).", code=UNKNOWN_SOURCE
+        )
+    if needing := runs_needing_source(name):
+        raise ConflictError(
+            f"Source {name!r} cannot be deleted: saved runs start from it ({', '.join(needing)}); "
+            "delete them first (advisor runs delete RUN).",
+            code=SOURCE_IN_USE,
+            runs=needing,
+        )
+    shutil.rmtree(folder)
+    return folder

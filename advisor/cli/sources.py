@@ -72,6 +72,21 @@ def build(*, name: str, out: Path | None) -> None:
     click.echo(f"Wrote {target}")
 
 
+@sources.command("delete")
+@click.argument("name")
+@reports_errors
+def delete(*, name: str) -> None:
+    """Delete a source you built (under ADVISOR_HOME/sources).
+
+    Refused while a saved run's model starts from it: delete that run first (advisor runs
+    delete RUN). Scratch runs never need their source.
+    """
+    from advisor.housekeeping import delete_user_source  # noqa: PLC0415
+
+    folder = delete_user_source(name)
+    click.echo(f"Deleted source {name!r} ({folder}).")
+
+
 @sources.command("build-from")
 @click.argument("path", type=click.Path(exists=False, path_type=Path))
 @click.option("--name", required=True, help="The new source's name.")

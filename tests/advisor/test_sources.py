@@ -114,7 +114,7 @@ def test_a_source_name_is_checked_before_anything_is_built(
     assert (sorted(home.rglob("*")) if home.exists() else []) == before  # nothing written
 
 
-def test_a_taken_source_name_is_refused_unless_replaced(tmp_path: Path) -> None:
+def test_a_taken_source_name_is_refused_unless_replaced(own_home: Path, tmp_path: Path) -> None:
     build = ["sources", "build-from", "--name", "mine", "--epochs", "1", "--episodes", "1"]
     runner = CliRunner()
     first = runner.invoke(cli, [*build, str(_table(tmp_path / "three.csv", 3))])
@@ -126,3 +126,37 @@ def test_a_taken_source_name_is_refused_unless_replaced(tmp_path: Path) -> None:
     replaced = runner.invoke(cli, [*build, two, "--replace"])
     assert replaced.exit_code == 0, replaced.output
     assert len(get_source("mine").classes) == 2
+
+
+def test_a_source_is_deleted_once_no_saved_run_starts_from_it(
+    own_home: Path, tmp_path: Path
+) -> None:
+    """A scratch run made with the source never needs it: it still predicts once it is gone
+    (it used to reload the source its recommendation named, and failed)."""
+    data = str(_table(tmp_path / "three.csv", 3))
+    runner = CliRunner()
+    built = runner.invoke(
+        cli, ["sources", "build-from", data, "--name", "mine", "--epochs", "1", "--episodes", "1"]
+    )
+    assert built.exit_code == 0, built.output
+
+    def run(family: str) -> str:
+        ran = runner.invoke(
+            cli, ["run", data, "--source", "mine", "--family", family, "--trials", "1", "--json"]
+        )
+        assert ran.exit_code == 0, ran.output
+        return str(json.loads(ran.output)["run_id"])
+
+    transfer, scratch = run("transfer"), run("scratch")
+    refused = runner.invoke(cli, ["sources", "delete", "mine"])
+    assert refused.exit_code == 1 and "[source.in_use]" in refused.output
+    assert transfer in refused.output and scratch not in refused.output
+    assert runner.invoke(cli, ["runs", "delete", transfer, "--yes"]).exit_code == 0
+    deleted = runner.invoke(cli, ["sources", "delete", "mine"])
+    assert deleted.exit_code == 0, deleted.output
+    assert not (own_home / "sources" / "mine").exists()
+    predicted = runner.invoke(cli, ["predict", scratch, data, "--label", "label"])
+    assert predicted.exit_code == 0, predicted.output
+    for name, code in (("glyphs", "source.builtin"), ("../x", "learners.unknown_source")):
+        result = runner.invoke(cli, ["sources", "delete", name])
+        assert result.exit_code == 1 and f"[{code}]" in result.output, result.output
