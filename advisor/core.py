@@ -735,14 +735,18 @@ class Advisor:
             return _skipped_check(
                 runner, f"The runner-up {runner} could not be tuned: {error.message}"
             )
-        self._remember(recommendation, [(recommendation.family, chosen), (runner, other)])
-        return {
+        check: dict[str, Any] = {
             "family": runner,
             "variant": other.variant,
             "cv_score": other.cv_score,
             "difference": chosen.cv_score - other.cv_score,
             "metric": chosen.metric,
         }
+        try:
+            self._remember(recommendation, [(recommendation.family, chosen), (runner, other)])
+        except AdvisorError as error:  # measured all the same: the run and the check stand
+            check["not_kept"] = error.message
+        return check
 
     def _remember(
         self, recommendation: Recommendation, results: list[tuple[str, TuningResult]]

@@ -214,9 +214,14 @@ def regret_check_line(runner_up: dict[str, Any]) -> str:
     else:
         verdict = f"the runner-up leads by {-lead:.1f} points; a run of {family} may do better"
     measure = metric_label(runner_up.get("metric", "accuracy"))
+    kept = (
+        f" Its outcome was not added to the local knowledge base: {runner_up['not_kept']}"
+        if runner_up.get("not_kept")
+        else ""
+    )
     return (
         f"Regret check: the runner-up {family} ({runner_up['variant']}) reached {other:.1f} % "
-        f"cross-validated {measure}, the recommendation {other + lead:.1f} %: {verdict}."
+        f"cross-validated {measure}, the recommendation {other + lead:.1f} %: {verdict}.{kept}"
     )
 
 

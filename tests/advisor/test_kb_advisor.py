@@ -20,6 +20,7 @@ from advisor.errors import AdvisorError
 from advisor.kb import TaskSpec, build_kb, read_kb, store
 from advisor.kb.domains import load_domain
 from advisor.kb.runner import ALL_VARIANTS, run_task
+from advisor.reports.run_sections import regret_check_line
 
 pytestmark = pytest.mark.slow  # builds a 4-task knowledge base: ~30 s on 2 cores
 
@@ -504,3 +505,21 @@ def test_cli_remeasure_replaces_a_kb_in_place(tiny_kb: Path, tmp_path: Path) -> 
         cli, ["kb", "remeasure", str(tmp_path / "no.parquet"), "--out", str(path)]
     )
     assert missing.exit_code == 1 and "kb.not_found" in missing.output
+
+
+def test_a_regret_check_whose_outcome_cannot_be_kept_leaves_the_run_whole(
+    tiny_kb: Path, own_home: Path
+) -> None:
+    """The local knowledge base cannot be written (a file stands where its folder goes): the
+    run and its measured check stand, and the check says its outcome was not kept."""
+    (own_home / "kb").parent.mkdir(parents=True, exist_ok=True)
+    (own_home / "kb").write_text("not a folder")
+    task = sample_task(load_domain("glyphs:numerals"), ways=2, shots=3, queries=4, seed=13)
+    adv = Advisor("glyphs", kb=tiny_kb)
+    result = adv.run(task.X_support, task.y_support, n_trials=1, check_runner_up=True)
+    check = result.runner_up
+    assert check is not None and check["cv_score"] is not None  # measured
+    assert "io.unwritable" not in check["not_kept"] and "Cannot write" in check["not_kept"]
+    assert load_run(result.run_id).runner_up == check  # saved whole, the note with it
+    line = regret_check_line(check)
+    assert "Its outcome was not added to the local knowledge base: Cannot write" in line
