@@ -843,28 +843,29 @@ def saved_runs() -> list[dict[str, Any]]:
 
     Each is the run's ``run.json`` (:meth:`RunResult.summary`) with ``finished``, when it was
     written (UTC, ISO 8601). Nothing is loaded but those files; a damaged one is left out here
-    and named by :func:`damaged_runs`.
+    (:func:`scan_saved_runs` names it).
     """
-    summaries = []
-    for path in (get_settings().home / "runs").glob("*/run.json"):
+    return scan_saved_runs()[0]
+
+
+def scan_saved_runs() -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+    """Every ``run.json`` read once: the summaries, and the damaged runs.
+
+    The summaries are :func:`saved_runs`'; the damaged runs are ``(run id, why)``, in the order
+    of their ids.
+    """
+    summaries, damaged = [], []
+    for path in sorted((get_settings().home / "runs").glob("*/run.json")):
         try:
             summary = read_run_summary(path)
             finished = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
-        except (AdvisorError, OSError):
-            continue
-        summaries.append(summary | {"finished": finished.isoformat(timespec="seconds")})
-    return sorted(summaries, key=lambda s: s["finished"], reverse=True)
-
-
-def damaged_runs() -> list[tuple[str, str]]:
-    """The runs under ``$ADVISOR_HOME/runs`` whose ``run.json`` is damaged: (run id, why)."""
-    damaged = []
-    for path in sorted((get_settings().home / "runs").glob("*/run.json")):
-        try:
-            read_run_summary(path)
         except AdvisorError as error:
             damaged.append((path.parent.name, error.message))
-    return damaged
+            continue
+        except OSError:  # gone meanwhile (deleted by another command)
+            continue
+        summaries.append(summary | {"finished": finished.isoformat(timespec="seconds")})
+    return sorted(summaries, key=lambda s: s["finished"], reverse=True), damaged
 
 
 SUMMARY_KEYS = ("run_id", "family", "variant")
@@ -878,7 +879,6 @@ def read_run_summary(path: Path) -> dict[str, Any]:
         InvalidInputError: ``run.damaged`` when it cannot be read, is not JSON (cut short,
             edited) or is not a run's summary.
     """
-    run = path.parent.name
     try:
         summary = json.loads(path.read_text(encoding="utf-8"))
     except OSError as error:
@@ -894,7 +894,13 @@ def read_run_summary(path: Path) -> dict[str, Any]:
         if not missing:
             return cast("dict[str, Any]", summary)
         why = f"lacks what a run records ({', '.join(missing)})"
-    raise InvalidInputError(
+    raise _damaged(path, why)
+
+
+def _damaged(path: Path, why: str) -> InvalidInputError:
+    """The ``run.damaged`` error of the run whose ``run.json`` is ``path``."""
+    run = path.parent.name
+    return InvalidInputError(
         f"The saved run {run!r} is damaged: {path} {why}. Delete it with `advisor runs delete "
         f"{run}` (its model and study go too) and run again.",
         code=RUN_DAMAGED,
@@ -959,14 +965,7 @@ def _damaged_if_invalid(path: Path) -> Iterator[None]:
         yield
     except (KeyError, TypeError, ValueError) as error:  # pydantic's ValidationError too
         why = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise InvalidInputError(
-            f"The saved run {path.parent.name!r} is damaged: {path} holds a value a run does "
-            f"not record ({why}). Delete it with `advisor runs delete {path.parent.name}` and "
-            "run again.",
-            code=RUN_DAMAGED,
-            run=path.parent.name,
-            path=str(path),
-        ) from None
+        raise _damaged(path, f"holds a value a run does not record ({why})") from None
 
 
 def _saved_run(

@@ -24,7 +24,7 @@ import fcntl
 import io
 import re
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -98,25 +98,12 @@ def load_local_kb(path: Path) -> pd.DataFrame | None:
         pass
     try:
         with _locked(path):  # a writer may have replaced it meanwhile: judge it under the lock
-            return _judged(path)
+            return _read_or_set_aside(path, read_local_kb)
     except OSError as error:  # not even the lock can be taken (a read-only folder)
         _warn(
             f"The local knowledge base {path} cannot be read as a table and cannot be set aside "
             f"({_reason(error)}); the advisor goes on without it."
         )
-        return None
-
-
-def _judged(path: Path) -> pd.DataFrame | None:
-    """:func:`read_local_kb`, or ``None`` with a damaged file set aside; hold the lock."""
-    try:
-        return _checked(read_local_kb(path)) if path.is_file() else None
-    except FileNotFoundError:
-        return None
-    except _UNREADABLE:
-        raise
-    except _DAMAGE as error:
-        _set_aside(path, error)
         return None
 
 
@@ -130,22 +117,22 @@ def append_local_kb(path: Path, rows: pd.DataFrame) -> None:
     with writing(path, "the local knowledge base"):
         path.parent.mkdir(parents=True, exist_ok=True)
         with _locked(path):
-            old = _raw_rows(path)
+            old = _read_or_set_aside(path, pd.read_parquet)  # the rows as stored
             table = rows if old is None else pd.concat([old, rows], ignore_index=True)
             buffer = io.BytesIO()
             table.to_parquet(buffer, index=False)
             write_atomically(path, buffer.getvalue(), what="the local knowledge base")
 
 
-def _raw_rows(path: Path) -> pd.DataFrame | None:
-    """The rows as stored, ``None`` without a file; a damaged file is set aside first.
+def _read_or_set_aside(path: Path, read: Callable[[Path], pd.DataFrame]) -> pd.DataFrame | None:
+    """``read(path)``, checked; ``None`` without a file, or with a damaged one set aside.
 
-    Call it holding the lock (:func:`_locked`).
+    Call it holding the lock (:func:`_locked`). An unreadable file raises (it is left as it is).
     """
-    if not path.is_file():
-        return None
     try:
-        return _checked(pd.read_parquet(path))
+        return _checked(read(path)) if path.is_file() else None
+    except FileNotFoundError:
+        return None
     except _UNREADABLE:
         raise
     except _DAMAGE as error:

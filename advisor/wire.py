@@ -36,10 +36,13 @@ RunMetric = Literal["accuracy", "balanced_accuracy"]
 """What a run's study maximises (``learners.tuning.METRICS``)."""
 
 FINAL_STATES: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"})
+ACTIVE_STATES: tuple[str, ...] = ("queued", "running")
+"""A run not yet final: it still needs its datasets and source, and counts toward the limit."""
 
 ReportFormat = Literal["html", "md", "json"]
 
 __all__ = [
+    "ACTIVE_STATES",
     "FINAL_STATES",
     "DatasetOut",
     "DatasetPage",

@@ -21,10 +21,10 @@ def list_runs(*, as_json: bool) -> None:
     Trials are those that ran: complete, pruned or failed. Runs whose run.json is damaged are
     named after the list, on standard error.
     """
-    from advisor.core import damaged_runs, saved_runs  # noqa: PLC0415 - keep `--help` fast
+    from advisor.core import scan_saved_runs  # noqa: PLC0415 - keep `--help` fast
 
-    summaries = saved_runs()
-    for _run, why in damaged_runs():  # on standard error: --json stays JSON
+    summaries, damaged = scan_saved_runs()
+    for _run, why in damaged:  # on standard error: --json stays JSON
         click.secho(f"warning: {why}", fg="yellow", err=True)
     if as_json:
         print_json(summaries)

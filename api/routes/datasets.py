@@ -18,7 +18,7 @@ from werkzeug.datastructures import FileStorage as UploadedFile
 from advisor import Advisor
 from advisor.datasets import DatasetInfo, LoadOptions, load_dataset
 from advisor.errors import ConflictError, DatasetError, LimitExceededError, define_code
-from advisor.wire import DatasetOut, DatasetPage, MetaFeaturesOut, Problem
+from advisor.wire import ACTIVE_STATES, DatasetOut, DatasetPage, MetaFeaturesOut, Problem
 from api.db import DatasetRecord, RunRecord, SourceRecord, new_id
 from api.jobs import fail_stale_runs
 from api.routes.common import PageQuery, reply, services, tenant, v1_blueprint
@@ -261,7 +261,7 @@ def delete_dataset(path: DatasetPath) -> Response:
             select(RunRecord.id)
             .where(
                 RunRecord.tenant_id == owner,
-                RunRecord.state.in_(["queued", "running"]),
+                RunRecord.state.in_(ACTIVE_STATES),
                 or_(RunRecord.dataset_id == record.id, RunRecord.test_dataset_id == record.id),
             )
             .order_by(RunRecord.created, RunRecord.id)

@@ -33,6 +33,7 @@ from advisor.errors import (
 )
 from advisor.prediction import Classified, as_rows, classify, predict_rows
 from advisor.wire import (
+    ACTIVE_STATES,
     FINAL_STATES,
     ComparisonOut,
     Predictions,
@@ -186,7 +187,7 @@ def start_run(body: RunCreate) -> Response:
         active = session.scalar(
             select(func.count())
             .select_from(RunRecord)
-            .where(RunRecord.tenant_id == owner, RunRecord.state.in_(["queued", "running"]))
+            .where(RunRecord.tenant_id == owner, RunRecord.state.in_(ACTIVE_STATES))
         )
         if int(active or 0) >= shared.settings.max_concurrent_runs:
             raise TooManyRunsError(

@@ -18,7 +18,7 @@ from advisor.errors import (
     NotFoundError,
 )
 from advisor.sources import check_source_name
-from advisor.wire import Problem, SourceCreate, SourceOut
+from advisor.wire import ACTIVE_STATES, Problem, SourceCreate, SourceOut
 from api.db import DatasetRecord, RunRecord, SourceRecord
 from api.routes.common import reply, services, tenant, v1_blueprint
 from api.services import DATASET_UNKNOWN, SOURCE_UNKNOWN
@@ -162,7 +162,7 @@ def delete_source(path: SourcePath) -> Response:
         needing = [
             run.id
             for run in runs
-            if run.state in ("queued", "running")
+            if run.state in ACTIVE_STATES
             or (run.state == "succeeded" and (run.result or {}).get("family") != "scratch")
         ]
         if record.state == "building" or needing:

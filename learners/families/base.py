@@ -259,7 +259,7 @@ class Learner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         if self.class_prior == "training" and self.calibration_temperature == 1.0:
             with torch.inference_mode():
                 return np.asarray(self._predict_proba(inputs), dtype=np.float64)
-        return np.asarray(np.exp(self.predict_log_proba(inputs)))
+        return np.asarray(np.exp(self._adjusted_log_proba(inputs)))
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
         """``log`` of :meth:`predict_proba`, computed in log space from the learner's scores.
@@ -273,7 +273,10 @@ class Learner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             InvalidInputError: as :meth:`predict_proba`.
         """
         self._check_adjustments()
-        inputs = check_inputs(X, self.spec_)
+        return self._adjusted_log_proba(check_inputs(X, self.spec_))
+
+    def _adjusted_log_proba(self, inputs: np.ndarray) -> np.ndarray:
+        """:meth:`predict_log_proba` of inputs already checked (:func:`check_inputs`)."""
         with torch.inference_mode():
             scores = np.asarray(self._predict_log_proba(inputs), dtype=np.float64)
         if self.class_prior == "equal":

@@ -25,7 +25,7 @@ from werkzeug.test import TestResponse
 
 import api.db
 from api.db import DatasetRecord, RunRecord, SourceRecord, utcnow
-from api.services import Services
+from tests.api.test_runs_routes import services_of, set_running
 
 Send = Callable[..., TestResponse]
 Problem = Callable[[TestResponse, int, str], dict[str, Any]]
@@ -80,11 +80,6 @@ def queued_app(make_app: AppFactory, database: dict[str, str], tmp_path: Any) ->
     """An app whose queue nobody consumes: runs stay queued, sources stay building."""
     optuna = {"optuna_storage": f"sqlite:///{tmp_path / 'optuna.db'}"}  # quicker than PG's
     return make_app(immediate=False, max_concurrent_runs=4, **optuna, **database)
-
-
-def services_of(client: FlaskClient) -> Services:
-    found: Services = client.application.extensions["advisor"]
-    return found
 
 
 @pytest.fixture
@@ -203,7 +198,7 @@ def test_a_dataset_an_active_run_needs_is_not_deleted(
         problem = expect_problem(client.delete(f"/v1/datasets/{dataset_id}"), 409, "dataset.in_use")
         assert run_id in problem["detail"]
         assert problem["facts"]["runs"] == [run_id]  # the error's details, structured
-    set_running(client, run_id)
+    set_running(client, run_id, utcnow())
     for dataset_id in (train, test):
         expect_problem(client.delete(f"/v1/datasets/{dataset_id}"), 409, "dataset.in_use")
         assert client.get(f"/v1/datasets/{dataset_id}").status_code == 200
@@ -211,15 +206,6 @@ def test_a_dataset_an_active_run_needs_is_not_deleted(
     for dataset_id in (train, test):
         assert client.delete(f"/v1/datasets/{dataset_id}").status_code == 204
     assert client.get(f"/v1/runs/{run_id}").json["state"] == "succeeded"
-
-
-def set_running(client: FlaskClient, run_id: str) -> None:
-    with services_of(client).db.session() as session:
-        session.execute(
-            update(RunRecord)
-            .where(RunRecord.id == run_id)
-            .values(state="running", started=utcnow(), heartbeat=utcnow())
-        )
 
 
 def test_a_dataset_a_stale_run_needed_is_deleted_once_the_run_is_failed(
