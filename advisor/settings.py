@@ -110,7 +110,17 @@ class Settings(BaseSettings, _DataLimitFields):
         10, ge=1, description="Optuna trial heartbeat; a trial silent 3x this long is retried."
     )
     run_heartbeat_seconds: float = Field(
-        60, gt=0, description="A running run whose worker is silent this long is failed."
+        60,
+        gt=0,
+        description="A running run whose workers are all silent this long is queued again "
+        "(or failed once out of resumes).",
+    )
+    run_max_resumes: int = Field(
+        2,
+        ge=0,
+        le=100,
+        description="Times a run whose workers all stopped is queued again on its study before "
+        "it is failed (run.worker_lost).",
     )
 
     @property

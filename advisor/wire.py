@@ -300,6 +300,9 @@ class RunOut(BaseModel):
     started: datetime.datetime | None = None
     finished: datetime.datetime | None = None
     progress: RunProgress = Field(default_factory=RunProgress)
+    resumes: int = Field(
+        0, description="Times the run was queued again after its workers all stopped."
+    )
     result: RunResultOut | None = None
     error: Problem | None = None
 

@@ -14,11 +14,15 @@ import ipaddress
 import logging
 import signal
 import socket
+from typing import TYPE_CHECKING
 
 import click
 
 from advisor.errors import ConfigurationError, define_code
 from advisor.settings import get_settings
+
+if TYPE_CHECKING:
+    from api.services import Services
 
 OPEN_ON_NETWORK = define_code(
     "config.open_access_on_network",
@@ -33,6 +37,11 @@ def is_loopback(host: str) -> bool:
     except OSError:
         return False
     return bool(addresses) and all(ipaddress.ip_address(a).is_loopback for a in addresses)
+
+
+def _housekeeping_seconds(services: Services) -> float:
+    """How often a process looks for runs whose workers all stopped: twice per heartbeat."""
+    return max(1.0, services.settings.run_heartbeat_seconds / 2)
 
 
 @click.command()
@@ -56,6 +65,7 @@ def serve(*, host: str, port: int, embedded_workers: int) -> None:
 
     from api import create_app
     from api.queue import EmbeddedWorker
+    from api.recovery import Housekeeper
 
     settings = get_settings()
     if settings.open_access and not is_loopback(host):
@@ -71,10 +81,12 @@ def serve(*, host: str, port: int, embedded_workers: int) -> None:
     app = create_app(settings)
     services = app.extensions["advisor"]
     workers = [EmbeddedWorker(services.queue).start() for _ in range(embedded_workers)]
+    housekeeper = Housekeeper(services, _housekeeping_seconds(services)).start()
     click.echo(f"AutoML Advisor API on http://{host}:{port} (docs: /docs), data in {settings.home}")
     try:
         run_simple(host, port, app, threaded=True, use_reloader=False)
     finally:
+        housekeeper.stop(timeout=1)
         for worker in workers:
             worker.stop(timeout=1)
 
@@ -83,15 +95,18 @@ def serve(*, host: str, port: int, embedded_workers: int) -> None:
 @click.option("--threads", default=1, show_default=True, type=click.IntRange(1, 64))
 def worker(*, threads: int) -> None:
     """Run queued jobs (tuned runs, source builds) until interrupted."""
-    from api.jobs import fail_stale_runs
+    from api.recovery import Housekeeper
     from api.services import build_services
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     faulthandler.register(signal.SIGUSR1)  # `kill -USR1 PID` prints every thread's stack
     services = build_services()
-    fail_stale_runs(services.db, services.settings.run_heartbeat_seconds)
+    housekeeper = Housekeeper(services, _housekeeping_seconds(services)).start()
     consumer = services.queue.create_consumer(workers=threads, worker_type="thread")
-    consumer.run()
+    try:
+        consumer.run()
+    finally:
+        housekeeper.stop(timeout=1)
 
 
 @click.group()

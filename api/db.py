@@ -165,6 +165,7 @@ class RunRecord(Base):
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     parts: Mapped[int] = mapped_column(Integer, default=1)
     finalizing: Mapped[bool] = mapped_column(Boolean, default=False)
+    resumes: Mapped[int] = mapped_column(Integer, default=0)
     progress: Mapped[dict[str, Any]] = mapped_column(default=dict)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     error: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)

@@ -3,12 +3,14 @@
 A job takes an id, reads what to do from the database, and writes its state back there as it
 goes — queued → running → succeeded | failed | cancelled — so any API process can answer for
 it, and a restarted API finds every result. While a run works, a heartbeat thread stamps it
-every few seconds; a run whose heartbeat stops (its worker was killed) is failed with
-``run.worker_lost`` by :func:`fail_stale_runs`, never left "running".
+every few seconds; a run whose heartbeat stops (its workers were killed) is queued again on
+its study, or failed with ``run.worker_lost`` once out of resumes, by
+:func:`api.recovery.recover_stale_runs` — never left "running".
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import logging
 import os
@@ -21,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import optuna
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from advisor import Advisor
 from advisor.errors import AdvisorError, define_code
@@ -143,23 +145,31 @@ def _finish(db: Database, run_id: str, **values: Any) -> None:
         )
 
 
-def _claim(db: Database, run_id: str) -> RunRecord | None:
-    """The run to work on, or None if it is gone, cancelled or over.
+def _claim(db: Database, run_id: str) -> tuple[RunRecord | None, bool]:
+    """The run to work on (None if gone, cancelled or over), and whether this part started it.
 
-    The first part moves it queued → running; later parts of a shared run join it.
+    The first part moves it queued → running (a resumed run keeps its first ``started``, so
+    its time budget still counts from there); later parts of a shared run join it.
     """
     with db.session() as session:
         claimed = session.execute(
             update(RunRecord)
             .where(RunRecord.id == run_id, RunRecord.state == "queued")
-            .values(state="running", started=utcnow(), heartbeat=utcnow())
+            .values(state="running", heartbeat=utcnow())
         )
+        first = getattr(claimed, "rowcount", 0) == 1
+        if first:
+            session.execute(
+                update(RunRecord)
+                .where(RunRecord.id == run_id, RunRecord.started.is_(None))
+                .values(started=utcnow())
+            )
         run = session.get(RunRecord, run_id)
-        if getattr(claimed, "rowcount", 0) == 1:
-            return run
+        if first:
+            return run, True
         if run is not None and run.state == "running" and run.parts > 1:
-            return run
-        return None
+            return run, False
+        return None, False
 
 
 def _claim_finish(db: Database, run_id: str) -> bool:
@@ -181,15 +191,16 @@ def execute_run(services: Services, run_id: str, part: int = 0) -> None:
     (Optuna's ``MaxTrialsCallback`` counts every worker's trials). The first part to get
     there waits for the trials still running elsewhere, then refits the best learner, stores
     the model and reports, and marks the run succeeded; the others stop. A worker killed
-    mid-trial stops beating: Optuna fails its trial (heartbeat) and retries it elsewhere.
+    mid-trial stops beating: Optuna fails its trial (heartbeat) and retries it elsewhere; a
+    run all of whose workers stopped is queued again (:mod:`api.recovery`) and continues here.
     """
-    run = _claim(services.db, run_id)
+    run, first = _claim(services.db, run_id)
     if run is None:
         log.info("run %s is not queued or running; part %d skipped", run_id, part)
         return
     try:
         with Heartbeat(services.db, run_id, max(1.0, services.settings.run_heartbeat_seconds / 4)):
-            result = _tuned_run(services, run, part)
+            result = _tuned_run(services, run, part, first=first)
         if result is None:
             return  # another part finishes the run
         _finish(services.db, run_id, state="succeeded", result=result.model_dump(mode="json"))
@@ -237,7 +248,9 @@ def _settle(study: optuna.Study, limit: float) -> None:
         time.sleep(0.5)
 
 
-def _tuned_run(services: Services, run: RunRecord, part: int) -> RunResultOut | None:
+def _tuned_run(
+    services: Services, run: RunRecord, part: int, *, first: bool
+) -> RunResultOut | None:
     train = services.load(services.dataset_record(run.tenant_id, run.dataset_id))
     advisor = Advisor(source=services.source(run.tenant_id, run.source), random_state=run.seed)
     # Read and checked before any trial: a test set that does not fit the training data (a
@@ -255,6 +268,9 @@ def _tuned_run(services: Services, run: RunRecord, part: int) -> RunResultOut | 
     if test is not None:  # images against a table, or vectors of another width
         check_test_data(train.X, test.X, test.y)
     plan = advisor.plan_run(train.X, train.y, run.family, categorical=train.categorical_mask)
+    if not first:  # the part that started the run enqueues the warm start, once: parts that
+        # enqueued it too could both pass Optuna's skip_if_exists and run it twice
+        plan = dataclasses.replace(plan, warm_start=[])
     storage = services.study_storage()
     name = run_study_name(run.id)
     worker = f"{socket.gethostname()}:{os.getpid()}:{part}"
@@ -332,25 +348,6 @@ def _tuned_run(services: Services, run: RunRecord, part: int) -> RunResultOut | 
         recommendation=outcome.recommendation,
         warnings=outcome.warnings,
     )
-
-
-def fail_stale_runs(db: Database, older_than: float) -> int:
-    """Fail every running run whose heartbeat is older than ``older_than`` seconds."""
-    limit = utcnow() - datetime.timedelta(seconds=older_than)
-    problem = Problem(
-        title="Run failed",
-        status=500,
-        detail="Its worker stopped before the run finished (killed or restarted).",
-        code=WORKER_LOST,
-    ).model_dump(mode="json")
-    with db.session() as session:
-        stale = session.scalars(select(RunRecord).where(RunRecord.state == "running")).all()
-        count = 0
-        for run in stale:
-            if (run.heartbeat or run.started or run.created) < limit:
-                run.state, run.error, run.finished = "failed", problem, utcnow()
-                count += 1
-        return count
 
 
 def cancel_queued(db: Database, run_id: str) -> None:

@@ -20,7 +20,7 @@ from advisor.datasets import DatasetInfo, LoadOptions, load_dataset
 from advisor.errors import ConflictError, DatasetError, LimitExceededError, define_code
 from advisor.wire import ACTIVE_STATES, DatasetOut, DatasetPage, MetaFeaturesOut, Problem
 from api.db import DatasetRecord, RunRecord, SourceRecord, new_id
-from api.jobs import fail_stale_runs
+from api.recovery import recover_stale_runs
 from api.routes.common import PageQuery, reply, services, tenant, v1_blueprint
 
 blueprint = v1_blueprint("datasets", "datasets", "Upload and inspect labeled datasets.")
@@ -248,14 +248,15 @@ def delete_dataset(path: DatasetPath) -> Response:
 
     Refused (409 ``dataset.in_use``, naming them) while a queued or running run needs it, as
     training data or as ``test_dataset_id``, or a source is being built from it: they would
-    fail later, a run after spending its budget. Runs whose worker died are failed first
-    (``run.worker_lost``) and hold nothing. The check and the delete hold the tenant's lock
+    fail later, a run after spending its budget. Runs whose workers all died are resumed
+    first (they still need it) or, out of resumes, failed (``run.worker_lost``) and hold
+    nothing. The check and the delete hold the tenant's lock
     (:func:`api.db.lock_tenant`), as starting a run and registering a source do, so neither
     can slip in between.
     """
     shared, owner = services(), tenant()
     record = shared.dataset_record(owner, path.dataset_id)
-    fail_stale_runs(shared.db, shared.settings.run_heartbeat_seconds)
+    recover_stale_runs(shared)
     with shared.db.locked(owner) as session:
         runs = session.scalars(
             select(RunRecord.id)

@@ -47,8 +47,9 @@ from advisor.wire import (
     RunResultOut,
 )
 from api.db import DatasetRecord, RunRecord, new_id
-from api.jobs import cancel_queued, fail_stale_runs, run_key, run_prefix, run_study_name
+from api.jobs import cancel_queued, run_key, run_prefix, run_study_name
 from api.problems import UNAVAILABLE, UNAVAILABLE_ERRORS
+from api.recovery import recover_stale_runs
 from api.routes.common import PageQuery, reply, services, tenant, v1_blueprint
 from api.routes.recommendations import MEDIA_TYPES, REPORT_ANSWER, ReportQuery
 from api.services import DATASET_UNKNOWN
@@ -117,6 +118,7 @@ def as_out(run: RunRecord) -> RunOut:
         started=run.started,
         finished=run.finished,
         progress=RunProgress.model_validate(run.progress or {}),
+        resumes=run.resumes or 0,
         result=None if run.result is None else RunResultOut.model_validate(run.result),
         error=None if run.error is None else Problem.model_validate(run.error),
     )
@@ -124,7 +126,7 @@ def as_out(run: RunRecord) -> RunOut:
 
 def _run(owner: str, run_id: str) -> RunRecord:
     shared = services()
-    fail_stale_runs(shared.db, shared.settings.run_heartbeat_seconds)
+    recover_stale_runs(shared)
     with shared.db.session() as session:
         run = session.get(RunRecord, run_id)
     if run is None or run.tenant_id != owner:
@@ -179,7 +181,7 @@ def start_run(body: RunCreate) -> Response:
                 raise InvalidInputError(
                     f"{body.family} cannot run: {mismatch}", code=RUN_SOURCE_MISMATCH
                 )
-    fail_stale_runs(shared.db, shared.settings.run_heartbeat_seconds)
+    recover_stale_runs(shared)
     with shared.db.locked(owner) as session:
         for needed in filter(None, (body.dataset_id, body.test_dataset_id)):
             if session.get(DatasetRecord, needed) is None:  # deleted since the first look
@@ -253,7 +255,7 @@ def _queue_down(run_id: str) -> None:
 def list_runs(query: PageQuery) -> Response:
     """The tenant's runs, newest first."""
     shared, owner = services(), tenant()
-    fail_stale_runs(shared.db, shared.settings.run_heartbeat_seconds)
+    recover_stale_runs(shared)
     with shared.db.session() as session:
         total = session.scalar(
             select(func.count()).select_from(RunRecord).where(RunRecord.tenant_id == owner)

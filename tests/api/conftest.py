@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -213,3 +214,54 @@ def problem_of(answer: TestResponse, status: int, code: str) -> dict[str, Any]:
 def expect_problem() -> Callable[[TestResponse, int, str], dict[str, Any]]:
     """``expect_problem(answer, status, code)``: assert a problem+json answer; its body."""
     return problem_of
+
+
+PG_HOST = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+
+
+def _postgres_missing() -> str | None:
+    """Why the PostgreSQL variants cannot run here, or None."""
+    try:
+        import psycopg  # the optional 'dist' extra
+    except ImportError as error:
+        return f"the 'dist' extra is not installed ({error})"
+    try:
+        psycopg.connect(PG_HOST, connect_timeout=2).close()
+    except Exception as error:
+        return f"PostgreSQL is not reachable on 127.0.0.1:5432 ({type(error).__name__})"
+    return None
+
+
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param(
+            "postgresql",
+            marks=pytest.mark.skipif(
+                _postgres_missing() is not None, reason=f"PostgreSQL: {_postgres_missing()}"
+            ),
+        ),
+    ]
+)
+def database(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    """Settings of the metadata database: the embedded SQLite, or a fresh PostgreSQL one."""
+    if request.param == "sqlite":
+        yield {}
+        return
+    import psycopg  # the optional 'dist' extra
+
+    name = f"advisor_locks_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_HOST, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield {"database_url": f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"}
+    finally:
+        with psycopg.connect(PG_HOST, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def queued_app(make_app: AppFactory, database: dict[str, str], tmp_path: Any) -> Any:
+    """An app whose queue nobody consumes: runs stay queued, sources stay building."""
+    optuna = {"optuna_storage": f"sqlite:///{tmp_path / 'optuna.db'}"}  # quicker than PG's
+    return make_app(immediate=False, max_concurrent_runs=4, **optuna, **database)

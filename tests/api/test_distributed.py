@@ -205,7 +205,7 @@ def test_a_worker_killed_mid_trial_does_not_stop_the_run(
             wait_until_ready(log)
         # A budget that outlasts the start: the kill must land mid-study, not on the worker
         # refitting the best learner once every trial is done (a run whose finishing worker
-        # dies is failed as lost, by design).
+        # dies waits for its heartbeat to go stale and is resumed: the test below).
         client, headers, run_id = start_run(distributed_env, n_trials=12)
         # Both workers have finished a trial: each holds a part of the study now.
         running = wait_for(
@@ -227,6 +227,52 @@ def test_a_worker_killed_mid_trial_does_not_stop_the_run(
         assert not [t for t in study.trials if t.state == optuna.trial.TrialState.RUNNING]
     except AssertionError as error:
         for worker in workers:  # every live worker prints its threads' stacks to its log
+            if worker.poll() is None:
+                os.kill(worker.pid, signal.SIGUSR1)
+        time.sleep(1)
+        pytest.fail(f"{error}\n{tails(logs)}")
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.terminate()
+                worker.wait(timeout=30)
+
+
+def test_a_run_whose_only_worker_was_killed_is_resumed_by_a_new_one(
+    distributed_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every worker of the run gone: once its heartbeat is stale, the new worker's
+    housekeeper queues it again, and it goes on from the trials already in its study."""
+    monkeypatch.setenv("ADVISOR_RUN_PARALLELISM", "1")  # one task: none left in the queue
+    reset_settings()
+    logs = [tmp_path / "worker-0.log", tmp_path / "worker-1.log"]
+    workers = [start_worker(distributed_env, logs[0])]
+    try:
+        wait_until_ready(logs[0])
+        client, headers, run_id = start_run(distributed_env, n_trials=6)
+        running = wait_for(
+            client, headers, run_id, lambda r: r["progress"].get("trials_done", 0) >= 2, 120
+        )
+        before = running["progress"]["trials_done"]
+        os.kill(workers[0].pid, signal.SIGKILL)
+        workers[0].wait(timeout=30)
+        workers.append(start_worker(distributed_env, logs[1]))
+        wait_until_ready(logs[1])
+        run = wait_for(
+            client, headers, run_id, lambda r: r["state"] in {"succeeded", "failed"}, 240
+        )
+        assert run["state"] == "succeeded", run
+        assert run["resumes"] == 1
+        study = optuna.load_study(
+            study_name=f"run-{run_id}", storage=distributed_env["ADVISOR_DATABASE_URL"]
+        )
+        finished = [t for t in study.trials if t.state.is_finished()]
+        assert len(finished) >= before  # the trials done before the kill were kept
+        # the budget, plus at most the trial the kill interrupted (failed, then retried)
+        assert 6 <= len(finished) <= 7
+        assert len(run["progress"]["workers"]) == 2  # both processes ran trials of it
+    except AssertionError as error:
+        for worker in workers:
             if worker.poll() is None:
                 os.kill(worker.pid, signal.SIGUSR1)
         time.sleep(1)

@@ -1,5 +1,5 @@
 """``/v1/runs``: start (202 + Location), get, list, cancel, result, report, predict, budgets,
-the concurrent-run limit, and runs whose worker died (``run.worker_lost``)."""
+the concurrent-run limit (runs whose workers died: ``test_run_recovery.py``)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from sqlalchemy import delete, update
 from werkzeug.test import TestResponse
 
 from api.db import DatasetRecord, RunRecord, utcnow
-from api.jobs import Heartbeat, Progress, execute_run, fail_stale_runs, run_prefix
+from api.jobs import Heartbeat, Progress, execute_run, run_prefix
 from api.services import Services
 
 Send = Callable[..., TestResponse]
@@ -474,25 +474,6 @@ def set_running(client: FlaskClient, run_id: str, beat: datetime.datetime) -> No
             .where(RunRecord.id == run_id)
             .values(state="running", started=beat, heartbeat=beat)
         )
-
-
-def test_stale_running_run_is_failed_on_get(queued: Queued, start_run: Send) -> None:
-    client, dataset_id = queued
-    run_id = start_run(client, dataset_id).json["id"]
-    set_running(client, run_id, utcnow() - datetime.timedelta(hours=1))
-    run = client.get(f"/v1/runs/{run_id}").json
-    assert run["state"] == "failed" and run["error"]["code"] == "run.worker_lost"
-    assert run["finished"] is not None
-
-
-def test_fail_stale_runs_spares_live_ones(queued: Queued, start_run: Send) -> None:
-    client, dataset_id = queued
-    stale, live = (start_run(client, dataset_id).json["id"] for _ in range(2))
-    set_running(client, stale, utcnow() - datetime.timedelta(seconds=120))
-    set_running(client, live, utcnow())
-    assert fail_stale_runs(services_of(client).db, 60) == 1
-    assert client.get(f"/v1/runs/{live}").json["state"] == "running"
-    assert client.get(f"/v1/runs/{stale}").json["error"]["code"] == "run.worker_lost"
 
 
 def test_heartbeat_stamps_the_run(queued: Queued, start_run: Send) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -30,56 +29,6 @@ from tests.api.test_runs_routes import services_of, set_running
 Send = Callable[..., TestResponse]
 Problem = Callable[[TestResponse, int, str], dict[str, Any]]
 AppFactory = Callable[..., Any]
-
-PG_HOST = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
-
-
-def _postgres_missing() -> str | None:
-    """Why the PostgreSQL variants cannot run here, or None."""
-    try:
-        import psycopg  # the optional 'dist' extra
-    except ImportError as error:
-        return f"the 'dist' extra is not installed ({error})"
-    try:
-        psycopg.connect(PG_HOST, connect_timeout=2).close()
-    except Exception as error:
-        return f"PostgreSQL is not reachable on 127.0.0.1:5432 ({type(error).__name__})"
-    return None
-
-
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param(
-            "postgresql",
-            marks=pytest.mark.skipif(
-                _postgres_missing() is not None, reason=f"PostgreSQL: {_postgres_missing()}"
-            ),
-        ),
-    ]
-)
-def database(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
-    """Settings of the metadata database: the embedded SQLite, or a fresh PostgreSQL one."""
-    if request.param == "sqlite":
-        yield {}
-        return
-    import psycopg  # the optional 'dist' extra
-
-    name = f"advisor_locks_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_HOST, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield {"database_url": f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"}
-    finally:
-        with psycopg.connect(PG_HOST, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture
-def queued_app(make_app: AppFactory, database: dict[str, str], tmp_path: Any) -> Any:
-    """An app whose queue nobody consumes: runs stay queued, sources stay building."""
-    optuna = {"optuna_storage": f"sqlite:///{tmp_path / 'optuna.db'}"}  # quicker than PG's
-    return make_app(immediate=False, max_concurrent_runs=4, **optuna, **database)
 
 
 @pytest.fixture
@@ -209,19 +158,32 @@ def test_a_dataset_an_active_run_needs_is_not_deleted(
 
 
 def test_a_dataset_a_stale_run_needed_is_deleted_once_the_run_is_failed(
-    queued_app: Any, client_of: Any, post_file: Send, start_run: Send, iris_csv: bytes
+    queued_app: Any,
+    client_of: Any,
+    post_file: Send,
+    start_run: Send,
+    expect_problem: Problem,
+    iris_csv: bytes,
 ) -> None:
-    """A run whose worker died is failed (run.worker_lost) before the dataset is checked."""
+    """A run whose workers died is resumed, and still needs its data, until it is out of
+    resumes: then it is failed (run.worker_lost) before the dataset is checked."""
     client = client_of(queued_app, "tenant-a")
     dataset_id = post_file(client, iris_csv, "iris.csv", label="species").json["id"]
     run_id = start_run(client, dataset_id).json["id"]
     long_ago = utcnow() - datetime.timedelta(days=1)
-    with services_of(client).db.session() as session:
-        session.execute(
-            update(RunRecord)
-            .where(RunRecord.id == run_id)
-            .values(state="running", started=long_ago, heartbeat=long_ago)
-        )
+
+    def lose_workers(resumes: int) -> None:
+        with services_of(client).db.session() as session:
+            session.execute(
+                update(RunRecord)
+                .where(RunRecord.id == run_id)
+                .values(state="running", started=long_ago, heartbeat=long_ago, resumes=resumes)
+            )
+
+    lose_workers(0)
+    expect_problem(client.delete(f"/v1/datasets/{dataset_id}"), 409, "dataset.in_use")
+    assert client.get(f"/v1/runs/{run_id}").json["state"] == "queued"  # resumed
+    lose_workers(services_of(client).settings.run_max_resumes)
     assert client.delete(f"/v1/datasets/{dataset_id}").status_code == 204
     assert client.get(f"/v1/runs/{run_id}").json["error"]["code"] == "run.worker_lost"
 
