@@ -8,9 +8,10 @@
     client.report(run.id, "report.html")
     client.predict(run.id, X_new).labels
 
-Requests that get 429/502/503/504, or no connection, are retried with exponential backoff
-(honouring ``Retry-After``); any other problem raises :class:`ApiError` carrying the
-problem's stable ``code``. A request that went out but got no answer (a read timeout, a
+Requests that get the rate limit's 429 (``http.429``), 502/503/504, or no connection, are
+retried with exponential backoff (honouring ``Retry-After``); any other problem — another 429,
+such as ``run.too_many``, included — raises :class:`ApiError` carrying the problem's stable
+``code``. A request that went out but got no answer (a read timeout, a
 connection dropped mid-request) is retried only when sending it twice does no harm (reads,
 deletes, predictions); a request that creates something (an upload, a run, a recommendation)
 raises :class:`NoAnswerError` at once instead, since the service may have carried it out (nor
@@ -63,6 +64,17 @@ RETRY_STATUSES = frozenset({429, 502, 503, 504})
 REFUSED_STATUSES = frozenset({429, 503})
 """Answers that say the service did not carry the request out: any request is sent again
 (a gateway's 502 or 504 may come after the service got the request, so only the above)."""
+RATE_LIMITED = "http.429"
+"""The code of the rate limit's 429, the only 429 that is retried: another (``run.too_many``,
+too many runs at once) does not go away by waiting a while."""
+REPORT_SUFFIXES: dict[str, ReportFormat] = {
+    ".html": "html",
+    ".htm": "html",
+    ".md": "md",
+    ".markdown": "md",
+    ".json": "json",
+}
+"""The report format :meth:`AdvisorClient.report` writes to a file of each suffix."""
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 """Methods whose requests do no harm when the service gets them twice."""
 
@@ -72,6 +84,8 @@ class ApiError(AdvisorError):
 
     ``details`` are the problem's ``facts`` (the offending columns, rows, limit…), as a local
     :class:`~advisor.errors.AdvisorError` of the same failure carries them.
+
+    ``status`` (and ``status_code``) is the HTTP status of the answer, not the class's default.
     """
 
     def __init__(self, problem: Problem) -> None:
@@ -79,6 +93,8 @@ class ApiError(AdvisorError):
         super().__init__(problem.detail or problem.title, code=problem.code, **facts)
         self.problem = problem
         self.status_code = problem.status
+        # the answer's status, where AdvisorError has one per class (its 400 for a 409 once)
+        self.status = problem.status  # type: ignore[misc]
 
 
 class NotSentError(ConnectionError):
@@ -226,9 +242,9 @@ class AdvisorClient:
     Args:
         base_url: the service, e.g. ``http://127.0.0.1:8000``.
         api_key: an ``adv_…`` key (``None`` for a server in open-access mode).
-        retries: attempts after the first on 429/502/503/504 or a connection error (only on
-            429/503 or a refused connection for a request that creates something: see
-            :class:`NoAnswerError`).
+        retries: attempts after the first on the rate limit's 429 (``http.429``), 502/503/504
+            or a connection error (only on that 429, a 503 or a refused connection for a
+            request that creates something: see :class:`NoAnswerError`).
         backoff: first wait in seconds; doubled after each retry (``Retry-After`` wins).
         timeout: seconds to wait for the connection, then for the answer, over HTTP.
         transport: how requests travel (HTTP by default).
@@ -314,7 +330,7 @@ class AdvisorClient:
                 continue
             if reply.status == 404 and method.upper() == "DELETE" and maybe_done:
                 return reply  # an earlier attempt that got no answer deleted it
-            if reply.status in retry_statuses and attempt < self.retries:
+            if reply.status in retry_statuses and attempt < self.retries and _retried(reply):
                 retry_after = reply.headers.get("Retry-After")
                 time.sleep(float(retry_after) if retry_after and retry_after.isdigit() else wait)
                 wait *= 2
@@ -389,7 +405,7 @@ class AdvisorClient:
         dataset_id: str,
         *,
         family: str | None = None,
-        n_trials: int | None = 20,
+        n_trials: int | None = None,
         timeout: float | None = None,
         test_dataset_id: str | None = None,
         source: str = "glyphs",
@@ -400,15 +416,18 @@ class AdvisorClient:
     ) -> RunOut:
         """Start a tuned run (queued; see :meth:`wait`).
 
+        The budget: ``n_trials`` trials and/or ``timeout`` seconds, whichever ends first; with
+        neither given, 20 trials; with a ``timeout`` alone, that time and no trial limit.
         ``metric`` is what tuning maximises: ``accuracy``, or ``balanced_accuracy`` (the mean
         of the classes' recalls) for imbalanced classes. ``learning_curve`` also measures what
         twice the examples per class would add (the result's ``learning_curve``);
         ``recalibrate`` temperature-scales the model's probabilities (``recalibration``).
         """
+        budget = {} if n_trials is None else {"n_trials": n_trials}  # left out: the default
         body = {
             "dataset_id": dataset_id,
             "family": family,
-            "n_trials": n_trials,
+            **budget,
             "timeout": timeout,
             "test_dataset_id": test_dataset_id,
             "source": source,
@@ -483,12 +502,23 @@ class AdvisorClient:
         run_id: str | None = None,
         path: str | Path | None = None,
         *,
-        format: ReportFormat = "html",
+        format: ReportFormat | None = None,
         recommendation_id: str | None = None,
     ) -> bytes:
-        """A run's (or a recommendation's) report; written to ``path`` too when given."""
+        """A run's (or a recommendation's) report; written to ``path`` too when given.
+
+        ``format`` (``html``, ``md``, ``json``) defaults to the one ``path``'s suffix names
+        (:data:`REPORT_SUFFIXES`: ``.html``/``.htm``, ``.md``/``.markdown``, ``.json``), or
+        ``html`` without a path.
+
+        Raises:
+            ValueError: neither or both ids; or no ``format`` and a ``path`` whose suffix names
+                none (before anything is sent).
+        """
         if (run_id is None) == (recommendation_id is None):
             raise ValueError("Give a run id or a recommendation_id, not both.")
+        if format is None:
+            format = "html" if path is None else _report_format(Path(path))
         where = f"/v1/runs/{run_id}" if run_id else f"/v1/recommendations/{recommendation_id}"
         content = self._request("GET", f"{where}/report", params={"format": format}).content
         if path is not None:
@@ -678,6 +708,30 @@ def _file(data: str | Path | bytes, name: str | None) -> tuple[bytes, str]:
         path = Path(data)
         return path.read_bytes(), name or path.name
     return data, name or "rows"
+
+
+def _report_format(path: Path) -> ReportFormat:
+    """The report format ``path``'s suffix names (:data:`REPORT_SUFFIXES`).
+
+    Raises:
+        ValueError: another suffix, or none.
+    """
+    found = REPORT_SUFFIXES.get(path.suffix.lower())
+    if found is None:
+        suffix = f"suffix {path.suffix!r}" if path.suffix else "no suffix"
+        raise ValueError(
+            f"Cannot tell a report format from {path.name!r} ({suffix}): name it .html, .htm, "
+            ".md, .markdown or .json, or pass format='html', 'md' or 'json'."
+        )
+    return found
+
+
+def _retried(reply: Reply) -> bool:
+    """Whether an answer of a retried status may be retried: a 429 only if it is the rate limit's.
+
+    That is, its code is :data:`RATE_LIMITED` (a gateway's 429, without a problem, counts too).
+    """
+    return reply.status != 429 or _problem(reply).code == RATE_LIMITED
 
 
 def _form_value(name: str, value: Any) -> str:

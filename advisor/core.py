@@ -582,6 +582,8 @@ class Advisor:
             runner_up = None
             if check_runner_up and plan.recommendation is not None:
                 runner_up = self._check_runner_up(X, y, plan.recommendation, result)
+            elif check_runner_up:  # a family was given: nothing was recommended
+                runner_up = _skipped_check(None, NO_RUNNER_UP)
             run = RunResult(
                 family=plan.family,
                 variant=result.variant,
@@ -816,6 +818,14 @@ class Advisor:
             data=summarize(X, y, data_info) if given else None,
             picture=sample_picture(X, y) if given else None,
         )
+
+
+NO_RUNNER_UP = (
+    "The family was given (--family, family=): nothing was recommended, so there is no "
+    "runner-up to check it against. Run without --family for the check, or run another family "
+    "too and compare the two runs (advisor compare)."
+)
+"""Why a run of a given family skips the regret check (until 2026-11-29 it said nothing)."""
 
 
 def _skipped_check(family: str | None, reason: str) -> dict[str, Any]:

@@ -210,3 +210,18 @@ SOURCE_IN_USE = define_code(
     "succeeded run whose model starts from it); delete those runs first.",
 )
 SOURCE_BUILTIN = define_code("source.builtin", "A built-in source cannot be deleted.")
+
+
+# -- building and evaluating a knowledge base (``kb.not_found|corrupt|busy``: advisor.kb.store) --
+KB_EMPTY = define_code(
+    "kb.empty", "Nothing of the grid has been measured at that path: there is no KB to write."
+)
+KB_INCOMPLETE = define_code(
+    "kb.incomplete",
+    "A build wrote its KB without every task of its grid; rerun the same command to measure "
+    "the rest.",
+)
+KB_TOO_FEW_DOMAINS = define_code(
+    "kb.too_few_domains",
+    "Leave-one-domain-out evaluation needs a KB of at least 2 domains.",
+)

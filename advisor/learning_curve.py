@@ -26,6 +26,8 @@ spread of the fit over resampled folds, tried first, held the realised gain far 
 than a range should. No gain is given when the
 folds train on the same number of examples at every share (two examples per class), when
 fewer than two points have errors left, or when the error did not fall with more data.
+The examples per class are means over the classes; with imbalanced classes the curve's note
+says how many the smallest class trained on at each share (:func:`imbalance_note`).
 """
 
 from __future__ import annotations
@@ -48,6 +50,12 @@ from learners.tuning import (
 
 SHARES = (0.25, 0.5, 0.75, 1.0)
 """The shares of each fold's training examples (of every class) the curve is measured at."""
+IMBALANCED = 3.0
+"""Classes this many times larger than the smallest make the curve say so: its examples per
+class are means over the classes, and the smallest trains on far fewer (the recommendation's
+``IMBALANCED`` risk takes the same ratio)."""
+IMBALANCE_NOTE = "The classes are imbalanced"
+"""How the note about imbalanced classes begins (after any reason why there is no gain)."""
 
 
 def kept_rows(train: np.ndarray, codes: np.ndarray, share: float, seed: int) -> np.ndarray:
@@ -98,9 +106,14 @@ def learning_curve(
     """The curve of ``make()``'s learners over ``splits`` (the study's folds), and its gain.
 
     ``codes`` are the labels as ``0..K-1``; each split's training rows are cut to each share.
+    The examples per class are means over the classes; where the largest class has
+    :data:`IMBALANCED` times the examples of the smallest, the curve's note says how many the
+    smallest had at each share (:func:`imbalance_note`).
     """
-    per_class_now = float(np.bincount(codes).mean())
+    counts = np.bincount(codes)
+    per_class_now = float(counts.mean())
     points: list[CurvePoint] = []
+    smallest: list[float] = []
     seen: set[tuple[int, ...]] = set()
     for share in sorted(shares):
         kept = [
@@ -117,10 +130,35 @@ def learning_curve(
                 fold_score(model.predict(split.X_val) == split.y_val, split.y_val, metric)
             )
         per_class = float(np.mean([np.bincount(codes[rows]).mean() for rows in kept]))
+        smallest.append(
+            float(np.mean([np.bincount(codes[rows], minlength=counts.size).min() for rows in kept]))
+        )
         points.append(
             CurvePoint(share=share, per_class=per_class, score=float(np.mean(scores)), folds=scores)
         )
-    return with_gain(LearningCurve(metric=metric, points=points, per_class=per_class_now))
+    curve = with_gain(LearningCurve(metric=metric, points=points, per_class=per_class_now))
+    imbalance = imbalance_note(counts, smallest)
+    if imbalance:
+        note = f"{curve.note} {imbalance}" if curve.note else imbalance
+        curve = curve.model_copy(update={"note": note})
+    return curve
+
+
+def imbalance_note(counts: np.ndarray, smallest: Sequence[float]) -> str:
+    """What the mean examples per class hide, where classes are :data:`IMBALANCED`; else "".
+
+    ``counts`` are each class's examples in all the training data, ``smallest`` the smallest
+    class's training examples at each share (the mean over the folds).
+    """
+    if counts.size == 0 or counts.max() < IMBALANCED * max(int(counts.min()), 1):
+        return ""
+    at = ", ".join(_count(n) for n in smallest)
+    return (
+        f"{IMBALANCE_NOTE} ({int(counts.max())} examples of the largest, {int(counts.min())} "
+        f"of the smallest): the examples per class are means over the classes, and the "
+        f"smallest class trained on {at} at these shares, so the curve speaks for the larger "
+        "classes."
+    )
 
 
 def with_gain(curve: LearningCurve) -> LearningCurve:
@@ -170,19 +208,35 @@ def run_learning_curve(
 
 
 def measured_phrase(curve: LearningCurve) -> str:
-    """The curve's points: ``"93.5 % at 20, 96.5 % at 40 … examples per class"``."""
-    points = ", ".join(f"{100 * p.score:.1f} % at {p.per_class:.3g}" for p in curve.points)
-    return f"{points} examples per class"
+    """The curve's points: ``"93.5 % at 20, 96.5 % at 40 … examples per class"``.
+
+    With imbalanced classes (the curve's note says so) the examples per class are named as
+    the means they are.
+    """
+    points = ", ".join(f"{100 * p.score:.1f} % at {_count(p.per_class)}" for p in curve.points)
+    mean = " on average" if IMBALANCE_NOTE in curve.note else ""
+    return f"{points} examples per class{mean}"
 
 
 def more_data_phrase(curve: LearningCurve) -> str:
-    """What twice the data would add, with its range and the points it rests on."""
+    """What twice the data would add, with the points it rests on, and the curve's note.
+
+    The note is why no gain is given (there is none, or it is 0 where the score did not grow)
+    and, with imbalanced classes, how few examples the smallest class trained on.
+    """
     measured = f"cross-validated {measured_phrase(curve)}"
-    if curve.gain is None or curve.note:
-        return f"{curve.note.rstrip('.')}: {measured}"
+    reason, mark, imbalance = curve.note.partition(IMBALANCE_NOTE)
+    imbalance = f". {mark}{imbalance}".rstrip(".") if mark else ""
+    if curve.gain is None or reason.strip():
+        return f"{reason.strip().rstrip('.')}: {measured}{imbalance}"
     now = curve.per_class
     return (
-        f"twice the examples per class ({now:.3g} → {2 * now:.3g}) would add about "
+        f"twice the examples per class ({_count(now)} → {_count(2 * now)}) would add about "
         f"{100 * curve.gain:.1f} points of {metric_label(curve.metric)}, by a power law fitted "
-        f"to {measured}"
+        f"to {measured}{imbalance}"
     )
+
+
+def _count(n: float) -> str:
+    """Examples per class as a reader counts them: ``2.5``, ``126``, ``2002`` (not ``2e+03``)."""
+    return f"{n:.0f}" if n >= 100 else f"{n:.3g}"

@@ -28,6 +28,7 @@ from advisor.errors import AdvisorError, InvalidInputError
 from advisor.wire import Predictions
 from learners import Learner
 from learners.families.base import check_inputs
+from learners.tensors import InputSpec
 from learners.tuning import Metric, fold_score
 
 
@@ -81,7 +82,18 @@ def classify(
         AdvisorError: the data layer's codes for a file it cannot read;
             ``predict.bad_instances`` for rows the model does not take.
     """
-    rows = load_rows(source, name=name, label=label, encoder=encoder, **reading_options(model))
+    try:
+        rows = load_rows(source, name=name, label=label, encoder=encoder, **reading_options(model))
+    except AdvisorError as error:  # a table that is not numbers: for images, not the kind
+        spec = getattr(model, "spec_", None)
+        if error.code != errors.BAD_INSTANCES or spec is None or spec.modality != "image":
+            raise
+        raise InvalidInputError(
+            f"The rows do not fit the model's input: The model takes image inputs "
+            f"({_shape(spec)}); got a table, not images (give a folder or zip of images, or an "
+            "NPZ of image arrays).",
+            code=errors.BAD_INSTANCES,
+        ) from None
     predictions = predict_rows(model, rows.X)
     if rows.y is not None:  # a typo ("Setosa") or a class the training data lacked: say so
         notes = unknown_label_warnings(rows.y, model.classes_)
@@ -261,19 +273,15 @@ def predict_rows(model: Learner, X: np.ndarray) -> Predictions:
         InvalidInputError: ``predict.bad_instances`` when ``X`` holds missing or infinite
             values or does not fit the model's input (width, image size, kind of data).
     """
-    if np.issubdtype(X.dtype, np.number) and not np.isfinite(X).all():
+    spec = getattr(model, "spec_", None)
+    finite = not np.issubdtype(X.dtype, np.number) or bool(np.isfinite(X).all())
+    if spec is not None:  # the kind and width first, whatever the values
+        _check_fit(X if finite else np.nan_to_num(X), spec)
+    if not finite:
         raise InvalidInputError(
             "The rows hold missing or infinite values; send finite numbers.",
             code=errors.BAD_INSTANCES,
         )
-    spec = getattr(model, "spec_", None)
-    try:  # the kind and width of the rows, as the learner checks them, said as ours
-        if spec is not None:
-            check_inputs(X, spec)
-    except AdvisorError as error:
-        raise InvalidInputError(
-            f"The rows do not fit the model's input: {error.message}", code=errors.BAD_INSTANCES
-        ) from None
     try:
         probabilities = np.asarray(model.predict_proba(X))
     except AdvisorError:
@@ -293,6 +301,20 @@ def predict_rows(model: Learner, X: np.ndarray) -> Predictions:
         probabilities=np.round(probabilities, 6).tolist(),
         classes=classes,
     )
+
+
+def _check_fit(X: np.ndarray, spec: InputSpec) -> None:
+    """The kind and width of the rows, as the learner checks them, said as ours."""
+    try:
+        check_inputs(X, spec)
+    except AdvisorError as error:
+        raise InvalidInputError(
+            f"The rows do not fit the model's input: {error.message}", code=errors.BAD_INSTANCES
+        ) from None
+
+
+def _shape(spec: InputSpec) -> str:
+    return "x".join(str(s) for s in spec.shape)
 
 
 def accuracy(predictions: Predictions, y: Any, *, metric: Metric = "accuracy") -> float:

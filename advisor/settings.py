@@ -16,7 +16,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from advisor.errors import ConfigurationError
@@ -77,10 +77,13 @@ class Settings(BaseSettings, _DataLimitFields):
     )
     queue_url: str | None = Field(
         None,
-        description="Task queue: a redis:// URL, or a SQLite file (default <home>/queue.db).",
+        description="Task queue: a redis://, rediss:// or unix:// URL of Redis, or the path of "
+        "a SQLite file (default <home>/queue.db); any other URL is refused (config.invalid).",
     )
     queue_name: str = Field(
-        "advisor", description="Name of the queue (several services can share one Redis)."
+        "advisor",
+        description="Name of the queue: services sharing one Redis each need their own; "
+        "the API and its workers the same one.",
     )
     artifacts_url: str | None = Field(
         None,
@@ -92,10 +95,32 @@ class Settings(BaseSettings, _DataLimitFields):
         description="Serve without API keys, as one local tenant (refused on a non-loopback "
         "address).",
     )
-    rate_limit: str = Field("600/minute", description="Requests per API key (flask-limiter).")
+    rate_limit: str = Field(
+        "600/minute",
+        description="Requests per API key, all routes together (limits' notation: '600/minute', "
+        "'10/second;600/minute'); requests without a valid key count per client address.",
+    )
     rate_limit_storage: str = Field(
         "memory://", description="flask-limiter storage URL (redis:// to share between hosts)."
     )
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _rate_limit_parses(cls, value: str) -> str:
+        """The rate limit in limits' notation, each limit at least one request per window."""
+        from limits import parse_many  # noqa: PLC0415 - only settings that set it need limits
+
+        try:
+            parsed = parse_many(value)
+        except ValueError:
+            parsed = []
+        if not parsed or any(limit.amount < 1 for limit in parsed):
+            raise ValueError(
+                f"{value!r} is not a rate limit: write requests per period, e.g. '600/minute', "
+                "'10 per second', or several separated by ';' ('10/second;600/minute')"
+            )
+        return value
+
     max_concurrent_runs: int = Field(4, gt=0, description="Queued or running runs per tenant.")
     max_trials: int = Field(500, gt=0, description="Largest trial budget of one run.")
     max_run_seconds: float = Field(6 * 3600, gt=0, description="Largest time budget of one run.")
@@ -106,8 +131,11 @@ class Settings(BaseSettings, _DataLimitFields):
         description="Tasks each run is split into on its shared study (about the number of "
         "workers in distributed mode).",
     )
-    trial_heartbeat_seconds: float = Field(
-        10, ge=1, description="Optuna trial heartbeat; a trial silent 3x this long is retried."
+    trial_heartbeat_seconds: int = Field(
+        10,
+        ge=1,
+        description="Optuna trial heartbeat, in whole seconds (Optuna takes an integer); a trial "
+        "silent 3x this long is failed and its budget spent by the other workers.",
     )
     run_heartbeat_seconds: float = Field(
         60,
@@ -122,6 +150,18 @@ class Settings(BaseSettings, _DataLimitFields):
         description="Times a run whose workers all stopped is queued again on its study before "
         "it is failed (run.worker_lost).",
     )
+
+    @field_validator("trial_heartbeat_seconds", mode="before")
+    @classmethod
+    def _whole_seconds(cls, value: object) -> object:
+        """A heartbeat of ``1.9`` is refused, not silently cut to 1 (Optuna takes whole seconds)."""
+        try:
+            number = float(value) if isinstance(value, str | int | float) else None
+        except ValueError:
+            number = None  # not a number at all: pydantic's own message says so
+        if number is not None and not number.is_integer():
+            raise ValueError(f"a whole number of seconds (at least 1) is needed, not {value}")
+        return value
 
     @property
     def cache_dir(self) -> Path:

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from advisor.datasets import DatasetInfo
 from advisor.schemas import (
@@ -190,7 +190,12 @@ class RunCreate(BaseModel):
     dataset_id: str
     source: str = "glyphs"
     family: Family | None = None
-    n_trials: int | None = Field(20, ge=1, description="Trial budget (null: time budget only).")
+    n_trials: int | None = Field(
+        20,
+        ge=1,
+        description="Trial budget (null: time budget only). Left out, it is 20 — unless a "
+        "timeout is given alone, which is then the only budget.",
+    )
     timeout: float | None = Field(None, gt=0, description="Time budget in seconds.")
     test_dataset_id: str | None = Field(None, description="A dataset to score the final model on.")
     seed: int = Field(0, ge=0, le=2**31 - 1)
@@ -209,6 +214,14 @@ class RunCreate(BaseModel):
         description="Temperature-scale the model's probabilities by a T fitted on the chosen "
         "configuration's cross-validated predictions (the answers do not change).",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _timeout_alone_is_the_budget(cls, data: Any) -> Any:
+        """A request that gives a timeout and leaves ``n_trials`` out asks for a time budget."""
+        if isinstance(data, dict) and "n_trials" not in data and data.get("timeout") is not None:
+            return {**data, "n_trials": None}
+        return data
 
 
 class RunProgress(BaseModel):

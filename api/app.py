@@ -6,6 +6,12 @@ its blueprints are Flask's own and it validates path, query, form and body from 
 hints that document them), the ``/v1`` blueprints, problem+json errors, API-key
 authentication, per-key rate limiting (flask-limiter) and Prometheus metrics.
 
+A ``/v1`` request passes, in this order: *who sent it* (its API key's tenant, or open access
+for a loopback client), *the rate limit* (one budget per API key across all routes, counted by
+the key's record id, never the secret key; a request without a valid key counts against its
+client address), then *the refusal* of a request without a valid key (``401``). So a client
+guessing keys is slowed down like any other.
+
     from api import create_app
     app = create_app()                      # settings from ADVISOR_* variables
     app.run()                                # or: gunicorn 'api:create_app()'
@@ -15,29 +21,34 @@ The OpenAPI document is served at ``/openapi.json``, interactive docs at ``/docs
 
 from __future__ import annotations
 
+import os
 import time
+from pathlib import Path
 from typing import Any
 
 from flask import Response, g, request
 from flask.json.provider import DefaultJSONProvider
-from flask_limiter import Limiter
+from flask_limiter import Limiter, RequestLimit
 from flask_openapi3.models.info import Info
 from flask_openapi3.openapi import OpenAPI
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from advisor import __version__
+from advisor.errors import ConfigurationError
 from advisor.settings import Settings, get_settings
 from api import problems
-from api.auth import authenticate
+from api.auth import AuthError, identify, is_local_request
 from api.routes import ROUTES
-from api.routes.health import run_state_lines
+from api.routes.health import LIMITER, run_state_lines
 from api.services import Services, build_services
 
 SECURITY_SCHEMES: dict[str, Any] = {
     "api_key": {"type": "http", "scheme": "bearer", "description": "An 'adv_…' API key."}
 }
 PUBLIC_PREFIXES = ("/healthz", "/readyz", "/metrics", "/openapi.json", "/docs")
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+"""prometheus_client's multiprocess mode: on when this is set as the process starts."""
 
 
 class BoundedJSONProvider(DefaultJSONProvider):
@@ -63,6 +74,17 @@ def api_key_of_request() -> str | None:
     if header.lower().startswith("bearer "):
         return header[7:].strip() or None
     return request.headers.get("X-API-Key") or None
+
+
+def rate_limit_key() -> str:
+    """Whose budget a request spends: its API key's record id, else its client's address.
+
+    Never the key itself: the limiter's storage (Redis key names) and its log would hold the
+    secret. Key-less requests (open access) and requests whose key was refused count against
+    the address they come from.
+    """
+    key_id = g.get("key_id")
+    return f"key:{key_id}" if key_id else f"address:{request.remote_addr or 'unknown'}"
 
 
 def create_app(
@@ -98,8 +120,11 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes + 1024 * 1024
     app.extensions["advisor"] = services
     problems.register(app)
+    # before-request hooks run in the order they are registered: who sent the request, its
+    # rate limit (counted for a refused key too), then the refusal of a missing or bad key
     _authentication(app, services)
     _rate_limits(app, settings)
+    _refuse_unauthenticated(app)
     _metrics(app, services)
     for blueprint in ROUTES:
         app.register_api(blueprint)
@@ -121,36 +146,66 @@ def _document_problem_media_type(document: dict[str, Any]) -> None:
 
 def _authentication(app: OpenAPI, services: Services) -> None:
     @app.before_request
-    def _tenant() -> None:
-        g.tenant = None
-        if request.path.startswith("/v1/"):
-            g.tenant = authenticate(
-                services.db, api_key_of_request(), open_access=services.settings.open_access
-            )
+    def _caller() -> None:
+        # Who sent a /v1 request. A missing or bad key is refused only once the rate limit has
+        # counted the request (_refuse_unauthenticated), so that guessing keys is limited too.
+        g.tenant = g.key_id = g.refused = None
+        if not request.path.startswith("/v1/"):
+            return
+        open_access = services.settings.open_access and is_local_request(
+            request.remote_addr, request.headers
+        )
+        try:
+            caller = identify(services.db, api_key_of_request(), open_access=open_access)
+        except AuthError as error:
+            g.refused = error
+            return
+        g.tenant, g.key_id = caller.tenant_id, caller.key_id
+
+
+def _refuse_unauthenticated(app: OpenAPI) -> None:
+    @app.before_request
+    def _refuse() -> None:
+        refused: AuthError | None = g.get("refused")
+        if refused is not None:
+            raise refused
 
 
 def _rate_limits(app: OpenAPI, settings: Settings) -> None:
-    def key() -> str:
-        return api_key_of_request() or request.remote_addr or "anonymous"
-
     @app.after_request
     def _retry_after(response: Response) -> Response:
         # Registered before the limiter's hook, so it runs after it: flask-limiter stamps every
-        # answer with Retry-After (seconds to its window's reset), which would make clients
-        # wait a minute on a 503. Keep it on 429 only; a 503 says when to retry itself.
+        # answer it counted with Retry-After (seconds to its window's reset), which would make
+        # clients wait a minute on a 503, or on a 429 that is not the rate limit's
+        # (run.too_many: waiting does not free a run). Keep it on the rate limit's own 429; a
+        # 503 says when to retry itself.
         if response.status_code == 503:
             response.headers["Retry-After"] = problems.RETRY_AFTER_SECONDS
-        elif response.status_code != 429:
+        elif response.status_code != 429 or not g.get("rate_limited"):
             response.headers.pop("Retry-After", None)
         return response
 
+    def _breached(_limit: RequestLimit) -> None:
+        g.rate_limited = True  # the 429 is the limiter's (and only then carries Retry-After)
+
+    @app.before_request
+    def _checking_rate_limit() -> None:
+        problems.blame(problems.RATE_LIMIT_STORAGE)  # a storage failure in the limiter's hook
+
     limiter = Limiter(
-        key,
+        rate_limit_key,
         app=app,
-        default_limits=[settings.rate_limit],
+        # one budget per key for all routes and methods, not one per route
+        application_limits=[settings.rate_limit],
         storage_uri=settings.rate_limit_storage,
         headers_enabled=True,
+        on_breach=_breached,
     )
+    app.extensions[LIMITER] = limiter
+
+    @app.before_request
+    def _rate_limit_checked() -> None:
+        problems.blame(None)
 
     @limiter.request_filter
     def _exempt() -> bool:
@@ -172,6 +227,18 @@ def _metrics(app: OpenAPI, services: Services) -> None:
         registry=registry,
     )
     app.extensions["advisor_metrics"] = registry
+    exposed = registry
+    folder = os.environ.get(MULTIPROCESS_DIR)
+    if folder is not None:
+        # prometheus_client's multiprocess mode (gunicorn workers): every process writes its
+        # values to files in that folder, and a scrape, whichever worker answers it, sums them
+        if not Path(folder).is_dir():
+            raise ConfigurationError(
+                f"PROMETHEUS_MULTIPROC_DIR is {folder!r}, not a folder: make it (empty) before "
+                "the server starts, or unset it."
+            )
+        exposed = CollectorRegistry()
+        multiprocess.MultiProcessCollector(exposed, path=folder)  # type: ignore[no-untyped-call]
 
     @app.before_request
     def _start_clock() -> None:
@@ -186,5 +253,5 @@ def _metrics(app: OpenAPI, services: Services) -> None:
 
     @app.get("/metrics", doc_ui=False)
     def metrics() -> Any:
-        body = generate_latest(registry) + run_state_lines(services).encode()
+        body = generate_latest(exposed) + run_state_lines(services).encode()
         return Response(body, mimetype=CONTENT_TYPE_LATEST)

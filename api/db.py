@@ -142,6 +142,7 @@ class SourceRecord(Base):
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     error: Mapped[str | None] = mapped_column(String(2000), default=None)
     created: Mapped[datetime.datetime] = mapped_column(default=utcnow)
+    heartbeat: Mapped[datetime.datetime | None] = mapped_column(default=None)
 
 
 class RunRecord(Base):

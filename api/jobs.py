@@ -66,12 +66,18 @@ def run_key(tenant: str, run_id: str, name: str) -> str:
 
 
 class Heartbeat:
-    """Stamps ``runs.heartbeat`` every ``seconds`` from a thread while a run works."""
+    """Stamps a job's row (``runs`` or ``sources``) every ``seconds`` while the job works."""
 
-    def __init__(self, db: Database, run_id: str, seconds: float) -> None:
-        self.db, self.run_id, self.seconds = db, run_id, seconds
+    def __init__(
+        self,
+        db: Database,
+        row_id: str,
+        seconds: float,
+        model: type[RunRecord] | type[SourceRecord] = RunRecord,
+    ) -> None:
+        self.db, self.row_id, self.seconds, self.model = db, row_id, seconds, model
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._beat, daemon=True, name="run-heartbeat")
+        self._thread = threading.Thread(target=self._beat, daemon=True, name="job-heartbeat")
 
     def __enter__(self) -> Heartbeat:
         self._thread.start()
@@ -86,12 +92,12 @@ class Heartbeat:
             try:
                 with self.db.session() as session:
                     session.execute(
-                        update(RunRecord)
-                        .where(RunRecord.id == self.run_id)
+                        update(self.model)
+                        .where(self.model.id == self.row_id)
                         .values(heartbeat=utcnow())
                     )
             except Exception:  # the database may be briefly away; the next beat retries
-                log.warning("heartbeat of run %s failed", self.run_id, exc_info=True)
+                log.warning("heartbeat of %s failed", self.row_id, exc_info=True)
 
 
 class Progress:
@@ -199,7 +205,7 @@ def execute_run(services: Services, run_id: str, part: int = 0) -> None:
         log.info("run %s is not queued or running; part %d skipped", run_id, part)
         return
     try:
-        with Heartbeat(services.db, run_id, max(1.0, services.settings.run_heartbeat_seconds / 4)):
+        with Heartbeat(services.db, run_id, _beat_seconds(services)):
             result = _tuned_run(services, run, part, first=first)
         if result is None:
             return  # another part finishes the run
@@ -226,6 +232,11 @@ def execute_run(services: Services, run_id: str, part: int = 0) -> None:
         _finish(services.db, run_id, state="failed", error=problem.model_dump(mode="json"))
 
 
+def _beat_seconds(services: Services) -> float:
+    """How often a working job stamps its row: four times per ``run_heartbeat_seconds``."""
+    return max(1.0, services.settings.run_heartbeat_seconds / 4)
+
+
 def _remaining(run: RunRecord) -> float | None:
     """Seconds left of the run's time budget, counted from when its first part started."""
     if run.timeout is None:
@@ -233,8 +244,20 @@ def _remaining(run: RunRecord) -> float | None:
     return max(1.0, run.timeout - seconds_since(run.started))
 
 
+# What a run's trial budget counts: trials run or running, never the enqueued ones still
+# waiting (a warm start enqueued up to the budget would otherwise stop the study early).
+BUDGET_STATES = (
+    optuna.trial.TrialState.COMPLETE,
+    optuna.trial.TrialState.PRUNED,
+    optuna.trial.TrialState.FAIL,
+    optuna.trial.TrialState.RUNNING,
+)
+
+
 def _budget_spent(study: optuna.Study, run: RunRecord) -> bool:
-    return run.n_trials is not None and len(study.trials) >= run.n_trials
+    if run.n_trials is None:
+        return False
+    return len(study.get_trials(deepcopy=False, states=BUDGET_STATES)) >= run.n_trials
 
 
 def _settle(study: optuna.Study, limit: float) -> None:
@@ -276,7 +299,7 @@ def _tuned_run(
     worker = f"{socket.gethostname()}:{os.getpid()}:{part}"
     callbacks: list[Any] = [Progress(services.db, run.id, run.n_trials, worker)]
     if run.n_trials is not None:
-        callbacks.append(optuna.study.MaxTrialsCallback(run.n_trials, states=None))
+        callbacks.append(optuna.study.MaxTrialsCallback(run.n_trials, states=BUDGET_STATES))
     existing = optuna.study.get_all_study_names(storage)
     spent = name in existing and _budget_spent(
         optuna.load_study(study_name=name, storage=storage), run
@@ -361,21 +384,45 @@ def cancel_queued(db: Database, run_id: str) -> None:
             run.state, run.finished = "cancelled", utcnow()
 
 
+def _claim_source(db: Database, source_id: str) -> SourceRecord | None:
+    """The source to build, stamped as taken; None if it is gone, built, or taken already.
+
+    Taken already: a task enqueued again while the first was on its way.
+    """
+    with db.session() as session:
+        taken = session.execute(
+            update(SourceRecord)
+            .where(
+                SourceRecord.id == source_id,
+                SourceRecord.state == "building",
+                SourceRecord.heartbeat.is_(None),
+            )
+            .values(heartbeat=utcnow())
+        )
+        return session.get(SourceRecord, source_id) if getattr(taken, "rowcount", 0) else None
+
+
 def execute_source(services: Services, source_id: str) -> None:
-    """Pretrain and meta-train a tenant's source on its dataset, then store it."""
-    with services.db.session() as session:
-        record = session.get(SourceRecord, source_id)
-        if record is None or record.state != "building":
-            return
-        tenant, name, dataset_id = record.tenant_id, record.name, record.dataset_id
-        settings = dict(record.settings)
+    """Pretrain and meta-train a tenant's source on its dataset, then store it.
+
+    The build stamps ``sources.heartbeat`` while it works, so a build whose worker died is
+    failed (:func:`api.recovery.recover_stale_runs`) rather than left "building" for ever.
+    """
+    record = _claim_source(services.db, source_id)
+    if record is None:
+        return
+    tenant, name, dataset_id = record.tenant_id, record.name, record.dataset_id
+    settings = dict(record.settings)
     try:
-        dataset = services.load(services.dataset_record(tenant, dataset_id))
-        source = build_source(dataset, name=name, **settings)
-        source.info["dataset"] = dataset.info.model_dump(mode="json", include={"name", "sha256"})
-        with tempfile.TemporaryDirectory() as scratch:
-            folder = save_source(source, Path(scratch) / name)
-            services.store.put_folder(services.tenant_source_key(tenant, name), folder)
+        with Heartbeat(services.db, source_id, _beat_seconds(services), model=SourceRecord):
+            dataset = services.load(services.dataset_record(tenant, dataset_id))
+            source = build_source(dataset, name=name, **settings)
+            source.info["dataset"] = dataset.info.model_dump(
+                mode="json", include={"name", "sha256"}
+            )
+            with tempfile.TemporaryDirectory() as scratch:
+                folder = save_source(source, Path(scratch) / name)
+                services.store.put_folder(services.tenant_source_key(tenant, name), folder)
         state, error = "ready", None
     except AdvisorError as failure:
         state, error = "failed", f"[{failure.code}] {failure.message}"

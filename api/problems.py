@@ -2,8 +2,10 @@
 
 Every :class:`~advisor.errors.AdvisorError` becomes a problem whose status is the error's
 ``status`` and whose ``code`` is its code; a request that fails validation becomes 422
-``request.invalid`` with the field errors; Werkzeug's HTTP errors (404 route, 405, 413 body)
-keep their status with a ``http.<status>`` code; anything unexpected is a 500
+``request.invalid`` with the field errors (a JSON body that does not parse too: flask-openapi3
+reads it as a missing body); Werkzeug's HTTP errors (404 route, 405, 413 body, 429 rate limit)
+keep their status with a ``http.<status>`` code; a dependency that cannot be reached is a 503
+``service.unavailable`` naming it (:func:`blame`); anything unexpected is a 500
 ``server.error`` without internals (they go to the log).
 """
 
@@ -13,7 +15,7 @@ import logging
 import sqlite3
 from typing import Any
 
-from flask import Flask, Response, json, request
+from flask import Flask, Response, g, json, request
 from pydantic import ValidationError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
@@ -23,19 +25,24 @@ from advisor.wire import Problem, plain_facts
 
 PROBLEM_JSON = "application/problem+json"
 REQUEST_INVALID = define_code(
-    "request.invalid", "The request's body, query or form fails validation."
+    "request.invalid",
+    "The request's body, query or form fails validation (a JSON body that does not parse "
+    "included).",
 )
 SERVER_ERROR = define_code("server.error", "An unexpected error in the service (see its log).")
 UNAVAILABLE = define_code(
-    "service.unavailable", "The database or the queue cannot be reached; retry later."
+    "service.unavailable",
+    "The database, the queue or the rate-limit storage cannot be reached (the detail says "
+    "which); retry later.",
 )
 for _status, _meaning in {
-    400: "The request is malformed.",
+    400: "The request is malformed below what validation sees (Werkzeug cannot parse it).",
     404: "No such route.",
     405: "The route does not accept this method.",
     413: "The request body is larger than the upload limit.",
     415: "The content type is not accepted by this route.",
-    429: "Too many requests for this API key; slow down.",
+    429: "Too many requests for this API key (or, without a valid key, from this client "
+    "address); slow down.",
 }.items():
     define_code(f"http.{_status}", _meaning)
 
@@ -62,6 +69,20 @@ def _unavailable_errors() -> tuple[type[BaseException], ...]:
 
 UNAVAILABLE_ERRORS = _unavailable_errors()
 RETRY_AFTER_SECONDS = "5"
+DATABASE_OR_QUEUE = "database or queue"
+RATE_LIMIT_STORAGE = "rate-limit storage"
+"""What a 503 can blame (:func:`blame`): the default, or the limiter's storage."""
+
+
+def blame(dependency: str | None) -> None:
+    """Say which dependency the request is using, for a 503 raised meanwhile.
+
+    ``None`` (the default of every request) blames the database or the queue; the app blames
+    :data:`RATE_LIMIT_STORAGE` while flask-limiter checks the request's limit, so that a
+    rate-limit storage that is down is not taken for a database outage.
+    """
+    g.unavailable_dependency = dependency
+
 
 TITLES = {
     400: "Bad request",
@@ -124,7 +145,9 @@ def register(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response:
         if isinstance(error, UNAVAILABLE_ERRORS):
-            log.warning("dependency unavailable: %s", error)
-            return problem(503, UNAVAILABLE, "The database or queue is unavailable; retry later.")
+            dependency = g.get("unavailable_dependency") or DATABASE_OR_QUEUE
+            log.warning("%s unavailable: %s", dependency, error)
+            detail = f"The {dependency} is unavailable; retry later."
+            return problem(503, UNAVAILABLE, detail)
         log.exception("unexpected error on %s %s", request.method, request.path)
         return problem(500, SERVER_ERROR, "An unexpected error occurred; it has been logged.")

@@ -14,14 +14,25 @@ from __future__ import annotations
 import datetime
 import json
 import logging
+import re
+import sqlite3
 import threading
 from typing import Any
 
 from huey import Huey, RedisHuey, SqliteHuey
+from huey.exceptions import ConfigurationError as HueyConfigurationError
 from huey.registry import Message
 from huey.serializer import Serializer
 
+from advisor.errors import UNWRITABLE, ConfigurationError
+
 log = logging.getLogger("advisor.queue")
+
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+"""Queue URLs that name a Redis server (TCP, TLS, or its Unix socket)."""
+SQLITE_PREFIX = "sqlite:///"
+"""``sqlite:///queue.db``, ``sqlite:////srv/queue.db``: a SQLite file, as SQLAlchemy writes it."""
+_LOOKS_LIKE_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:/")
 
 
 def _encode(value: Any) -> Any:
@@ -63,16 +74,47 @@ class JsonSerializer(Serializer):  # type: ignore[misc]
 
 
 def make_queue(url: str, *, name: str = "advisor", immediate: bool = False) -> Huey:
-    """A Huey instance: ``redis://…`` → Redis, anything else → that SQLite file."""
+    """A Huey instance for ``ADVISOR_QUEUE_URL``: Redis or a SQLite file.
+
+    ``redis://…``, ``rediss://…`` and ``unix://…`` name a Redis server; a path (or
+    ``sqlite:///path``) names a SQLite file. Anything else with a scheme (``redis:/host``, a
+    typo; ``amqp://…``) is refused rather than taken for a file name.
+
+    Raises:
+        ConfigurationError: ``config.invalid`` for a URL of no queue the service speaks (or a
+            Redis URL the client cannot use); ``io.unwritable`` for a SQLite file that cannot
+            be opened.
+    """
     options: dict[str, Any] = {
         "results": False,
         "utc": True,
         "immediate": immediate,
         "serializer": JsonSerializer(),
     }
-    if url.startswith(("redis://", "rediss://", "unix://")):
-        return RedisHuey(name, url=url, **options)
-    return SqliteHuey(name, filename=url, **options)
+    if url.startswith(REDIS_SCHEMES):
+        try:
+            return RedisHuey(name, url=url, **options)
+        except (HueyConfigurationError, ValueError) as error:  # no redis package, bad URL
+            raise ConfigurationError(
+                f"ADVISOR_QUEUE_URL {url!r} cannot be used: {error}.", setting="ADVISOR_QUEUE_URL"
+            ) from None
+    filename = url.removeprefix(SQLITE_PREFIX)
+    if not filename or _LOOKS_LIKE_URL.match(filename):
+        raise ConfigurationError(
+            f"ADVISOR_QUEUE_URL {url!r} is not a queue the service knows: use redis://HOST:PORT/DB "
+            "(rediss:// for TLS, unix:///PATH for a socket) for Redis, or the path of a SQLite "
+            "file.",
+            setting="ADVISOR_QUEUE_URL",
+        )
+    try:
+        return SqliteHuey(name, filename=filename, **options)
+    except sqlite3.Error as error:
+        raise ConfigurationError(
+            f"Cannot open the queue's SQLite file {filename} (ADVISOR_QUEUE_URL): {error}.",
+            code=UNWRITABLE,
+            path=filename,
+            reason=str(error),
+        ) from None
 
 
 class EmbeddedWorker:

@@ -12,8 +12,10 @@ The decision is an optimistic update on the heartbeat and resume count the check
 processes looking at once (two API processes, an API and a worker's housekeeper) resume a run
 once, and a worker that beats in between keeps its run.
 
-A queued run lives in the queue as its tasks; one whose tasks were lost there (Redis restarted
-without persistence) is enqueued again by :func:`requeue_lost_tasks`.
+A queued run or waiting source build lives in the queue as its tasks; one whose tasks were lost
+there (Redis restarted without persistence) is enqueued again by :func:`requeue_lost_tasks`. A
+source build whose worker stopped is failed by :func:`fail_stale_builds` (no resume: it has no
+study to go on from).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select, update
 
 from advisor.wire import Problem
-from api.db import RunRecord, utcnow
+from api.db import RunRecord, SourceRecord, utcnow
 from api.jobs import WORKER_LOST
 
 if TYPE_CHECKING:
@@ -52,6 +54,12 @@ def worker_lost(detail: str) -> dict[str, object]:
     )
 
 
+def _cutoff(services: Services, older_than: float | None) -> datetime.datetime:
+    """The moment before which a job's last sign of life makes it lost."""
+    seconds = services.settings.run_heartbeat_seconds if older_than is None else older_than
+    return utcnow() - datetime.timedelta(seconds=seconds)
+
+
 def recover_stale_runs(services: Services, older_than: float | None = None) -> Recovery:
     """Resume or end every running run whose heartbeat is older than ``older_than`` seconds.
 
@@ -61,8 +69,7 @@ def recover_stale_runs(services: Services, older_than: float | None = None) -> R
     cancel was asked is cancelled; any other is failed with ``run.worker_lost``.
     """
     settings = services.settings
-    seconds = settings.run_heartbeat_seconds if older_than is None else older_than
-    limit = utcnow() - datetime.timedelta(seconds=seconds)
+    limit = _cutoff(services, older_than)
     with services.db.session() as session:
         running = session.execute(
             select(
@@ -110,30 +117,76 @@ def recover_stale_runs(services: Services, older_than: float | None = None) -> R
     return outcome
 
 
-def requeue_lost_tasks(services: Services, older_than: float | None = None) -> list[str]:
-    """Enqueue again every run queued for over ``older_than`` seconds whose task is gone.
+def fail_stale_builds(services: Services, older_than: float | None = None) -> list[str]:
+    """Fail every source build whose heartbeat has been silent ``older_than`` seconds.
 
-    A run's tasks live in the queue only; one lost there — Redis restarted without
-    persistence or flushed, a worker killed between taking a task and claiming its run — left
-    the run ``queued`` for ever, holding one of its tenant's concurrent-run slots. A queued run
-    none of whose tasks is pending any more gets them again. (A task taken by a worker a moment
-    before the look and not yet claimed is enqueued twice: the second finds the run started
-    and stops, or joins it as one more part of a shared study, under its budget.)
+    A build is not resumed: it has no study to go on from, and one that kills its worker (out
+    of memory) would do it again. Failed, its name can be deleted and registered again.
     """
-    seconds = services.settings.run_heartbeat_seconds if older_than is None else older_than
-    limit = utcnow() - datetime.timedelta(seconds=seconds)
-    run_task = services.tasks["run"].task_class
-    pending = {task.args[0] for task in services.queue.pending() if isinstance(task, run_task)}
+    limit = _cutoff(services, older_than)
+    with services.db.session() as session:
+        stale = session.execute(
+            select(SourceRecord.id, SourceRecord.heartbeat).where(
+                SourceRecord.state == "building",
+                SourceRecord.heartbeat.is_not(None),
+                SourceRecord.heartbeat < limit,
+            )
+        ).all()
+    failed = []
+    for source_id, beat in stale:
+        with services.db.session() as session:
+            won = session.execute(
+                update(SourceRecord)
+                .where(
+                    SourceRecord.id == source_id,
+                    SourceRecord.state == "building",
+                    SourceRecord.heartbeat == beat,
+                )
+                .values(
+                    state="failed",
+                    error=f"[{WORKER_LOST}] Its worker stopped mid-build (killed or "
+                    "restarted); delete the source and register it again.",
+                )
+            )
+        if getattr(won, "rowcount", 0) == 1:
+            failed.append(source_id)
+    return failed
+
+
+def requeue_lost_tasks(services: Services, older_than: float | None = None) -> list[str]:
+    """Enqueue again every job waiting ``older_than`` seconds whose task is gone; their ids.
+
+    The jobs are runs ``queued`` and source builds no worker has taken. A job lives in the
+    queue only until a worker takes it; one lost there — Redis restarted without persistence
+    or flushed, a worker killed between taking a task and claiming its
+    job — left the run ``queued`` (holding one of its tenant's concurrent-run slots), or the
+    source ``building``, for ever. Such a job gets its task again. (A task taken by a worker
+    a moment before the look and not yet claimed is enqueued twice: the second finds the job
+    started and stops, or joins a run as one more part of its shared study, under its budget.)
+    """
+    limit = _cutoff(services, older_than)
+    pending = {task.args[0] for task in services.queue.pending() if task.args}
     with services.db.session() as session:
         queued = session.execute(
             select(RunRecord.id, RunRecord.parts).where(
                 RunRecord.state == "queued", RunRecord.created < limit
             )
         ).all()
+        waiting = session.scalars(
+            select(SourceRecord.id).where(
+                SourceRecord.state == "building",
+                SourceRecord.heartbeat.is_(None),
+                SourceRecord.created < limit,
+            )
+        ).all()
     lost = [(run_id, parts) for run_id, parts in queued if run_id not in pending]
     for run_id, parts in lost:
         _enqueue_again(services, run_id, parts, why="its task was lost from the queue")
-    return [run_id for run_id, _parts in lost]
+    builds = [source_id for source_id in waiting if source_id not in pending]
+    for source_id in builds:
+        log.warning("source %s: its task was lost from the queue; queued again", source_id)
+        services.tasks["source"](source_id)
+    return [run_id for run_id, _parts in lost] + builds
 
 
 def _enqueue_again(
@@ -160,8 +213,9 @@ def _enqueue_again(
 class Housekeeper:
     """A daemon thread of ``serve`` and ``worker`` that looks for lost runs every ``seconds``.
 
-    It resumes runs whose workers all stopped (:func:`recover_stale_runs`) and requeues runs
-    whose task was lost (:func:`requeue_lost_tasks`). The API also looks for stale runs
+    It resumes runs whose workers all stopped (:func:`recover_stale_runs`), fails source builds
+    whose worker stopped (:func:`fail_stale_builds`) and requeues jobs whose task was lost
+    (:func:`requeue_lost_tasks`). The API also looks for stale runs
     whenever runs are read; the housekeeper resumes a lost run when nobody asks about it.
     Reading the whole queue is left to it alone.
     """
@@ -185,6 +239,7 @@ class Housekeeper:
         while True:
             try:
                 recover_stale_runs(self.services)
+                fail_stale_builds(self.services)
                 requeue_lost_tasks(self.services)
             except Exception:  # the database or queue may be briefly away: the next round
                 log.warning("checking for lost runs failed", exc_info=True)

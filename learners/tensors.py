@@ -50,10 +50,8 @@ class InputSpec:
         """The spec of a training array; vectors get its column means and scales."""
         array = np.asarray(X)
         if array.ndim == 2:
-            values = array.astype(np.float64)
-            scale = values.std(axis=0)
-            scale[scale < 1e-12] = 1.0
-            return cls("vector", (array.shape[1],), tuple(values.mean(axis=0)), tuple(scale))
+            mean, scale = standardisation(array.astype(np.float64))
+            return cls("vector", (array.shape[1],), tuple(mean), tuple(scale))
         if array.ndim in (3, 4):
             return cls("image", tuple(int(s) for s in array.shape[1:]))
         raise InvalidInputError(
@@ -73,6 +71,52 @@ class InputSpec:
             for k in ("mean", "scale")
         }
         return cls(document["modality"], tuple(document["shape"]), **optional)
+
+
+TINY = 1e-12
+"""A column whose deviation is below this is checked for being constant (:func:`standardisation`).
+"""
+
+
+def standardisation(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each column's mean and scale, for ``(x − mean) / scale``, whatever the column's units.
+
+    The mean and the scale (the population standard deviation) are ``values.mean`` and
+    ``values.std``, so that ordinary columns get exactly the floats they always got. Two kinds
+    of column are looked at again, on the column divided by its largest ``|x|`` (then scaled
+    back), where neither sum overflows nor squares underflow:
+
+    * a column whose statistics overflow (``|x|`` from about 1e154 on, where ``x²`` is
+      infinite): its scale would be infinite and zero the column;
+    * a column whose deviation falls below :data:`TINY`: it is taken as constant (scale 1)
+      only when it is one: its values all equal, or spread by no more than rounding, ten
+      machine epsilons of its largest ``|x|``. A column in tiny units (values of 1e-13) keeps
+      its deviation.
+
+    A constant column whose statistics overflow gets its largest ``|x|`` as scale (its
+    standardised values are then rounding, about 0). Columns holding NaN or infinities are left
+    as ``mean`` and ``std`` give them.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean = values.mean(axis=0)
+        scale = values.std(axis=0)
+    overflow = ~(np.isfinite(mean) & np.isfinite(scale))
+    tiny = ~overflow & (scale < TINY)
+    if values.shape[0] == 0 or not (overflow | tiny).any():
+        scale[tiny] = 1.0
+        return mean, scale
+    with np.errstate(over="ignore", invalid="ignore"):
+        peak = np.max(np.abs(values), axis=0)
+    regular = np.isfinite(peak) & (peak > 0)
+    scale[tiny & ~regular] = 1.0  # all zeros
+    look = (overflow | tiny) & regular
+    unit = values[:, look] / peak[look]
+    spread, centre = unit.std(axis=0), unit.mean(axis=0)
+    constant = (spread <= 10 * np.finfo(scale.dtype).eps) | (np.ptp(unit, axis=0) == 0)
+    small = tiny[look]
+    mean[look] = np.where(constant & small, mean[look], centre * peak[look])
+    scale[look] = np.where(constant, np.where(small, 1.0, peak[look]), spread * peak[look])
+    return mean, scale
 
 
 def to_tensor(X: Any, spec: InputSpec) -> torch.Tensor:

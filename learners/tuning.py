@@ -441,7 +441,7 @@ def tune(
         pruner=make_pruner(pruner, len(splits)),
         load_if_exists=study_name is not None,
     )
-    _claim(study, family, data_fingerprint(inputs, codes), metric)
+    claim_study(study, family, data_fingerprint(inputs, codes), metric)
     if n_trials == 0 and not _completed(study):
         raise ConfigurationError(
             f"n_trials is 0 and the study {study.study_name!r} has no completed trial to "
@@ -534,7 +534,7 @@ def data_fingerprint(X: np.ndarray, codes: np.ndarray) -> str:
     return digest.hexdigest()[:20]
 
 
-def _claim(study: optuna.Study, family: str, data: str, metric: Metric = "accuracy") -> None:
+def claim_study(study: optuna.Study, family: str, data: str, metric: Metric = "accuracy") -> None:
     """Mark ``study`` as tuning ``family`` on ``data`` for ``metric``.
 
     A study continued by name that was tuning another family, other data or for another

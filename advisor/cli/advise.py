@@ -216,16 +216,36 @@ def progress_stream(enabled: bool = True) -> TextIO | None:
     return sys.stderr if enabled and sys.stderr.isatty() else None
 
 
+REPORT_FORMATS = {".html": "html", ".htm": "html", "": "html", ".md": "md", ".json": "json"}
+"""A report's format by its file's suffix; a name without a suffix gets HTML."""
+
+
 def report_format(path: Path) -> str:
-    """A report's format from its file's suffix: ``.md``, ``.json``, else HTML."""
-    return {".md": "md", ".json": "json"}.get(path.suffix.lower(), "html")
+    """A report's format from its file's suffix (:data:`REPORT_FORMATS`).
+
+    Raises:
+        ConfigurationError: ``report.bad_format`` for another suffix (``r.txt``, ``r.pdf``),
+            before any work: it was written as HTML until 2026-11-29.
+    """
+    fmt = REPORT_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        from advisor.reports.render import BAD_FORMAT  # noqa: PLC0415 - matplotlib
+
+        raise errors.ConfigurationError(
+            f"Cannot tell how to write a report to {str(path)!r}: name it .html, .md or .json "
+            "(a name without a suffix gets HTML).",
+            code=BAD_FORMAT,
+            path=str(path),
+        )
+    return fmt
 
 
 _REPORT = click.option(
     "--report",
     "report_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Also write a report to this file (.html, .md or .json, by its suffix).",
+    help="Also write a report to this file: .html, .md or .json, by its suffix (none: html; "
+    "another suffix is refused before any work).",
 )
 
 
@@ -245,6 +265,8 @@ def recommend(
     """
     from advisor.core import Advisor  # noqa: PLC0415 - keep `advisor --help` fast
 
+    if report_path is not None:
+        report_format(report_path)  # an unknown suffix is refused before any work
     dataset = _load(data, loader_keywords(reading))
     adv = Advisor(source)
     rec = recommend_in_steps(
@@ -359,6 +381,8 @@ def run(
     from advisor.core import Advisor  # noqa: PLC0415
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # the progress bar says enough
+    if report_path is not None:
+        report_format(report_path)  # an unknown suffix is refused before the study
     keywords = loader_keywords(reading)
     dataset = _load(data, keywords)
     # a test table is encoded the training table's way (its columns, fills and categories)
@@ -368,17 +392,22 @@ def run(
 
     name = study or fresh_study_name("run")
     to_run, done, recorded = continue_study(name, trials) if study else (trials, 0, None)
+    cut_off = left = 0
+    if recorded is not None:  # a study in the storage: count its trials as the run will
+        done, cut_off = finished_and_cut_off(name)
+        to_run = left = max(0, trials - done)
     metric = metric or recorded or "accuracy"  # a continued study keeps its own
-    if not as_json:  # scripts get JSON alone (and name their study with --study)
+    if not as_json and recorded is None:  # scripts get JSON alone (and name their study)
         click.echo(
-            f"Study        {name}: continued, {done} trials done, {to_run} to go"
-            if done
-            else f"Study        {name} (if the run is cut off, --study {name} continues it)",
-            err=True,
+            f"Study        {name} (if the run is cut off, --study {name} continues it)", err=True
         )
     started = time.perf_counter()
     categorical = dataset.encoder.categorical_mask_ if dataset.encoder is not None else None
     plan = adv.plan_run(dataset.X, dataset.y, family, categorical=categorical)
+    if recorded is not None:  # refused (learners.study_mismatch) before it is announced
+        check_continued(name, plan.family, dataset.X, dataset.y, cast("Metric", metric))
+        if not as_json:
+            click.echo(f"Study        {name}: {continued_phrase(done, left, cut_off)}", err=True)
     with StopOnInterrupt() as stop:  # Ctrl-C: finish with the trials so far
         tuned = adv.tune_run(
             plan,
@@ -421,15 +450,76 @@ def run(
         if result.recommendation is not None:
             click.echo(describe_recommendation(result.recommendation) + "\n")
         stopped = f" (stopped by Ctrl-C; the budget was {trials})" if stop.requested else ""
+        killed = (
+            f" ({cut_off} of them cut off when a run was killed: failed, not counted toward "
+            f"--trials {trials})"
+            if cut_off
+            else ""
+        )
         click.echo(
             f"Run {result.run_id}: {result.family} ({result.variant}), "
-            f"{trial_count(result.trials)} in {result.seconds:.0f} s{stopped}"
+            f"{trial_count(result.trials)} in {result.seconds:.0f} s{killed}{stopped}"
         )
         click.echo(describe_run(result))
     if report_path is not None:  # the run is saved and printed: its report cannot lose it
         write_run_report(adv, result, report_path)
         if not as_json:
             click.echo(f"Report       {report_path}")
+
+
+def finished_and_cut_off(name: str) -> tuple[int, int]:
+    """The stored study ``name``'s finished trials that count toward ``--trials``; those cut off.
+
+    A run counts its finished trials (``advisor.core.FINISHED``: complete, pruned, failed),
+    as Optuna's ``n_trials`` does. A trial cut off by a killed run — left running, then
+    marked failed by :func:`~advisor.cli.interrupt.continue_study` — is failed too, but with
+    no ``fail_reason`` (a configuration that raised records its reason): it spent no whole
+    trial's budget, so it does not count toward ``--trials``, and the run's total names it
+    apart. The first count is ``done``; the run's total is both.
+    """
+    import optuna  # noqa: PLC0415 - only the commands that tune import it
+
+    from advisor.core import FINISHED  # noqa: PLC0415
+    from learners.tuning import default_storage_url  # noqa: PLC0415
+
+    study = optuna.load_study(study_name=name, storage=default_storage_url())
+    finished = study.get_trials(deepcopy=False, states=FINISHED)
+    cut_off = sum(
+        t.state == optuna.trial.TrialState.FAIL and "fail_reason" not in t.user_attrs
+        for t in finished
+    )
+    return len(finished) - cut_off, cut_off
+
+
+def continued_phrase(done: int, to_run: int, cut_off: int) -> str:
+    """``continued, 7 trials done, 1 to go`` and the trials cut off by a killed run."""
+    phrase = f"continued, {done} trials done, {to_run} to go"
+    if cut_off:
+        phrase += (
+            f" ({cut_off} more cut off when a run was killed: failed, not counted toward --trials)"
+        )
+    return phrase
+
+
+def check_continued(name: str, family: str, X: Any, y: Any, metric: Metric) -> None:
+    """Refuse a stored study that was tuning another family, other data or another metric.
+
+    What the study would refuse once tuning starts (``learners.tuning.tune``), checked before
+    ``advisor run`` says it continues it.
+
+    Raises:
+        ConfigurationError: ``learners.study_mismatch``.
+    """
+    import numpy as np  # noqa: PLC0415
+    import optuna  # noqa: PLC0415
+
+    from learners.families.base import label_codes  # noqa: PLC0415
+    from learners.tuning import claim_study, data_fingerprint, default_storage_url  # noqa: PLC0415
+
+    inputs = np.asarray(X)
+    codes = label_codes(inputs, y, "Tuning")[1]
+    study = optuna.load_study(study_name=name, storage=default_storage_url())
+    claim_study(study, family, data_fingerprint(inputs, codes), metric)  # tune claims it the same
 
 
 def write_run_report(adv: Advisor, result: RunResult, path: Path) -> None:
@@ -457,15 +547,16 @@ def write_run_report(adv: Advisor, result: RunResult, path: Path) -> None:
     "--format",
     "fmt",
     type=click.Choice(["html", "md", "json"]),
-    help="Default: from the file's suffix, else html.",
+    help="Default: from the file's suffix (.html, .md, .json; none: html); another suffix is "
+    "refused unless --format is given.",
 )
 @reports_errors
 def report(*, run_id: str, out: Path, fmt: str | None) -> None:
     """Write the report of a saved run (its id, or its folder) to OUT."""
     from advisor.core import Advisor, load_run  # noqa: PLC0415
 
+    chosen = fmt or report_format(out)  # an unknown suffix is refused before any work
     result = load_run(run_id)
-    chosen = fmt or report_format(out)
     source = result.recommendation.source if result.recommendation else "glyphs"
     Advisor(source).report(result, out, format=chosen)
     click.echo(f"Wrote {out}")

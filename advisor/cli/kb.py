@@ -21,9 +21,46 @@ def _grid(domains: tuple[str, ...], repeats: int, max_queries: int | None) -> li
     from advisor.kb.domains import DOMAIN_BY_NAME, KB_DOMAINS  # noqa: PLC0415
     from advisor.kb.grid import MAX_QUERIES  # noqa: PLC0415
 
+    unknown = sorted({d for d in domains if d not in DOMAIN_BY_NAME})
+    if unknown:
+        raise click.BadParameter(
+            f"not a domain of the grid: {', '.join(unknown)} (the domains: "
+            f"{', '.join(d.name for d in KB_DOMAINS)})",
+            param_hint="--domain",
+        )
     chosen = [DOMAIN_BY_NAME[d] for d in domains] if domains else list(KB_DOMAINS)
     cap = MAX_QUERIES if max_queries is None else max_queries
     return list(default_grid(domains=chosen, repeats=repeats, max_queries=cap))
+
+
+def _options(
+    domains: tuple[str, ...], repeats: int, max_queries: int | None, limit: int | None
+) -> dict[str, Any]:
+    """The grid options as the provenance records them (``builds[].options``)."""
+    return {
+        "domains": sorted(set(domains)) or "all",
+        "repeats": repeats,
+        "max_queries": max_queries,
+        "limit": limit,
+    }
+
+
+def _limit_option(function: Any) -> Any:
+    return click.option(
+        "--limit",
+        type=click.IntRange(min=1),
+        help="Only the first N tasks of the grid (for a trial run).",
+    )(function)
+
+
+def _repeats_option(function: Any) -> Any:
+    return click.option(
+        "--repeats",
+        default=2,
+        show_default=True,
+        type=click.IntRange(min=1),
+        help="Seeds per grid point.",
+    )(function)
 
 
 def _max_queries_option(function: Any) -> Any:
@@ -44,17 +81,30 @@ def _max_queries_option(function: Any) -> Any:
     required=True,
     help="The KB file to write (Parquet; a JSON provenance record goes beside it).",
 )
-@click.option("--workers", default=1, show_default=True, help="Processes to measure with.")
-@click.option("--repeats", default=2, show_default=True, help="Seeds per grid point.")
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Processes to measure with.",
+)
+@_repeats_option
 @click.option("--domain", "domains", multiple=True, help="Only these domains (repeatable).")
-@click.option("--limit", type=int, help="Only the first N tasks of the grid (for a trial run).")
+@_limit_option
 @click.option(
     "--tuned",
     default=0,
     show_default=True,
+    type=click.IntRange(min=0),
     help="Also tune every family on this many tasks (seeded choice).",
 )
-@click.option("--tuned-trials", default=10, show_default=True, help="Trials of those studies.")
+@click.option(
+    "--tuned-trials",
+    default=10,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Trials of those studies.",
+)
 @_max_queries_option
 @reports_errors
 def build(
@@ -72,16 +122,33 @@ def build(
 
     A knowledge base already at --out is extended, not replaced: its tasks are kept and only
     the grid's missing ones are measured (so a partial one from `kb finish` resumes too).
+    A build that ends with some of its tasks still missing writes what it has, says so and
+    exits with status 1 (`kb.incomplete`): rerun the same command to measure the rest.
     """
+    from advisor.errors import KB_INCOMPLETE, AdvisorError  # noqa: PLC0415
     from advisor.kb import build_kb  # noqa: PLC0415
 
     specs = _grid(domains, repeats, max_queries)
     if limit is not None:
         specs = specs[:limit]
     table = build_kb(
-        specs, out, workers=workers, tuned=tuned, tuned_trials=tuned_trials, note=click.echo
+        specs,
+        out,
+        workers=workers,
+        tuned=tuned,
+        tuned_trials=tuned_trials,
+        note=click.echo,
+        options=_options(domains, repeats, max_queries, limit),
     )
     click.echo(f"Wrote {out}: {table['task_id'].nunique()} tasks, {len(table)} rows")
+    this_build = table.attrs.get("provenance", {}).get("builds", [{}])[-1]
+    if not this_build.get("complete", True):
+        raise AdvisorError(
+            f"The knowledge base {str(out)!r} is incomplete: it holds {this_build['measured']} "
+            f"of the {this_build['grid_tasks']} tasks of this grid. Rerun the same command to "
+            "measure the rest.",
+            code=KB_INCOMPLETE,
+        )
 
 
 @kb.command()
@@ -91,9 +158,16 @@ def build(
     required=True,
     help="The KB file an unfinished build is writing.",
 )
-@click.option("--repeats", default=2, show_default=True, help="Seeds per grid point.")
+@_repeats_option
 @click.option("--domain", "domains", multiple=True, help="Only these domains (repeatable).")
-@click.option("--tuned-trials", default=10, show_default=True, help="As given to build.")
+@_limit_option
+@click.option(
+    "--tuned-trials",
+    default=10,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="As given to build.",
+)
 @_max_queries_option
 @reports_errors
 def finish(
@@ -101,6 +175,7 @@ def finish(
     out: Path,
     repeats: int,
     domains: tuple[str, ...],
+    limit: int | None,
     tuned_trials: int,
     max_queries: int | None,
 ) -> None:
@@ -112,7 +187,15 @@ def finish(
     from advisor.kb.build import finish_kb  # noqa: PLC0415
 
     specs = _grid(domains, repeats, max_queries)
-    table = finish_kb(specs, out, tuned_trials=tuned_trials, keep_parts=True)
+    if limit is not None:
+        specs = specs[:limit]
+    table = finish_kb(
+        specs,
+        out,
+        tuned_trials=tuned_trials,
+        keep_parts=True,
+        options=_options(domains, repeats, max_queries, limit),
+    )
     tasks = table["task_id"].nunique()
     click.echo(f"Wrote {out}: {tasks} of the grid's {len(specs)} tasks, {len(table)} rows")
 

@@ -143,6 +143,8 @@ def frame_to_dataset(
         ).fit(features)
         encoder.identifiers_ = list(identifiers)  # new rows are named by them
         warnings += encoder.warnings_
+        if options.purpose == "train":
+            warnings += uninformative_warnings(features, frame[label])
     else:
         warnings += unseen_category_warnings(encoder, features)
     _check_width(len(features), len(encoder.feature_names_out_), limits)
@@ -185,6 +187,43 @@ def refuse_dropped_columns(options: LoadOptions, what: str) -> None:
             f"holds {what}.",
             code=errors.BAD_OPTION,
         )
+
+
+DUPLICATE_SHARE = 0.1
+"""From this share of the rows on, exact duplicate rows are named in a warning."""
+
+
+def uninformative_warnings(features: pd.DataFrame, labels: pd.Series) -> list[str]:
+    """Warnings for training features that cannot carry what cross-validation will credit.
+
+    * every feature column constant (one value, gaps aside): nothing tells the classes apart,
+      whatever the advisor predicts or a model scores;
+    * rows that are exact duplicates of another row (features and label), from
+      :data:`DUPLICATE_SHARE` of the rows on: a repeated row lands in the training and the
+      evaluation part of a fold alike, and cross-validation rewards remembering it.
+    """
+    warnings = []
+    distinct = features.nunique(dropna=True)
+    constant = [str(name) for name, count in distinct.items() if count == 1]
+    if constant and len(constant) == int((distinct > 0).sum()):
+        warnings.append(
+            f"Every feature column is constant ({quoted(constant)}): the features cannot tell "
+            "the classes apart, so no model can do better than guessing, whatever is predicted "
+            "or scored."
+        )
+    n_rows = len(features)
+    if n_rows:
+        rows = features.set_axis(list(range(features.shape[1])), axis=1)  # no name clash
+        rows[-1] = labels.to_numpy()
+        n_duplicates = int(rows.duplicated().sum())
+        if n_duplicates and n_duplicates >= DUPLICATE_SHARE * n_rows:
+            warnings.append(
+                f"{n_duplicates} rows are exact duplicates of another row "
+                f"({100 * n_duplicates / n_rows:.0f} %): copies land in both the training and "
+                "the evaluation part of a cross-validation fold, which inflates its accuracy; "
+                "drop them unless they are real repeated observations."
+            )
+    return warnings
 
 
 def filled_with_training_values(n_missing: int) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
 import platform
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -71,6 +72,7 @@ def build_kb(
     tuned_trials: int = 10,
     progress: bool = True,
     note: Callable[[str], None] | None = None,
+    options: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Measure every task of ``specs`` and write the knowledge base to ``out``.
 
@@ -81,18 +83,26 @@ def build_kb(
     ``tuned`` tasks, drawn with a fixed seed among those with at most
     ``TUNED_MAX_SUPPORT`` support examples (a study costs trials × folds fits), are also
     tuned family by family with ``tuned_trials`` Optuna trials
-    (:func:`~advisor.kb.runner.run_tuned`).
+    (:func:`~advisor.kb.runner.run_tuned`). ``options`` (the grid's options: domains,
+    repeats, ``max_queries``, ``limit``) are recorded in the provenance (:func:`finish_kb`).
+
+    The table returned carries its provenance in ``attrs["provenance"]``; the ``complete``
+    of its last ``builds`` entry (this build's) is false when some task of ``specs`` is still
+    missing (a measurement lost on the way).
     """
     path = Path(out)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     store.extend_existing(path)
     done = store.done_task_ids(path)
+    grid_ids = {spec.task_id for spec in specs}
     todo = _round_robin([spec for spec in specs if spec.task_id not in done])
     say = note or (lambda _message: None)
-    say(f"{len(specs)} tasks, {len(done)} already measured, {len(todo)} to go")
+    others = len(done - grid_ids)
+    kept = f" (and {others} tasks of other grids kept)" if others else ""
+    say(f"{len(specs)} tasks, {len(done & grid_ids)} already measured, {len(todo)} to go{kept}")
     sources = sorted({spec.source for spec in specs})
     checksums = {name: kb_source(name).info for name in sources}  # builds missing ones first
-    offset = len(list(store.parts_dir(path).glob("*.parquet"))) if done else 0
+    offset = store.next_part_index(path)  # past every part there, never over one
     bar = tqdm(total=len(todo), disable=not progress, unit="task")
     tuned_ids = _tuned_ids(specs, tuned)
     batches = [(chunk, tuned_ids, tuned_trials) for chunk in _batches(todo, batch)]
@@ -106,7 +116,13 @@ def build_kb(
             store.write_part(path, _measure(job), offset + index)
             bar.update(len(job[0]))
     bar.close()
-    return finish_kb(specs, path, tuned_trials=tuned_trials, checksums=checksums)
+    return finish_kb(
+        specs,
+        path,
+        tuned_trials=tuned_trials,
+        checksums=checksums,
+        options={**(options or {}), "tuned": tuned},
+    )
 
 
 def _tuned_ids(specs: Sequence[TaskSpec], tuned: int) -> frozenset[str]:
@@ -122,6 +138,7 @@ def finish_kb(
     tuned_trials: int = 10,
     checksums: dict[str, dict[str, Any]] | None = None,
     keep_parts: bool = False,
+    options: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Write the knowledge base ``out`` from the tasks of ``specs`` measured so far.
 
@@ -129,23 +146,83 @@ def finish_kb(
     (``advisor kb finish``), it writes what there is — the provenance records how many of
     the grid's tasks that is — and, with ``keep_parts``, keeps the partial results so that
     a later ``build_kb`` of the same grid resumes and rewrites the file complete.
+
+    The provenance describes the whole file, which may hold the tasks of earlier builds
+    (:func:`~advisor.kb.store.extend_existing`): ``builds`` lists each grid built into it
+    with its ``options`` (one entry per grid: a resumed or finished build of the same grid
+    replaces its entry), and ``grid`` (every build's domains), ``grid_tasks`` (the tasks the
+    file holds plus those its builds still miss), ``complete`` (no build misses a task) and
+    ``sources`` sum them up.
     """
     path = Path(out)
     measured = store.done_task_ids(path)
     if checksums is None:
         checksums = {name: kb_source(name).info for name in sorted({s.source for s in specs})}
+    created = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    grid_ids = sorted({spec.task_id for spec in specs})
+    this_build = {
+        "created": created,
+        "grid": sorted({s.domain for s in specs}),
+        "options": dict(options or {}),
+        "tuned_trials": tuned_trials,
+        "grid_tasks": len(grid_ids),
+        "measured": len(measured.intersection(grid_ids)),
+        "complete": measured.issuperset(grid_ids),
+        "grid_sha256": hashlib.sha256("\n".join(grid_ids).encode()).hexdigest(),
+    }
+    previous = store.previous_provenance(path) or {}
+    builds = [b for b in _earlier_builds(previous) if not _same_grid(b, this_build)]
+    builds.append(this_build)
+    earlier_sources = previous.get("sources")
+    sources = {
+        **(earlier_sources if isinstance(earlier_sources, dict) else {}),
+        **{name: info.get("weights_sha256") for name, info in checksums.items()},
+    }
+    missing = sum(max(0, int(b.get("grid_tasks", 0)) - int(b.get("measured", 0))) for b in builds)
     provenance = {
-        "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "created": created,
         "advisor": __version__,
         "torch": torch.__version__,
         "scikit_learn": sklearn.__version__,
         "python": platform.python_version(),
         "machine": f"{platform.machine()}, {platform.system()}",
         "variants": [f"{f}/{v}" for f, v in ALL_VARIANTS],
-        "sources": {name: info.get("weights_sha256") for name, info in checksums.items()},
-        "grid": sorted({s.domain for s in specs}),
+        "sources": dict(sorted(sources.items())),
+        "grid": sorted({domain for b in builds for domain in b.get("grid", [])}),
         "tuned_trials": tuned_trials,
-        "grid_tasks": len(specs),
-        "complete": all(spec.task_id in measured for spec in specs),
+        "grid_tasks": len(measured) + missing,
+        "complete": all(b.get("complete", False) for b in builds),
+        "builds": builds,
     }
     return store.finish(path, provenance, keep_parts=keep_parts)
+
+
+def _earlier_builds(record: dict[str, Any]) -> list[dict[str, Any]]:
+    """The builds a provenance record lists; one made before ``builds`` was kept counts as one."""
+    builds = record.get("builds")
+    if isinstance(builds, list):
+        return [b for b in builds if isinstance(b, dict)]
+    if not isinstance(record.get("grid"), list):
+        return []
+    complete = bool(record.get("complete", False))
+    grid_tasks = int(record.get("grid_tasks", record.get("tasks", 0)))
+    return [
+        {
+            "created": record.get("created"),
+            "grid": record["grid"],
+            "options": {},
+            "tuned_trials": record.get("tuned_trials"),
+            "grid_tasks": grid_tasks,
+            "measured": grid_tasks if complete else min(grid_tasks, int(record.get("tasks", 0))),
+            "complete": complete,
+        }
+    ]
+
+
+def _same_grid(earlier: dict[str, Any], build: dict[str, Any]) -> bool:
+    """Whether ``earlier`` describes the grid of ``build`` (so ``build`` replaces it)."""
+    if "grid_sha256" in earlier:
+        return bool(earlier["grid_sha256"] == build["grid_sha256"])
+    return bool(
+        earlier.get("grid") == build["grid"] and earlier.get("grid_tasks") == build["grid_tasks"]
+    )

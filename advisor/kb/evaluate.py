@@ -22,6 +22,7 @@ expected regret of a family drawn at random with its default variant.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from scipy.stats import spearmanr
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
+from advisor.errors import KB_TOO_FEW_DOMAINS, InvalidInputError
 from advisor.kb.runner import FEATURE_PREFIX
 from advisor.recommender import Recommender, task_table
 from learners import FAMILIES, default_variant
@@ -92,8 +94,20 @@ def evaluate(
     recommender trained on all the other domains). The folds are independent: ``workers``
     processes share them (one thread each), and the tables do not depend on how many;
     ``progress`` shows a bar of held-out domains on standard error.
+
+    Raises:
+        InvalidInputError: ``kb.too_few_domains``: ``kb`` holds fewer than 2 domains (the
+            recommender of each fold learns from the domains not held out).
     """
-    domains = sorted(held_out or kb["domain"].unique())
+    present = sorted(kb["domain"].unique())
+    if len(present) < 2:
+        raise InvalidInputError(
+            f"Leave-one-domain-out evaluation needs a knowledge base of at least 2 domains; "
+            f"this one has {len(present)} ({', '.join(map(str, present)) or 'none'}).",
+            code=KB_TOO_FEW_DOMAINS,
+            domains=[str(d) for d in present],
+        )
+    domains = sorted(held_out or present)
     folds: dict[str, tuple[list[Outcome], list[Scored]]] = {}
     with tqdm(total=len(domains), unit="domain", disable=not progress) as bar:
         if workers > 1:
@@ -123,8 +137,17 @@ def _one_thread() -> None:
 def _fold(kb: pd.DataFrame, held: str, seed: int) -> tuple[list[Outcome], list[Scored]]:
     """Every method's outcome on each task of domain ``held``, and the advisor's predictions.
 
-    The recommender and the single-best baseline are trained on every other domain.
+    The recommender and the single-best baseline are trained on every other domain. A
+    learner the training domains never measured (a table learner's rows on images, say) has
+    no residuals: its intervals are NaN, expected, and NumPy's warnings about it are not shown.
     """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "All-NaN slice encountered", RuntimeWarning)
+        warnings.filterwarnings("ignore", "Mean of empty slice", RuntimeWarning)
+        return _fold_outcomes(kb, held, seed)
+
+
+def _fold_outcomes(kb: pd.DataFrame, held: str, seed: int) -> tuple[list[Outcome], list[Scored]]:
     outcomes: list[Outcome] = []
     predictions: list[Scored] = []
     train, test = kb[kb["domain"] != held], kb[kb["domain"] == held]

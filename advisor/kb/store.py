@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from advisor.errors import InvalidInputError, NotFoundError, define_code
+from advisor.errors import KB_EMPTY, InvalidInputError, NotFoundError, define_code
 
 KB_FORMAT = "automl-advisor/knowledge-base"
 KB_VERSION = 1
@@ -52,6 +52,21 @@ def done_task_ids(path: Path) -> set[str]:
     return ids
 
 
+def next_part_index(path: Path) -> int:
+    """The index of the next part of a build of ``path``: one past the highest there.
+
+    Not the number of parts: a damaged part removed by :func:`done_task_ids` leaves a gap,
+    and counting would write the next batch over a good part.
+    """
+    indices = [-1]
+    for part in parts_dir(path).glob("part-*.parquet"):
+        try:
+            indices.append(int(part.stem.removeprefix("part-")))
+        except ValueError:
+            continue
+    return max(indices) + 1
+
+
 def write_part(path: Path, rows: list[dict[str, Any]] | pd.DataFrame, index: int) -> None:
     """Append one batch of finished rows (written atomically)."""
     folder = parts_dir(path)
@@ -80,6 +95,10 @@ def finish(path: Path, provenance: dict[str, Any], *, keep_parts: bool = False) 
     The parts are removed unless ``keep_parts`` (an unfinished build that will resume).
     """
     parts = sorted(parts_dir(path).glob("*.parquet"))
+    if not parts:
+        raise InvalidInputError(
+            f"Nothing measured for {str(path)!r} yet: no knowledge base to write.", code=KB_EMPTY
+        )
     table = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
     table = table.sort_values(["task_id", "family", "variant"], kind="stable", ignore_index=True)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -95,12 +114,31 @@ def finish(path: Path, provenance: dict[str, Any], *, keep_parts: bool = False) 
         **provenance,
     }
     path.with_suffix(".json").write_text(json.dumps(record, indent=2, default=str))
+    table.attrs["provenance"] = record
     if keep_parts:
         return table
     for part in parts:
         part.unlink()
     parts_dir(path).rmdir()
     return table
+
+
+def _provenance(record_path: Path) -> dict[str, Any] | None:
+    """The JSON object of a provenance record, or ``None`` when it is not one."""
+    try:
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError):  # JSONDecodeError is a ValueError
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def previous_provenance(path: Path) -> dict[str, Any] | None:
+    """The provenance record of the knowledge base at ``path``, if there is a readable one."""
+    record_path = path.with_suffix(".json")
+    if not path.is_file() or not record_path.is_file():
+        return None
+    record = _provenance(record_path)
+    return record if record is not None and record.get("format") == KB_FORMAT else None
 
 
 def read_kb(path: str | Path | None = None) -> pd.DataFrame:
@@ -114,8 +152,18 @@ def read_kb(path: str | Path | None = None) -> pd.DataFrame:
     record_path = table_path.with_suffix(".json")
     if not table_path.is_file() or not record_path.is_file():
         raise NotFoundError(f"No knowledge base at {str(table_path)!r}.", code=KB_NOT_FOUND)
-    record = json.loads(record_path.read_text())
-    if record.get("format") != KB_FORMAT or int(record.get("version", 99)) > KB_VERSION:
+    record = _provenance(record_path)
+    if record is None or record.get("format") != KB_FORMAT:
+        raise InvalidInputError(
+            f"{str(table_path)!r} is not a knowledge base this version reads: its provenance "
+            f"record {str(record_path)!r} is damaged or of another format.",
+            code=KB_CORRUPT,
+        )
+    try:
+        version = int(record.get("version", KB_VERSION + 1))
+    except (TypeError, ValueError):  # "one", [1], null
+        version = KB_VERSION + 1
+    if version > KB_VERSION:
         raise InvalidInputError(
             f"{str(table_path)!r} is not a knowledge base this version reads.", code=KB_CORRUPT
         )

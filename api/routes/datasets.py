@@ -20,7 +20,7 @@ from advisor.datasets import DatasetInfo, LoadOptions, load_dataset
 from advisor.errors import ConflictError, DatasetError, LimitExceededError, define_code
 from advisor.wire import ACTIVE_STATES, DatasetOut, DatasetPage, MetaFeaturesOut, Problem
 from api.db import DatasetRecord, RunRecord, SourceRecord, new_id
-from api.recovery import recover_stale_runs
+from api.recovery import fail_stale_builds, recover_stale_runs
 from api.routes.common import PageQuery, reply, services, tenant, v1_blueprint
 
 blueprint = v1_blueprint("datasets", "datasets", "Upload and inspect labeled datasets.")
@@ -257,6 +257,7 @@ def delete_dataset(path: DatasetPath) -> Response:
     shared, owner = services(), tenant()
     record = shared.dataset_record(owner, path.dataset_id)
     recover_stale_runs(shared)
+    fail_stale_builds(shared)
     with shared.db.locked(owner) as session:
         runs = session.scalars(
             select(RunRecord.id)

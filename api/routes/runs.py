@@ -15,7 +15,7 @@ import pandas as pd
 from flask import Response, request
 from flask_openapi3.models.file import FileStorage
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from advisor import errors
 from advisor.comparison import compare_predictions, reading_warnings, unlabeled
@@ -48,7 +48,7 @@ from advisor.wire import (
 )
 from api.db import DatasetRecord, RunRecord, new_id
 from api.jobs import cancel_queued, run_key, run_prefix, run_study_name
-from api.problems import UNAVAILABLE, UNAVAILABLE_ERRORS
+from api.problems import UNAVAILABLE_ERRORS
 from api.recovery import recover_stale_runs
 from api.routes.common import PageQuery, reply, services, tenant, v1_blueprint
 from api.routes.recommendations import MEDIA_TYPES, REPORT_ANSWER, ReportQuery
@@ -238,17 +238,13 @@ def _check_trains(record: DatasetRecord) -> None:
 
 
 def _queue_down(run_id: str) -> None:
-    """A run that could not be queued is failed at once (it would never start)."""
-    problem = Problem(
-        title="Run failed",
-        status=503,
-        detail="The queue was unavailable when the run was started; start it again.",
-        code=UNAVAILABLE,
-    )
+    """Remove a run that could not be queued.
+
+    Nothing was done, and the 503 says "send it again" (the client retries it), which must not
+    leave a failed run behind each time.
+    """
     with services().db.session() as session:
-        run = session.get(RunRecord, run_id)
-        if run is not None and run.state == "queued":
-            run.state, run.error = "failed", problem.model_dump(mode="json")
+        session.execute(delete(RunRecord).where(RunRecord.id == run_id))
 
 
 @blueprint.get("", responses={200: RunPage})

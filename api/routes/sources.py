@@ -6,7 +6,7 @@ import shutil
 
 from flask import Response
 from pydantic import BaseModel, Field, RootModel
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,6 +20,8 @@ from advisor.errors import (
 from advisor.sources import check_source_name
 from advisor.wire import ACTIVE_STATES, Problem, SourceCreate, SourceOut
 from api.db import DatasetRecord, RunRecord, SourceRecord
+from api.problems import UNAVAILABLE_ERRORS
+from api.recovery import fail_stale_builds
 from api.routes.common import reply, services, tenant, v1_blueprint
 from api.services import DATASET_UNKNOWN, SOURCE_UNKNOWN
 from learners import Source, builtin_sources, load_source
@@ -65,6 +67,7 @@ def _tenant_out(record: SourceRecord) -> SourceOut:
 def list_sources() -> Response:
     """The built-in sources, then the tenant's."""
     owner = tenant()
+    fail_stale_builds(services())
     items = [describe(load_source(name), "built-in") for name in builtin_sources()]
     with services().db.session() as session:
         records = session.scalars(
@@ -78,6 +81,7 @@ def list_sources() -> Response:
 def get_source(path: SourcePath) -> Response:
     """One source (a tenant's own shows its build state)."""
     owner = tenant()
+    fail_stale_builds(services())
     with services().db.session() as session:
         record = session.scalar(
             select(SourceRecord).where(
@@ -132,7 +136,12 @@ def register_source(body: SourceCreate) -> Response:
             if _named(session, owner, body.name) is None:
                 raise  # not the name's constraint: unexpected
         raise taken from None
-    shared.tasks["source"](record.id)
+    try:
+        shared.tasks["source"](record.id)
+    except UNAVAILABLE_ERRORS:  # never built: the name and the dataset must not stay taken
+        with shared.db.session() as session:
+            session.execute(delete(SourceRecord).where(SourceRecord.id == record.id))
+        raise
     with shared.db.session() as session:
         current = session.get(SourceRecord, record.id)
     out = _tenant_out(current if current is not None else record)
@@ -152,6 +161,7 @@ def delete_source(path: SourcePath) -> Response:
     shared, owner = services(), tenant()
     if path.name in builtin_sources():
         raise ConflictError(f"{path.name!r} is a built-in source.", code=SOURCE_BUILTIN)
+    fail_stale_builds(shared)  # a build whose worker died holds nothing
     with shared.db.locked(owner) as session:
         record = _named(session, owner, path.name)
         if record is None:

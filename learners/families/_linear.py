@@ -8,6 +8,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from learners.errors import INPUT_MISMATCH, InvalidInputError
+from learners.tensors import standardisation
 
 
 @dataclass(frozen=True, eq=False)
@@ -23,13 +24,14 @@ class LinearModel:
     def fit(cls, Z: np.ndarray, codes: np.ndarray, *, C: float, seed: int) -> LinearModel:
         """Standardise ``Z`` and fit L2-regularised multinomial logistic regression (lbfgs).
 
+        Columns are standardised by :func:`~learners.tensors.standardisation`, whatever their
+        units (values of 1e-13 or 1e300 are not taken for constants).
+
         ``C`` is the inverse regularisation strength of scikit-learn's
         :class:`~sklearn.linear_model.LogisticRegression`. Two classes are stored as two
         rows (``0`` and ``w``), so that prediction is one softmax for every ``K``.
         """
-        mean = Z.mean(axis=0)
-        scale = Z.std(axis=0)
-        scale[scale < 1e-12] = 1.0
+        mean, scale = standardisation(Z)
         model = LogisticRegression(C=C, max_iter=2000, random_state=seed)
         model.fit((Z - mean) / scale, codes)
         weight, bias = model.coef_, model.intercept_

@@ -45,9 +45,11 @@ class Scripted:
         self.answers = list(answers)
         self.sent: list[tuple[str, str]] = []
         self.bodies: list[Any] = []
+        self.params: list[Any] = []
 
-    def send(self, method: str, path: str, *, json_body: Any = None, **_options: Any) -> Reply:
+    def send(self, method: str, path: str, *, json_body: Any = None, **options: Any) -> Reply:
         self.sent.append((method, path))
+        self.params.append(options.get("params"))
         if json_body is not None:
             prepared = requests.Request(method, "http://service" + path, json=json_body).prepare()
             assert prepared.body is not None
@@ -261,6 +263,74 @@ def test_a_request_that_creates_something_is_retried_on_429_and_503_only(
     with pytest.raises(ApiError) as raised:
         AdvisorClient(transport=transport, backoff=0).upload(b"x", name="rows.csv")
     assert raised.value.code == "http.504" and len(transport.sent) == 2
+
+
+TOO_MANY_RUNS = {"title": "Too many requests", "status": 429, "code": "run.too_many"}
+RATE_LIMITED = {"title": "Too many requests", "status": 429, "code": "http.429"}
+
+
+def test_too_many_runs_raises_at_once(sleeps: list[float]) -> None:
+    """The bug: run.too_many (with the Retry-After: 60 the server stamped on every 429) was
+    retried five times, blocking client.run() for minutes."""
+    transport = Scripted(reply(429, TOO_MANY_RUNS, {"Retry-After": "60"}), reply(422, INVALID))
+    with pytest.raises(ApiError) as raised:
+        AdvisorClient(transport=transport, backoff=0.5).run("d1", n_trials=2)
+    assert raised.value.code == "run.too_many" and raised.value.status == 429
+    assert len(transport.sent) == 1 and sleeps == []
+    # the rate limit's 429 is still waited out, on creates as on reads
+    limited = Scripted(reply(429, RATE_LIMITED, {"Retry-After": "3"}), reply(422, INVALID))
+    with pytest.raises(ApiError) as raised:
+        AdvisorClient(transport=limited, backoff=0.5).run("d1", n_trials=2)
+    assert raised.value.code == "request.invalid" and len(limited.sent) == 2
+    assert sleeps == [3.0]
+    gateway = Scripted(reply(429, b"<html>Too many</html>"), reply(200, OK_PAGE))  # no problem
+    assert AdvisorClient(transport=gateway, backoff=0).datasets().total == 0
+
+
+def test_api_error_status_is_the_answers() -> None:
+    """The bug: ApiError.status was AdvisorError's class default, 400, for a 409 answer."""
+    in_use = {"title": "Conflict", "status": 409, "code": "dataset.in_use", "detail": "r1"}
+    with pytest.raises(ApiError) as raised:
+        AdvisorClient(transport=Scripted(reply(409, in_use))).delete_dataset("d1")
+    assert raised.value.status == 409 and raised.value.status_code == 409
+    assert raised.value.code == "dataset.in_use"
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("report.md", "md"),
+        ("REPORT.Markdown", "md"),
+        ("report.html", "html"),
+        ("report.htm", "html"),
+        ("report.json", "json"),
+    ],
+)
+def test_report_format_follows_the_files_suffix(tmp_path: Path, name: str, expected: str) -> None:
+    """The bug: client.report(run_id, path="x.md") wrote HTML."""
+    transport = Scripted(reply(200, b"the report"))
+    content = AdvisorClient(transport=transport).report("r1", tmp_path / name)
+    assert transport.params == [{"format": expected}]
+    assert content == (tmp_path / name).read_bytes() == b"the report"
+
+
+def test_report_format_without_a_suffix_it_knows() -> None:
+    transport = Scripted(reply(200, b"# md"), reply(200, b"<html>"))
+    client = AdvisorClient(transport=transport)
+    for path in ("report.txt", "report"):
+        with pytest.raises(ValueError, match=r"\.md.*format="):
+            client.report("r1", path)
+    assert transport.sent == []  # refused before anything is sent
+    assert client.report("r1", format="md") == b"# md"  # an explicit format, no file
+    assert client.report(recommendation_id="c1") == b"<html>"  # no path: HTML
+    assert transport.params == [{"format": "md"}, {"format": "html"}]
+
+
+def test_an_explicit_report_format_wins(tmp_path: Path) -> None:
+    transport = Scripted(reply(200, b"{}"))
+    AdvisorClient(transport=transport).report("r1", tmp_path / "out.txt", format="json")
+    assert transport.params == [{"format": "json"}]
+    assert (tmp_path / "out.txt").read_bytes() == b"{}"
 
 
 def test_a_delete_whose_answer_was_lost_is_done(sleeps: list[float]) -> None:

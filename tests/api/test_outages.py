@@ -125,8 +125,14 @@ def test_queue_outage_is_reported_and_the_service_recovers(
     assert refused.status_code == 503
     assert refused.json["code"] == "service.unavailable"
     assert refused.headers["Retry-After"] == "5"
-    runs = client.get("/v1/runs").json["items"]
-    assert [r["state"] for r in runs] == ["failed"]  # visibly failed, never stuck "queued"
+    # nothing was done, and the client sends it again: no run is left behind, queued for
+    # ever or failed once per retry
+    assert client.get("/v1/runs").json["items"] == []
+    source = {"name": "mine", "dataset_id": dataset, "pretrain_epochs": 1, "meta_episodes": 1}
+    assert client.post("/v1/sources", json=source).status_code == 503
+    assert client.get("/v1/sources/mine").status_code == 404  # never left "building"
+    assert client.delete(f"/v1/datasets/{dataset}").status_code == 204  # nothing holds it
+    dataset = post_file(client, iris_csv, "iris.csv", label="species").json["id"]
     server = subprocess.Popen(
         ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""],
         stdout=subprocess.DEVNULL,
@@ -137,6 +143,8 @@ def test_queue_outage_is_reported_and_the_service_recovers(
         accepted = client.post("/v1/runs", json={"dataset_id": dataset, "family": "scratch"})
         assert accepted.status_code == 202
         assert accepted.json["state"] == "queued"
+        source["dataset_id"] = dataset
+        assert client.post("/v1/sources", json=source).status_code == 202  # the name is free
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -60,6 +60,22 @@ def test_start_get_and_result(client: FlaskClient, iris_id: str, start_run: Send
     assert result.json == got["result"]
 
 
+@pytest.mark.parametrize("family", [None, "scratch"])
+def test_a_run_spends_its_whole_trial_budget(
+    client: FlaskClient, iris_id: str, start_run: Send, family: str | None
+) -> None:
+    """Warm-start trials enqueued up to the budget and still waiting do not count against
+    it: they once stopped a 2-trial run after 1 trial, the other left waiting."""
+    run = start_run(client, iris_id, family=family, n_trials=2).json
+    assert run["state"] == "succeeded", run["error"]
+    study = optuna.load_study(
+        study_name=f"run-{run['id']}", storage=services_of(client).study_storage()
+    )
+    states = [t.state for t in study.trials]
+    assert states.count(optuna.trial.TrialState.WAITING) == 0, states
+    assert sum(s.is_finished() for s in states) == 2 and run["progress"]["trials_done"] == 2
+
+
 def test_list_runs_pages(queued: Queued, start_run: Send) -> None:
     client, dataset_id = queued
     ids = [start_run(client, dataset_id, seed=i).json["id"] for i in range(3)]
@@ -342,6 +358,22 @@ def test_budget_errors(
     client = client_of(make_app(max_trials=3, max_run_seconds=10), "tenant-a")
     dataset_id = post_file(client, iris_csv, "iris.csv", label="species").json["id"]
     expect_problem(start_run(client, dataset_id, **body), status, code)
+
+
+def test_a_timeout_given_alone_is_the_only_budget(
+    make_app: AppFactory, client_of: Any, post_file: Send, iris_csv: bytes
+) -> None:
+    client = client_of(make_app(immediate=False, max_trials=3), "tenant-a")
+    dataset_id = post_file(client, iris_csv, "iris.csv", label="species").json["id"]
+    alone = client.post("/v1/runs", json={"dataset_id": dataset_id, "timeout": 30})
+    assert alone.status_code == 202, alone.json  # not refused for 20 trials over max_trials 3
+    assert alone.json["n_trials"] is None and alone.json["timeout"] == 30
+    trials = client.post("/v1/runs", json={"dataset_id": dataset_id, "n_trials": 3})
+    assert trials.json["n_trials"] == 3 and trials.json["timeout"] is None
+    default = client.post("/v1/runs", json={"dataset_id": dataset_id})
+    assert default.status_code == 422  # 20 trials by default: over max_trials 3
+    both = client.post("/v1/runs", json={"dataset_id": dataset_id, "n_trials": 2, "timeout": 9})
+    assert (both.json["n_trials"], both.json["timeout"]) == (2, 9)
 
 
 def test_queued_run_has_no_result_and_cancels(

@@ -67,6 +67,17 @@ class OpenApp:
         self.schema, self.dataset_id, self.run_id = schema, dataset_id, run_id
 
 
+def from_this_machine(wsgi_app: Any) -> Any:
+    """The app, called as a WSGI server on this machine calls it: with a loopback
+    ``REMOTE_ADDR`` (schemathesis's client sets none, and open access fails closed)."""
+
+    def call(environ: dict[str, Any], start_response: Any) -> Any:
+        environ.setdefault("REMOTE_ADDR", "127.0.0.1")
+        return wsgi_app(environ, start_response)
+
+    return call
+
+
 @pytest.fixture(scope="module")
 def open_app(tmp_path_factory: pytest.TempPathFactory, iris_csv: bytes) -> Iterator[OpenApp]:
     """One seeded app for the module (seeding runs a tuned run: too slow for every test)."""
@@ -75,6 +86,7 @@ def open_app(tmp_path_factory: pytest.TempPathFactory, iris_csv: bytes) -> Itera
         patch.setenv("ADVISOR_OPEN_ACCESS", "1")
         reset_settings()
         app = create_app(get_settings(), immediate=True)
+        app.wsgi_app = from_this_machine(app.wsgi_app)  # type: ignore[method-assign]
         client = app.test_client()
         data = {"file": (io.BytesIO(iris_csv), "iris.csv"), "label": "species"}
         dataset_id = client.post("/v1/datasets", data=data).json["id"]

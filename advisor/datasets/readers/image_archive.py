@@ -64,7 +64,11 @@ def read_images(
     """Read a folder or a zip archive of class sub-folders of images (links are refused)."""
     refuse_encoder(encoder, "images")
     return _with_entries(
-        raw, limits, lambda entries, provenance: _build(entries, options, limits, provenance)
+        raw,
+        limits,
+        lambda entries, folders, provenance: _build(
+            entries, options, limits, provenance, folders=folders
+        ),
     )
 
 
@@ -80,7 +84,9 @@ def read_images_to_classify(
     return _with_entries(
         raw,
         limits,
-        lambda entries, provenance: _build_to_classify(entries, options, limits, provenance),
+        lambda entries, folders, provenance: _build_to_classify(
+            entries, options, limits, provenance, directories=folders
+        ),
     )
 
 
@@ -99,33 +105,47 @@ class ImagesToClassify:
 
 
 def _with_entries(
-    raw: RawInput, limits: DataLimits, build: Callable[[list[_Entry], Provenance], _Built]
+    raw: RawInput,
+    limits: DataLimits,
+    build: Callable[[list[_Entry], list[PurePosixPath], Provenance], _Built],
 ) -> _Built:
-    """``build`` of the files of a folder or a zip archive (kept open while it reads them)."""
+    """``build`` of the files of a folder or a zip archive (kept open while it reads them).
+
+    ``build`` also gets the folders the files lie in and the empty ones (to name a class folder
+    that holds no image).
+    """
     if raw.directory is not None:
-        entries, total = _folder_entries(raw, limits)
-        return build(entries, Provenance(name=raw.name, format="image_folder", size_bytes=total))
+        entries, folders, total = _folder_entries(raw, limits)
+        return build(
+            entries, folders, Provenance(name=raw.name, format="image_folder", size_bytes=total)
+        )
     archive, members = open_zip(raw.data or b"", limits)
     entries = [
         _Entry(PurePosixPath(m.filename.replace("\\", "/")), _reader(archive, m)) for m in members
+    ]
+    folders = [
+        PurePosixPath(m.filename.replace("\\", "/")) for m in archive.infolist() if m.is_dir()
     ]
     provenance = Provenance(
         name=raw.name, format="image_zip", sha256=raw.sha256, size_bytes=raw.size_bytes
     )
     with archive:
-        return build(entries, provenance)
+        return build(entries, folders, provenance)
 
 
 def _reader(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> Callable[[], bytes]:
     return lambda: read_entry(archive, member)
 
 
-def _folder_entries(raw: RawInput, limits: DataLimits) -> tuple[list[_Entry], int]:
-    """The folder's files, in sorted path order, and their total size in bytes."""
+def _folder_entries(
+    raw: RawInput, limits: DataLimits
+) -> tuple[list[_Entry], list[PurePosixPath], int]:
+    """The folder's files, in sorted path order, its sub-folders, and the files' total size."""
     root = raw.directory
     if root is None:  # pragma: no cover - the loader only routes folders here
         raise DatasetError("Not a folder.", code=errors.BAD_OPTION)
     entries: list[_Entry] = []
+    folders: list[PurePosixPath] = []
     total = 0
     for path in sorted(root.rglob("*")):
         relative = PurePosixPath(path.relative_to(root).as_posix())
@@ -135,6 +155,8 @@ def _folder_entries(raw: RawInput, limits: DataLimits) -> tuple[list[_Entry], in
                 code=errors.UNSAFE_PATH,
                 entry=str(relative),
             )
+        if path.is_dir():
+            folders.append(relative)
         if not path.is_file():
             continue
         total += path.stat().st_size
@@ -146,17 +168,23 @@ def _folder_entries(raw: RawInput, limits: DataLimits) -> tuple[list[_Entry], in
                 limit=limits.max_upload_bytes,
             )
         entries.append(_Entry(relative, path.read_bytes))
-    return entries, total
+    return entries, folders, total
 
 
-def _class_entries(entries: Iterable[_Entry]) -> tuple[list[_Entry], list[str]]:
+def _class_entries(
+    entries: Iterable[_Entry], folders: Iterable[PurePosixPath] = ()
+) -> tuple[list[_Entry], list[str]]:
     """The images in class sub-folders, in reading order, and warnings on the files left out.
+
+    ``folders`` are the folders of the input (the files' own are found from their paths): a
+    class folder that holds no image is named in a warning.
 
     Raises:
         DatasetError: ``dataset.bad_layout`` for an image at the top level.
     """
+    entries = list(entries)
     kept = sorted((e for e in entries if not _ignored(e.path)), key=lambda e: e.path.parts)
-    kept, warnings = _strip_wrappers(kept)
+    kept, warnings, wrappers = _strip_wrappers(kept)
     in_classes = []
     for entry in kept:
         if len(entry.path.parts) > 1:
@@ -170,13 +198,32 @@ def _class_entries(entries: Iterable[_Entry]) -> tuple[list[_Entry], list[str]]:
             )
         else:
             warnings.append(_ignored_note(entry.path))
+    seen = set(folders) | {parent for e in entries for parent in e.path.parents}
+    classes = {e.path.parts[0] for e in in_classes}
+    empty = {
+        folder.parts[len(wrappers)]
+        for folder in seen
+        if len(folder.parts) > len(wrappers)
+        and folder.parts[: len(wrappers)] == wrappers
+        and not _ignored(folder)
+        and ".." not in folder.parts
+        and not folder.is_absolute()
+    } - classes
+    warnings += [
+        f"Folder {name!r} holds no image; ignored (it is not a class)." for name in sorted(empty)
+    ]
     return in_classes, warnings
 
 
 def _build(
-    entries: Iterable[_Entry], options: LoadOptions, limits: DataLimits, provenance: Provenance
+    entries: Iterable[_Entry],
+    options: LoadOptions,
+    limits: DataLimits,
+    provenance: Provenance,
+    *,
+    folders: Iterable[PurePosixPath] = (),
 ) -> Dataset:
-    kept, warnings = _class_entries(entries)
+    kept, warnings = _class_entries(entries, folders)
     images: list[np.ndarray] = []
     labels: list[str] = []
     digest = hashlib.sha256()
@@ -206,14 +253,19 @@ def _build(
 
 
 def _build_to_classify(
-    entries: list[_Entry], options: LoadOptions, limits: DataLimits, provenance: Provenance
+    entries: list[_Entry],
+    options: LoadOptions,
+    limits: DataLimits,
+    provenance: Provenance,
+    *,
+    directories: list[PurePosixPath],
 ) -> ImagesToClassify:
     kept = sorted((e for e in entries if not _ignored(e.path)), key=lambda e: e.path.parts)
     folders = {e.path.parts[0] for e in kept if len(e.path.parts) > 1}
     if len(folders) == 1 and all(len(e.path.parts) == 2 for e in kept):  # one wrapper folder
         kept = [_Entry(PurePosixPath(*e.path.parts[1:]), e.read) for e in kept]
     if any(len(e.path.parts) > 1 for e in kept):  # class sub-folders: labeled
-        dataset = _build(entries, options, limits, provenance)
+        dataset = _build(entries, options, limits, provenance, folders=directories)
         names = [str(e.path) for e in _class_entries(entries)[0]]
         return ImagesToClassify(dataset.X, names, list(dataset.info.warnings), dataset.y)
     loose = [e for e in kept if _is_image_name(e.path)]
@@ -251,14 +303,15 @@ def _ignored(path: PurePosixPath) -> bool:
     return any(part in IGNORED_NAMES or part.startswith(".") for part in path.parts)
 
 
-def _strip_wrappers(entries: list[_Entry]) -> tuple[list[_Entry], list[str]]:
+def _strip_wrappers(entries: list[_Entry]) -> tuple[list[_Entry], list[str], tuple[str, ...]]:
     """Look through single wrapper folders (``data.zip → data/<class>/<image>``).
 
     A level is a wrapper when all its sub-folders are one folder holding sub-folders of its
     own and no image lies beside it; other files beside it (a README) are ignored, with a
-    warning.
+    warning. Also returns the names of the wrapper folders looked through.
     """
     warnings: list[str] = []
+    wrappers: tuple[str, ...] = ()
     while True:
         loose = [e for e in entries if len(e.path.parts) == 1]
         nested = [e for e in entries if len(e.path.parts) > 1]
@@ -268,8 +321,9 @@ def _strip_wrappers(entries: list[_Entry]) -> tuple[list[_Entry], list[str]]:
             and not any(_is_image_name(e.path) for e in loose)
         )
         if not wrapper:
-            return entries, warnings
+            return entries, warnings, wrappers
         warnings += [_ignored_note(e.path) for e in loose]
+        wrappers += (nested[0].path.parts[0],)
         entries = [_Entry(PurePosixPath(*e.path.parts[1:]), e.read) for e in nested]
 
 

@@ -1,5 +1,6 @@
-"""Runs whose workers all stopped (:mod:`api.recovery`): resumed on their study, where they
-stood, or ended once out of resumes; and the warm start, enqueued by one part only.
+"""Lost jobs (:mod:`api.recovery`): runs whose workers all stopped, resumed on their study
+where they stood or ended once out of resumes; jobs whose task left the queue, enqueued again;
+source builds whose worker died, failed. And the warm start, enqueued by one part only.
 
 A worker killed with ``kill -9`` runs nothing more: here a ``SystemExit`` raised inside the job
 plays it (no handler of the job catches a ``BaseException``), which leaves the run as a killed
@@ -17,12 +18,12 @@ from typing import Any
 import optuna
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 from werkzeug.test import TestResponse
 
 from advisor import Advisor
-from api.db import RunRecord, utcnow
-from api.jobs import Progress, execute_run, run_study_name
+from api.db import RunRecord, SourceRecord, utcnow
+from api.jobs import Progress, execute_run, execute_source, run_study_name
 from api.recovery import Housekeeper, recover_stale_runs, requeue_lost_tasks
 from api.services import Services
 from tests.api.test_runs_routes import services_of
@@ -265,3 +266,55 @@ def test_a_part_that_joins_a_started_run_enqueues_no_warm_start(
     second = start_run(client, dataset_id).json["id"]
     execute_run(services, second, part=0)  # the part that starts a run enqueues it
     assert enqueued, "the part that started the run enqueued no warm start"
+
+
+def register(client: FlaskClient, dataset_id: str, name: str = "mine") -> TestResponse:
+    body = {"name": name, "dataset_id": dataset_id, "pretrain_epochs": 1, "meta_episodes": 1}
+    return client.post("/v1/sources", json=body)
+
+
+def source_values(services: Services, name: str, **values: Any) -> None:
+    with services.db.session() as session:
+        session.execute(update(SourceRecord).where(SourceRecord.name == name).values(**values))
+
+
+def source_id(services: Services, name: str) -> str:
+    with services.db.session() as session:
+        found = session.scalar(select(SourceRecord.id).where(SourceRecord.name == name))
+        assert found is not None
+        return found
+
+
+def test_a_build_whose_worker_died_is_failed_and_frees_its_name_and_dataset(
+    tenant: tuple, expect_problem: Any
+) -> None:
+    client, services, dataset_id = tenant
+    assert register(client, dataset_id).json["state"] == "building"
+    source_values(services, "mine", heartbeat=utcnow())  # a worker builds it, beating
+    assert client.get("/v1/sources/mine").json["state"] == "building"
+    expect_problem(client.delete(f"/v1/datasets/{dataset_id}"), 409, "dataset.in_use")
+    source_values(services, "mine", heartbeat=utcnow() - LONG_AGO)  # ... and died
+    answer = client.get("/v1/sources/mine").json
+    assert answer["state"] == "failed" and "run.worker_lost" in answer["error"]
+    assert client.delete("/v1/sources/mine").status_code == 204
+    assert register(client, dataset_id).status_code == 202  # the name is free again
+
+
+def test_a_build_already_taken_is_not_built_twice(tenant: tuple) -> None:
+    client, services, dataset_id = tenant
+    register(client, dataset_id)
+    source_values(services, "mine", heartbeat=utcnow())  # another worker has it
+    execute_source(services, source_id(services, "mine"))  # the same task, enqueued again
+    assert client.get("/v1/sources/mine").json["state"] == "building"  # left to the other
+
+
+def test_a_waiting_build_whose_task_was_lost_is_queued_again(tenant: tuple) -> None:
+    client, services, dataset_id = tenant
+    register(client, dataset_id)
+    wanted = source_id(services, "mine")
+    assert requeue_lost_tasks(services, older_than=0) == []  # its task is there
+    services.queue.flush()
+    assert requeue_lost_tasks(services, older_than=60) == []  # too recent to call lost
+    source_values(services, "mine", created=utcnow() - LONG_AGO)
+    assert requeue_lost_tasks(services, older_than=60) == [wanted]
+    assert [task.args for task in services.queue.pending()] == [(wanted,)]
